@@ -1,0 +1,40 @@
+# make run   - set up everything on a fresh machine and serve the demo on http://127.0.0.1:5000
+# make test  - install and run the whole test suite (LMS_DATABASE_URL picks the database)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app lms
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run install migrate seed test lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+run: seed
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check lms tests
+	$(BIN)/ruff format --check lms tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

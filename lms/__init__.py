@@ -1,0 +1,90 @@
+"""A certification-readiness LMS for medical billing and coding schools.
+
+(``db`` is deliberately not imported by that name here: ``lms.db`` is the module.)
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from lms import health
+from lms.auth import cli as auth_cli
+from lms.auth import views as auth_views
+from lms.auth.service import load_session_user
+from lms.config import load_config
+from lms.courses import views as courses_views
+from lms.credentials import views as credentials_views
+from lms.demo import cli as demo_cli
+from lms.enrollment import service as enrollment_service
+from lms.enrollment import views as enrollment_views
+from lms.errors import register_error_handlers
+from lms.extensions import csrf, login_manager, migrate
+from lms.extensions import db as database
+from lms.paths import MIGRATIONS_DIR
+from lms.records import service as records_service
+from lms.records import views as records_views
+from lms.templating import register_template_helpers
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, CLI, error handlers."""
+    instance = os.environ.get("LMS_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None)
+    load_config(app, config)
+
+    database.init_app(app)
+    with app.app_context():
+        if database.engine.dialect.name == "sqlite":
+            _configure_sqlite(database.engine)
+    migrate.init_app(app, database, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    _init_login(app)
+
+    for blueprint in (
+        health.bp,
+        auth_views.bp,
+        auth_cli.bp,
+        courses_views.bp,
+        enrollment_views.bp,
+        credentials_views.bp,
+        records_views.bp,
+        demo_cli.bp,
+    ):
+        app.register_blueprint(blueprint)
+
+    records_service.ledger_appended.connect(enrollment_service.on_ledger_appended)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_session_user)
+
+
+def _configure_sqlite(engine: Any) -> None:
+    """Foreign keys on, WAL, a busy timeout, and transactions SQLAlchemy fully controls
+    (pysqlite's own BEGIN handling breaks SAVEPOINT)."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")

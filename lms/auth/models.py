@@ -1,0 +1,60 @@
+"""User accounts and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.db import UTCDateTime, enum_column, utcnow
+from lms.extensions import db
+
+
+class Role(StrEnum):
+    """What a user may do: the role decides which pages they see."""
+
+    ADMIN = "admin"
+    INSTRUCTOR = "instructor"
+    STUDENT = "student"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: a student, an instructor or an admin."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped to end every session of the user at once (logout, disable).
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        """The session key: the id and the session epoch, so a bumped epoch ends the session."""
+        return f"{self.id}.{self.session_epoch}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role is Role.INSTRUCTOR
+
+    @property
+    def is_student(self) -> bool:
+        return self.role is Role.STUDENT
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"

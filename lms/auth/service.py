@@ -1,0 +1,109 @@
+"""Use cases for accounts: create users, check passwords, end sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from lms.auth.models import Role, User
+from lms.auth.passwords import hash_password, password_problems, verify_password
+from lms.errors import Conflict, InvalidInput
+from lms.extensions import db
+from lms.records import audit
+
+
+def normalise_email(email: str) -> str:
+    """A valid email in lower case, or ``InvalidInput``."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise InvalidInput(
+            f"{email.strip() or 'The email'} is not a valid email address."
+        ) from error
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The account with this email (case does not matter), if any."""
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    password: str | None,
+    actor: User | None,
+    now: datetime,
+) -> User:
+    """Create an account; the password must meet the policy."""
+    email = normalise_email(email)
+    full_name = full_name.strip()
+    problems = []
+    if not full_name:
+        problems.append("Give the person's full name.")
+    if password is not None:
+        problems.extend(password_problems(password))
+    if problems:
+        raise InvalidInput(" ".join(problems))
+    if find_user_by_email(email) is not None:
+        raise Conflict(f"An account with the email {email} already exists.")
+    user = User(
+        email=email,
+        full_name=full_name,
+        role=role,
+        password_hash=hash_password(password) if password is not None else None,
+        active=True,
+        created_at=now,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record_event(
+        "user.created",
+        actor=actor,
+        now=now,
+        target_type="user",
+        target_id=user.id,
+        details={"email": email, "role": role.value},
+    )
+    return user
+
+
+def authenticate(email: str, password: str, now: datetime) -> User | None:
+    """The active user with these credentials, or None; every try is audited."""
+    user = find_user_by_email(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if ok and user is not None and user.active:
+        audit.record_event(
+            "login.succeeded", actor=user, now=now, target_type="user", target_id=user.id
+        )
+        return user
+    audit.record_event(
+        "login.failed",
+        actor=None,
+        now=now,
+        target_type="user",
+        target_id=user.id if user else None,
+        details={"email": email.strip().lower()[:254]},
+    )
+    return None
+
+
+def end_all_sessions(user: User, now: datetime) -> None:
+    """Invalidate every session of the user, including copies of old cookies."""
+    user.session_epoch += 1
+    db.session.flush()
+    audit.record_event("logout", actor=user, now=now, target_type="user", target_id=user.id)
+
+
+def load_session_user(session_key: str) -> User | None:
+    """The user a session key ("id.epoch") belongs to, if the session is still valid."""
+    user_id, _, epoch = session_key.partition(".")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_epoch != int(epoch):
+        return None
+    return user

@@ -1,0 +1,66 @@
+"""Configuration: defaults here, ``LMS_*`` environment variables override them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class DefaultConfig:
+    """Settings every deployment starts from; see the README for each one."""
+
+    SCHOOL_NAME = "Demo School of Medical Billing and Coding"
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file under instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    PUBLIC_BASE_URL: str | None = None  # used in links printed on certificates
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from defaults, then ``LMS_*`` variables, then ``overrides``."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env("LMS")
+    url = app.config.pop("DATABASE_URL", None)
+    if url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "lms.sqlite3"
+        )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain ``postgres://`` and ``postgresql://`` URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the secret key kept in ``instance/``, creating it on first run."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,1 @@
+"""Courses, modules, lessons, quizzes, questions and attempts."""

@@ -1,0 +1,1 @@
+"""Credentials, their requirement trees, the readiness engine, evidence and certificates."""

@@ -1,0 +1,1 @@
+"""Demo data: the courses, credentials, cohorts and accounts ``make run`` starts with."""

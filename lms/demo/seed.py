@@ -1,0 +1,171 @@
+"""Builds the demo school through the same services the app uses, so the demo data obeys
+every rule real data does (ledger entries, audit events, automatic certificates)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from lms.auth import service as auth
+from lms.auth.models import Role, User
+from lms.courses import service as courses
+from lms.credentials import rules
+from lms.credentials import service as credentials
+from lms.enrollment import service as enrollment
+from lms.paths import PACKAGE_DIR
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo password
+DEMO_LOGINS = [
+    ("admin@example.com", "admin"),
+    ("instructor@example.com", "instructor"),
+    ("student@example.com", "student"),
+    ("certified@example.com", "student"),
+]
+CONTENT_DIR = PACKAGE_DIR / "demo" / "content"
+COURSE_FILES = ["medical-terminology.toml", "coding-regulations.toml", "medical-law-ethics.toml"]
+
+
+def _modules(*codes: str, min_score: int) -> list[dict]:
+    return [{"type": "module_completed", "module": code, "min_score": min_score} for code in codes]
+
+
+# The demo school's own requirements for each credential (the catalogue holds the exam facts).
+REQUIREMENTS = {
+    "CPC": {
+        "type": "all_of",
+        "children": [
+            {
+                "type": "all_of",
+                "label": "Medical terminology",
+                "children": _modules("MTERM-1", "MTERM-2", "MTERM-3", min_score=70),
+            },
+            {
+                "type": "all_of",
+                "label": "Code sets",
+                "children": _modules("CODING-1", "CODING-2", "CODING-3", min_score=80),
+            },
+            {
+                "type": "all_of",
+                "label": "Compliance",
+                "children": _modules("LAW-3", min_score=70),
+            },
+        ],
+    },
+    "CPB": {
+        "type": "all_of",
+        "children": [
+            *_modules("MTERM-1", "CODING-1", "CODING-2", min_score=70),
+            *_modules("LAW-1", "LAW-2", "LAW-3", min_score=70),
+        ],
+    },
+    "CCA": {
+        "type": "all_of",
+        "children": [
+            {"type": "evidence", "kind": rules.EvidenceKind.HS_DIPLOMA_OR_GED.value},
+            *_modules("MTERM-1", "MTERM-2", "MTERM-3", min_score=70),
+            *_modules("CODING-1", "CODING-2", "CODING-3", min_score=70),
+            *_modules("LAW-1", min_score=70),
+        ],
+    },
+}
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """Whether anything was created, and the code of the demo certificate."""
+
+    created: bool
+    certificate_code: str | None
+
+
+def seed_demo(now: datetime) -> SeedResult:
+    """Load the demo data once; when it is already there, change nothing."""
+    certified = auth.find_user_by_email("certified@example.com")
+    if auth.find_user_by_email("admin@example.com") is not None:
+        return SeedResult(False, _certificate_code(certified))
+
+    by_code = {c.code: c for c in credentials.sync_catalog(credentials.read_catalog())}
+    for filename in COURSE_FILES:
+        with (CONTENT_DIR / filename).open("rb") as handle:
+            courses.create_course(tomllib.load(handle))
+    for code, tree in REQUIREMENTS.items():
+        credentials.save_requirements(by_code[code], tree, None, now)
+
+    def user(email: str, name: str, role: Role, password: str | None = DEMO_PASSWORD) -> User:
+        return auth.create_user(
+            email=email, full_name=name, role=role, password=password, actor=None, now=now
+        )
+
+    user("admin@example.com", "Avery Admin", Role.ADMIN)
+    instructor = user("instructor@example.com", "Dana Whitfield", Role.INSTRUCTOR)
+    student = user("student@example.com", "Sam Rivera", Role.STUDENT)
+    certified = user("certified@example.com", "Priya Natarajan", Role.STUDENT)
+    others = [
+        user(f"{slug}@example.com", name, Role.STUDENT, password=None)
+        for slug, name in [
+            ("jordan.lee", "Jordan Lee"),
+            ("maria.gonzalez", "Maria Gonzalez"),
+            ("tom.becker", "Tom Becker"),
+        ]
+    ]
+
+    today = now.date()
+    cpc = enrollment.create_cohort(
+        instructor,
+        name="CPC prep, day class",
+        credential_id=by_code["CPC"].id,
+        start_date=today - timedelta(days=60),
+        exam_date=today + timedelta(days=45),
+        now=now,
+    )
+    cca = enrollment.create_cohort(
+        instructor,
+        name="CCA prep, evening class",
+        credential_id=by_code["CCA"].id,
+        start_date=today - timedelta(days=20),
+        exam_date=today + timedelta(days=100),
+        now=now,
+    )
+    for person in [student, certified, *others]:
+        enrollment.enroll_by_email(instructor, cpc, person.email, now - timedelta(days=59))
+    enrollment.enroll_by_email(instructor, cca, student.email, now - timedelta(days=19))
+
+    # Priya has passed every CPC module, so her certificate is issued automatically.
+    cpc_modules = rules.module_codes(rules.parse_requirements(REQUIREMENTS["CPC"]))
+    for day, code in enumerate(cpc_modules):
+        _pass_module(certified, code, now - timedelta(days=50 - 5 * day))
+    # The others are part of the way there.
+    _pass_module(others[0], "MTERM-1", now - timedelta(days=30))
+    _pass_module(others[0], "MTERM-2", now - timedelta(days=22))
+    _fail_module(others[1], "MTERM-1", now - timedelta(days=12))
+    _pass_module(others[1], "MTERM-1", now - timedelta(days=10))
+    return SeedResult(True, _certificate_code(certified))
+
+
+def _answers(code: str, right: int | None = None) -> tuple[int, dict[int, frozenset[int]]]:
+    module = courses.modules_by_code([code])[code]
+    keys = courses.answer_keys(courses.get_module(module.id).quiz)
+    answers = {}
+    for index, key in enumerate(keys):
+        wrong = sorted(key.choice_ids - key.correct_ids)
+        correct = right is None or index < right
+        answers[key.question_id] = key.correct_ids if correct or not wrong else frozenset(wrong[:1])
+    return module.id, answers
+
+
+def _pass_module(student: User, code: str, when: datetime) -> None:
+    module_id, answers = _answers(code)
+    courses.submit_quiz(student, module_id, answers, when)
+
+
+def _fail_module(student: User, code: str, when: datetime) -> None:
+    module_id, answers = _answers(code, right=2)
+    courses.submit_quiz(student, module_id, answers, when)
+
+
+def _certificate_code(student: User | None) -> str | None:
+    if student is None:
+        return None
+    issued = credentials.certificates_of([student.id])
+    return issued[0].code if issued else None

@@ -1,0 +1,1 @@
+"""Cohorts, enrolments and the instructor's view of a cohort."""

@@ -1,0 +1,100 @@
+"""Domain errors raised by services, and the error pages that answer HTML or JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from lms.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A use case refused: the message is shown to the user as it is."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    """The request names things that do not fit together (400)."""
+
+
+class PermissionDenied(DomainError):
+    """The actor may not do this (403)."""
+
+    status_code = 403
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the actor may not know that it does (404)."""
+
+    status_code = 404
+
+
+class Conflict(DomainError):
+    """The action clashes with the current state, e.g. a second issue (409)."""
+
+    status_code = 409
+
+
+TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Cannot process",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.path.startswith("/api/") or best == "application/json"
+
+
+def error_response(status: int, message: str):
+    """Render an error as JSON or as the HTML error page, by the request's Accept header."""
+    title = TITLES.get(status, "Error")
+    if _wants_json():
+        return jsonify(error={"status": status, "title": title, "message": message}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors and HTTP errors to pages; never show a stack trace."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        db.session.rollback()
+        return error_response(error.status_code, error.message)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        return error_response(
+            400,
+            "This form has expired or was not sent from this site. Reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        return error_response(status, error.description or TITLES.get(status, "Error"))
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "An unexpected error occurred. It has been logged.")

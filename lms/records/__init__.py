@@ -1,0 +1,1 @@
+"""The append-only completion ledger, the audit log, and exports of both."""

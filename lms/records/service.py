@@ -1,0 +1,94 @@
+"""The completion ledger: append entries, and read the facts the other domains need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from blinker import Namespace
+from sqlalchemy import func, select
+
+from lms.auth.models import User
+from lms.extensions import db
+from lms.records.models import LedgerEntry, LedgerKind
+
+signals = Namespace()
+#: Sent with the new entry after it is flushed, so readiness is recomputed at once.
+ledger_appended = signals.signal("ledger-appended")
+
+
+def append_entry(
+    *,
+    student: User,
+    kind: LedgerKind,
+    source: str,
+    actor: User | None,
+    now: datetime,
+    module_id: int | None = None,
+    credential_id: int | None = None,
+    evidence_id: int | None = None,
+    score: float | None = None,
+    source_ref: str | None = None,
+    note: str | None = None,
+) -> LedgerEntry:
+    """Append one entry to the ledger in the current transaction; nothing is ever updated."""
+    entry = LedgerEntry(
+        student_id=student.id,
+        kind=kind,
+        module_id=module_id,
+        credential_id=credential_id,
+        evidence_id=evidence_id,
+        score=None if score is None else round(score, 2),
+        source=source,
+        source_ref=source_ref,
+        actor_id=actor.id if actor is not None else None,
+        recorded_at=now,
+        note=note,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    ledger_appended.send(entry, student=student, now=now, actor=actor)
+    return entry
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A student's best recorded completion of a module."""
+
+    student_id: int
+    module_id: int
+    best_score: float | None
+    first_completed_on: date
+
+
+def best_completions(student_ids: Iterable[int], module_ids: Iterable[int]) -> list[Completion]:
+    """Best completion per student and module, in one query whatever the number of students."""
+    student_ids, module_ids = list(student_ids), list(module_ids)
+    if not student_ids or not module_ids:
+        return []
+    rows = db.session.execute(
+        select(
+            LedgerEntry.student_id,
+            LedgerEntry.module_id,
+            func.max(LedgerEntry.score),
+            func.min(LedgerEntry.recorded_at),
+        )
+        .where(
+            LedgerEntry.kind == LedgerKind.MODULE_COMPLETED,
+            LedgerEntry.student_id.in_(student_ids),
+            LedgerEntry.module_id.in_(module_ids),
+        )
+        .group_by(LedgerEntry.student_id, LedgerEntry.module_id)
+    )
+    return [
+        Completion(student_id, module_id, best, _as_date(first))
+        for student_id, module_id, best, first in rows
+    ]
+
+
+def _as_date(value: datetime | str) -> date:
+    # Aggregates bypass the column type, so SQLite hands back text here.
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).date()
+    return value.date()

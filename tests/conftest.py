@@ -1,0 +1,164 @@
+"""Fixtures: every test gets a freshly migrated database and leaves nothing behind.
+
+SQLite (the default): the migrations run once into a template file, which each test copies.
+PostgreSQL (``LMS_DATABASE_URL=postgresql+psycopg://...``): the migrations run once into the
+given database, and every table is emptied before and after each test.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, event, text
+
+from lms import create_app
+from lms.config import normalise_database_url
+from lms.extensions import db
+from tests import factories
+
+DATABASE_URL = os.environ.get("LMS_DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith(("postgres", "postgresql"))
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a fresh context, as in production.
+
+    The test itself holds an app context (for factories and assertions). Flask would let a
+    request reuse it, sharing ``g`` and the database session with the test; running each
+    request in an empty ``contextvars.Context`` gives it its own. The test's session is
+    committed around each request, so the test then reads what the request left.
+    """
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():  # a redirect being followed: already isolated
+            return super().open(*args, **kwargs)
+        db.session.commit()
+        try:
+            return contextvars.Context().run(self._open_and_read, *args, **kwargs)
+        finally:
+            db.session.commit()
+
+    def _open_and_read(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        response.get_data()  # a streamed body runs in the request's context too
+        return response
+
+
+def _app_for(url: str) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret-key",
+        }
+    )
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to the newest revision: a template file, or the PostgreSQL URL."""
+    folder = tmp_path_factory.mktemp("db")
+    if ON_POSTGRES:
+        url = normalise_database_url(DATABASE_URL)
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{folder / 'template.sqlite3'}"
+    app = _app_for(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+
+
+def _empty_postgres_tables() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_template: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a clean database of its own."""
+    if ON_POSTGRES:
+        url = database_template
+    else:
+        template = Path(database_template.removeprefix("sqlite:///"))
+        copy = tmp_path / "lms.sqlite3"
+        shutil.copyfile(template, copy)
+        url = f"sqlite:///{copy}"
+    app = _app_for(url)
+    with app.app_context():
+        if ON_POSTGRES:
+            _empty_postgres_tables()
+        yield app
+        db.session.remove()
+        if ON_POSTGRES:
+            _empty_postgres_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client; CSRF protection stays on, so forms need ``csrf_token(client)``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    """The CLI runner."""
+    return app.test_cli_runner()
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session, read from the login page's form."""
+    page = client.get("/login").get_data(as_text=True)
+    match = CSRF_FIELD.search(page)
+    assert match, "no CSRF token on the login page"
+    return match.group(1)
+
+
+def login(client: FlaskClient, email: str, password: str = factories.PASSWORD):
+    """Log in through the form, as a person would."""
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+    )
+
+
+def post_form(client: FlaskClient, url: str, data: dict | None = None, **kwargs):
+    """POST a form with the session's CSRF token."""
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
+
+
+@contextmanager
+def count_queries() -> Iterator[list[str]]:
+    """Collect the SQL statements run inside the block."""
+    statements: list[str] = []
+
+    def before_execute(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before_execute)

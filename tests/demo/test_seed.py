@@ -1,0 +1,55 @@
+"""``flask --app lms seed-demo`` builds the demo school once."""
+
+from sqlalchemy import func, select
+
+from lms.auth.models import User
+from lms.courses.models import Course, Module, QuizItem
+from lms.credentials.models import Certificate, Credential
+from lms.extensions import db
+from lms.records.models import LedgerEntry
+
+
+def counts():
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, Course, Module, QuizItem, Credential, Certificate, LedgerEntry)
+    }
+
+
+def test_seed_demo_loads_once(app, client, runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Demo data loaded." in result.output
+    for email in ("admin@example.com", "instructor@example.com", "student@example.com"):
+        assert email in result.output
+    first = counts()
+    assert first["Course"] >= 3
+    assert first["Module"] >= 9
+    assert first["QuizItem"] >= 5 * first["Module"]
+    assert {"CPC", "CPB", "CCA"} <= set(db.session.scalars(select(Credential.code)))
+    assert first["Certificate"] == 1
+
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0
+    assert "already present" in again.output
+    assert counts() == first
+
+    certificate = db.session.scalar(select(Certificate))
+    assert f"/verify/{certificate.code}" in again.output
+    page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "Valid." in page and "Priya Natarajan" in page
+
+
+def test_demo_logins_work(app, client, runner):
+    from tests.conftest import login
+
+    runner.invoke(args=["seed-demo"])
+    for email, path in [
+        ("student@example.com", "/dashboard"),
+        ("instructor@example.com", "/cohorts"),
+        ("admin@example.com", "/admin/exports"),
+    ]:
+        browser = app.test_client()
+        assert login(browser, email, "demo-password").status_code == 302
+        page = browser.get(path)
+        assert page.status_code == 200, email

@@ -1,0 +1,130 @@
+"""Builders of test data, through the same services the app uses."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from itertools import count
+
+from lms.auth import service as auth
+from lms.auth.models import Role, User
+from lms.courses import service as courses
+from lms.courses.models import Course, Module
+from lms.credentials import service as credentials
+from lms.credentials.models import Credential
+from lms.enrollment import service as enrollment
+from lms.enrollment.models import Cohort
+from lms.extensions import db
+
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)
+_sequence = count(1)
+
+
+def user(role: Role = Role.STUDENT, email: str | None = None, name: str | None = None) -> User:
+    """An account with the test password."""
+    n = next(_sequence)
+    created = auth.create_user(
+        email=email or f"{role.value}{n}@example.org",
+        full_name=name or f"{role.value.capitalize()} Number{n}",
+        role=role,
+        password=PASSWORD,
+        actor=None,
+        now=NOW,
+    )
+    db.session.commit()
+    return created
+
+
+def course(code: str = "TERM", modules: int = 2, questions: int = 3, passing: int = 70) -> Course:
+    """A course whose modules have a short lesson and a quiz; choice 0 is always correct."""
+    data = {
+        "code": code,
+        "title": f"Course {code}",
+        "topic_area": "terminology",
+        "modules": [
+            {
+                "code": f"{code}-{m}",
+                "title": f"Module {m} of {code}",
+                "estimated_minutes": 20,
+                "passing_score": passing,
+                "lesson": f"# Lesson {m}\n\nThe root *cardi/o* means heart.\n",
+                "questions": [
+                    {
+                        "stem": f"{code} module {m} question {q}?",
+                        "choices": ["Right", "Wrong one", "Wrong two"],
+                        "correct": 0,
+                        "rationale": f"Because {q}.",
+                    }
+                    for q in range(1, questions + 1)
+                ],
+            }
+            for m in range(1, modules + 1)
+        ],
+    }
+    created = courses.create_course(data)
+    db.session.commit()
+    return created
+
+
+def module(code: str) -> Module:
+    """The module with this code, with its quiz loaded."""
+    return courses.get_module(courses.modules_by_code([code])[code].id)
+
+
+def credential(code: str = "CPC", tree: dict | None = None, modules: list[str] = ()) -> Credential:
+    """A credential whose requirements are ``tree``, or all of ``modules`` at 70%."""
+    (created,) = credentials.sync_catalog(
+        [{"code": code, "name": f"Credential {code}", "issuing_body": "AAPC"}]
+    )
+    if tree is None:
+        tree = {
+            "type": "all_of",
+            "children": [
+                {"type": "module_completed", "module": m, "min_score": 70} for m in modules
+            ],
+        }
+    credentials.save_requirements(created, tree, None, NOW)
+    db.session.commit()
+    return created
+
+
+def cohort(
+    instructor: User, credential: Credential, students: list[User] = (), name=None
+) -> Cohort:
+    """A cohort taught by ``instructor`` with ``students`` enrolled."""
+    created = enrollment.create_cohort(
+        instructor,
+        name=name or f"Cohort {next(_sequence)}",
+        credential_id=credential.id,
+        start_date=date(2026, 9, 1),
+        exam_date=date(2027, 1, 15),
+        now=NOW,
+    )
+    for student in students:
+        enrollment.enroll_by_email(instructor, created, student.email, NOW)
+    db.session.commit()
+    return created
+
+
+def answers(module_code: str, right: int | None = None) -> dict[int, frozenset[int]]:
+    """Answers to a module's quiz: all right, or only the first ``right`` questions."""
+    keys = courses.answer_keys(module(module_code).quiz)
+    result = {}
+    for index, key in enumerate(keys):
+        if right is None or index < right:
+            result[key.question_id] = key.correct_ids
+        else:
+            result[key.question_id] = frozenset([max(key.choice_ids - key.correct_ids)])
+    return result
+
+
+def pass_module(student: User, module_code: str, when: datetime = NOW):
+    """The student passes the module's quiz with full marks."""
+    attempt = courses.submit_quiz(student, module(module_code).id, answers(module_code), when)
+    db.session.commit()
+    return attempt
+
+
+def answer_form(module_code: str, right: int | None = None) -> dict[str, str]:
+    """The quiz answers as the form posts them."""
+    return {f"q-{q}": str(min(c)) for q, c in answers(module_code, right).items()}

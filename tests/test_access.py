@@ -1,0 +1,28 @@
+"""Every route declares who may use it; none is left open by accident."""
+
+from lms.auth.access import PUBLIC
+from lms.auth.models import Role
+
+PUBLIC_ENDPOINTS = {"static", "health.healthz", "auth.home", "auth.login", "credentials.verify"}
+
+
+def test_every_route_declares_an_access_rule(app):
+    undeclared = []
+    rules = {}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        access = getattr(view, "access_rule", None)
+        if rule.endpoint == "static":
+            continue
+        if access is None:
+            undeclared.append(rule.rule)
+        rules[rule.endpoint] = access
+    assert undeclared == []
+    assert {e for e, access in rules.items() if access == PUBLIC} == PUBLIC_ENDPOINTS - {"static"}
+
+
+def test_admin_and_instructor_routes_exclude_students(app):
+    for rule in app.url_map.iter_rules():
+        access = getattr(app.view_functions[rule.endpoint], "access_rule", None)
+        if rule.rule.startswith(("/admin", "/cohorts")):
+            assert Role.STUDENT not in access, rule.rule
