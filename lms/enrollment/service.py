@@ -194,7 +194,8 @@ class Cell:
     """One student's standing on one requirement."""
 
     state: str  # done / in_progress / not_started
-    text: str
+    score: float | None  # best score, for a module
+    label: str  # shown when there is no score
     explanation: str
 
 
@@ -278,11 +279,13 @@ def _column(leaf: rules.ModuleCompleted | rules.EvidenceVerified, readiness) -> 
 
 
 def _cell(outcome: rules.Outcome) -> Cell:
-    if outcome.score is not None:
-        text = f"{outcome.score:g}%"
-    else:
-        text = {"done": "Verified", "in_progress": "Pending"}.get(outcome.state.value, "—")
-    return Cell(state=outcome.state.value, text=text, explanation=outcome.explanation)
+    label = {"done": "Verified", "in_progress": "Pending"}.get(outcome.state.value, "—")
+    return Cell(
+        state=outcome.state.value,
+        score=outcome.score,
+        label=label,
+        explanation=outcome.explanation,
+    )
 
 
 @dataclass(frozen=True)
