@@ -15,6 +15,7 @@ from sqlalchemy import event
 from lms import health
 from lms.auth import cli as auth_cli
 from lms.auth import views as auth_views
+from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
 from lms.config import load_config
 from lms.courses import views as courses_views
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, database, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     _init_login(app)
+    configure_hashing(app.config.get("ARGON2_TIME_COST"), app.config.get("ARGON2_MEMORY_COST"))
 
     for blueprint in (
         health.bp,

@@ -54,13 +54,16 @@ def utcnow() -> datetime:
 
 
 def enum_column(enum_class: type[StrEnum], name: str) -> Enum:
-    """A portable enum column stored as its string value, guarded by a CHECK constraint."""
+    """A portable enum column stored as its string value.
+
+    Python validates the values; there is no CHECK constraint, so adding a member (a new
+    ledger kind, say) needs no migration."""
     return Enum(
         enum_class,
         name=name,
         native_enum=False,
-        create_constraint=True,
-        length=30,
+        create_constraint=False,
+        length=40,
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )

@@ -60,6 +60,8 @@ def _app_for(url: str) -> Flask:
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-key",
+            "ARGON2_TIME_COST": 1,  # cheap hashes keep the suite fast
+            "ARGON2_MEMORY_COST": 8 * 1024,
         }
     )
     app.test_client_class = IsolatedClient

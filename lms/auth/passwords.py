@@ -12,6 +12,19 @@ MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 
 
+def configure_hashing(time_cost: int | None = None, memory_cost: int | None = None) -> None:
+    """Set argon2's cost (memory in KiB); the defaults are argon2-cffi's recommended ones.
+
+    Tests lower the cost to run fast; hashes made with any cost still verify."""
+    global _hasher
+    defaults = PasswordHasher()
+    _hasher = PasswordHasher(
+        time_cost=time_cost or defaults.time_cost,
+        memory_cost=memory_cost or defaults.memory_cost,
+    )
+    _dummy_hash.cache_clear()
+
+
 @cache
 def _dummy_hash() -> str:
     return _hasher.hash("a password nobody has")

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 549e9eec88dc
+Revision ID: 99f3feddbb97
 Revises: 
-Create Date: 2026-11-26 00:56:39.637054
+Create Date: 2026-11-26 01:09:11.686658
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import lms.db
 
 
 # revision identifiers, used by Alembic.
-revision = '549e9eec88dc'
+revision = '99f3feddbb97'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -51,7 +51,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('full_name', sa.String(length=200), nullable=False),
-    sa.Column('role', sa.Enum('admin', 'instructor', 'student', name='role', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('role', sa.Enum('admin', 'instructor', 'student', name='role', native_enum=False, length=40), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('session_epoch', sa.Integer(), nullable=False),
@@ -92,9 +92,9 @@ def upgrade():
     op.create_table('evidence',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('hs_diploma_or_ged', name='evidence_kind', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('kind', sa.Enum('hs_diploma_or_ged', name='evidence_kind', native_enum=False, length=40), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
-    sa.Column('status', sa.Enum('submitted', 'verified', 'rejected', name='evidence_status', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('status', sa.Enum('submitted', 'verified', 'rejected', name='evidence_status', native_enum=False, length=40), nullable=False),
     sa.Column('submitted_at', lms.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('decided_at', lms.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
@@ -148,7 +148,7 @@ def upgrade():
     sa.Column('student_id', sa.Integer(), nullable=False),
     sa.Column('credential_id', sa.Integer(), nullable=False),
     sa.Column('requirement_set_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('issued', 'revoked', name='certificate_status', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('status', sa.Enum('issued', 'revoked', name='certificate_status', native_enum=False, length=40), nullable=False),
     sa.Column('issued_at', lms.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('issued_by_id', sa.Integer(), nullable=True),
     sa.Column('snapshot', sa.JSON(), nullable=False),
@@ -184,7 +184,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cohort_id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('active', 'withdrawn', name='enrollment_status', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('status', sa.Enum('active', 'withdrawn', name='enrollment_status', native_enum=False, length=40), nullable=False),
     sa.Column('enrolled_at', lms.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id'], name=op.f('fk_enrollment_cohort_id_cohort')),
     sa.ForeignKeyConstraint(['student_id'], ['user_account.id'], name=op.f('fk_enrollment_student_id_user_account')),
@@ -197,7 +197,7 @@ def upgrade():
     op.create_table('ledger_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('module_completed', 'evidence_submitted', 'evidence_verified', 'evidence_rejected', 'certificate_issued', name='ledger_kind', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('kind', sa.Enum('module_completed', 'evidence_submitted', 'evidence_verified', 'evidence_rejected', 'certificate_issued', name='ledger_kind', native_enum=False, length=40), nullable=False),
     sa.Column('module_id', sa.Integer(), nullable=True),
     sa.Column('credential_id', sa.Integer(), nullable=True),
     sa.Column('evidence_id', sa.Integer(), nullable=True),
@@ -241,7 +241,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('quiz_id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('submitted', name='attempt_status', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('status', sa.Enum('submitted', name='attempt_status', native_enum=False, length=40), nullable=False),
     sa.Column('started_at', lms.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('submitted_at', lms.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('score', sa.Numeric(precision=5, scale=2, asdecimal=False), nullable=True),
