@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install migrate seed test lint clean
+.PHONY: run install migrate seed test e2e screenshots lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ run: seed
 
 test: install
 	$(BIN)/python -m pytest
+
+e2e: install
+	$(BIN)/python -m pytest tests/e2e
+
+screenshots: install
+	$(BIN)/python -m pytest tests/e2e -m screenshots -q
 
 lint: install
 	$(BIN)/ruff check lms tests

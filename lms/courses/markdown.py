@@ -22,9 +22,17 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
-def render_markdown(text: str) -> Markup:
-    """Render Markdown (with tables) and sanitise the HTML it gives."""
-    html = _markdown.render(text)
+def render_markdown(text: str, heading_offset: int = 1) -> Markup:
+    """Render Markdown (with tables) and sanitise the HTML it gives.
+
+    Headings move down ``heading_offset`` levels, so a lesson's ``#`` sits under the page's
+    own ``<h1>`` and the outline stays valid for screen readers."""
+    tokens = _markdown.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            level = min(6, int(token.tag[1]) + heading_offset)
+            token.tag = f"h{level}"
+    html = _markdown.renderer.render(tokens, _markdown.options, {})
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -216,6 +216,7 @@ class Outcome:
     state: State = State.NOT_STARTED
     score: float | None = None  # best score, for module leaves
     achieved_on: date | None = None
+    weight: int = 1  # how many leaves must be met to meet this node
 
     def leaf_outcomes(self) -> list[Outcome]:
         """The verdicts on every leaf, in tree order."""
@@ -315,22 +316,25 @@ def _evaluate_evidence(requirement: EvidenceVerified, facts: StudentFacts) -> Ou
 
 
 def _evaluate_group(requirement: Group, children: tuple[Outcome, ...]) -> Outcome:
+    """Progress is the share of the needed leaves that are met, so one module of seven done
+    reads 14% however the modules are grouped."""
     done = sum(1 for child in children if child.met)
     total = len(children)
     prefix = f"{requirement.label}: " if requirement.label else ""
     if isinstance(requirement, AllOf):
         met = done == total
-        progress = sum(c.progress for c in children) / total
+        counted = list(children)
         summary = f"all {total} required, {done} done"
     elif isinstance(requirement, AnyOf):
         met = done >= 1
-        progress = max(c.progress for c in children)
+        counted = [max(children, key=lambda c: (c.progress, -c.weight))]
         summary = f"one of {total} required, {done} done"
     else:
         met = done >= requirement.n
-        best = sorted((c.progress for c in children), reverse=True)[: requirement.n]
-        progress = sum(best) / requirement.n
+        counted = sorted(children, key=lambda c: (-c.progress, c.weight))[: requirement.n]
         summary = f"{requirement.n} of {total} required, {done} done"
+    weight = sum(c.weight for c in counted)
+    progress = sum(c.progress * c.weight for c in counted) / weight
     progress = min(1.0, max(0.0, progress))
     if met:
         state = State.DONE
@@ -339,5 +343,11 @@ def _evaluate_group(requirement: Group, children: tuple[Outcome, ...]) -> Outcom
     else:
         state = State.NOT_STARTED
     return Outcome(
-        requirement, met, 1.0 if met else progress, prefix + summary, children, state=state
+        requirement,
+        met,
+        1.0 if met else progress,
+        prefix + summary,
+        children,
+        state=state,
+        weight=weight,
     )

@@ -128,7 +128,7 @@ def done(score, on=date(2026, 10, 1)):
             1.0,
             [],  # the third option is not missing once two are done
         ),
-        # nesting: progress is the mean of the children's progress
+        # nesting: progress is the share of needed leaves met, however they are grouped
         (
             {
                 "type": "all_of",
@@ -139,7 +139,7 @@ def done(score, on=date(2026, 10, 1)):
             },
             facts(T_1=done(80)),
             False,
-            0.25,
+            1 / 3,
             [
                 "Pass Body systems (T-2) with 70% or more: not attempted yet",
                 "Have your high school diploma or GED verified: not submitted yet",

@@ -1,0 +1,185 @@
+"""Each user's main path, in a real browser, with axe-core on every page visited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from lms.courses.models import Choice
+from lms.credentials.models import Certificate, CertificateStatus
+from lms.extensions import db
+from tests.e2e.conftest import log_in
+
+PHONE = {"width": 375, "height": 812}
+
+
+def correct_positions(server, page: Page) -> list[int]:
+    """For each question on the page, the position of its correct choice in the page's order."""
+    groups = page.locator("fieldset.question")
+    positions = []
+    with server.app.app_context():
+        for i in range(groups.count()):
+            ids = (
+                groups.nth(i).locator("input[type=radio]").evaluate_all("els => els.map(e => e.id)")
+            )
+            question_id = int(re.match(r"q(\d+)-", ids[0]).group(1))
+            correct = set(
+                db.session.scalars(
+                    select(Choice.id).where(Choice.question_id == question_id, Choice.is_correct)
+                )
+            )
+            choice_ids = [int(x.split("-c")[1]) for x in ids]
+            positions.append(next(n for n, cid in enumerate(choice_ids) if cid in correct))
+    return positions
+
+
+def assert_focus_visible(page: Page) -> None:
+    style = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }"
+    )
+    assert style[0] != "none" and style[1] != "0px" or style[2] != "none", style
+
+
+def test_student_journey(page: Page, live_server, check_a11y):
+    log_in(page, live_server, "student@example.com")
+    expect(page.get_by_role("heading", name="My progress")).to_be_visible()
+    cpc = page.locator("section", has=page.get_by_role("heading", name=re.compile("^CPC")))
+    expect(cpc.locator("progress")).to_have_attribute("value", "0")
+    expect(
+        cpc.get_by_text("Pass Word parts: roots, prefixes and suffixes (MTERM-1)")
+    ).to_be_visible()
+    check_a11y(page)
+
+    cpc.get_by_role("link", name="Word parts: roots, prefixes and suffixes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Word parts: roots, prefixes and suffixes"
+    )
+    expect(page.locator("article.lesson table").first).to_be_visible()
+    check_a11y(page)
+
+    # The whole quiz by keyboard: Tab into each radio group, arrows to the answer, Enter to send.
+    positions = correct_positions(live_server, page)
+    page.locator("fieldset.question input[type=radio]").first.focus()
+    for index, position in enumerate(positions):
+        if index:
+            page.keyboard.press("Tab")
+        assert_focus_visible(page)
+        page.keyboard.press("Space")
+        for _ in range(position):
+            page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Submit answers")).to_be_focused()
+    assert_focus_visible(page)
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Your result")).to_be_visible()
+    expect(page.get_by_text("You passed with 100%.")).to_be_visible()
+    expect(page.locator(".rationale").first).to_be_visible()
+    check_a11y(page)
+
+    page.get_by_role("link", name="See my progress").click()
+    cpc = page.locator("section", has=page.get_by_role("heading", name=re.compile("^CPC")))
+    expect(cpc.locator("progress")).to_have_attribute("value", "14")  # 1 of 7 modules
+    expect(
+        cpc.get_by_text("Pass Word parts: roots, prefixes and suffixes (MTERM-1)")
+    ).to_have_count(0)
+    expect(
+        cpc.get_by_text("Pass Body systems terminology (MTERM-2) with 70% or more")
+    ).to_be_visible()
+    cca = page.locator("section", has=page.get_by_role("heading", name=re.compile("^CCA")))
+    expect(
+        cca.get_by_text("Have your high school diploma or GED verified: not submitted yet")
+    ).to_be_visible()
+
+
+def test_certified_student_opens_verify_page(page: Page, live_server, check_a11y):
+    log_in(page, live_server, "certified@example.com")
+    expect(page.get_by_text("readiness certificate was issued")).to_be_visible()
+    page.get_by_role("link", name="Open its verification page").click()
+    expect(page.get_by_text("Valid.")).to_be_visible()
+    expect(page.locator("dd", has_text="Priya Natarajan")).to_be_visible()
+    check_a11y(page)
+
+
+def test_instructor_journey(page: Page, live_server, check_a11y):
+    log_in(page, live_server, "instructor@example.com")
+    expect(page.get_by_role("heading", name="My cohorts")).to_be_visible()
+    check_a11y(page)
+    page.get_by_role("link", name="New cohort").click()
+    check_a11y(page)
+    page.get_by_label("Cohort name").fill("CPB weekend class")
+    page.get_by_label("Target credential").select_option(label="CPB: Certified Professional Biller")
+    page.get_by_label("Start date").fill("2026-12-01")
+    page.get_by_label("Target exam date").fill("2027-04-30")
+    page.get_by_role("button", name="Create cohort").click()
+    expect(page.get_by_role("heading", name="CPB weekend class")).to_be_visible()
+
+    page.get_by_label("Student's email").fill("certified@example.com")
+    page.get_by_role("button", name="Enrol").click()
+    expect(page.get_by_text("Priya Natarajan is enrolled in CPB weekend class.")).to_be_visible()
+    row = page.locator("tr", has=page.get_by_role("rowheader", name=re.compile("Priya Natarajan")))
+    expect(row.locator("td.cell-done")).to_have_count(4)  # MTERM-1, CODING-1, CODING-2, LAW-3
+    check_a11y(page)
+
+    page.get_by_role("link", name="My cohorts").click()
+    page.get_by_role("link", name="CPC prep, day class").click()
+    expect(page.get_by_text("students ready for CPC")).to_be_visible()
+    check_a11y(page)
+
+
+def test_admin_exports_csv(page: Page, live_server, check_a11y):
+    log_in(page, live_server, "admin@example.com")
+    expect(page.get_by_role("heading", name="Exports")).to_be_visible()
+    check_a11y(page)
+    page.get_by_label("Cohort").select_option(label="CPC prep, day class (CPC)")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").click()
+    download = info.value
+    assert download.suggested_filename.startswith("completions-cohort-")
+    rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
+    assert rows[0][:3] == ["entry_id", "recorded_at", "student_id"]
+    emails = {row[3] for row in rows[1:]}
+    assert "certified@example.com" in emails
+    assert {row[5] for row in rows[1:]} >= {"module_completed", "certificate_issued"}
+
+
+def test_anyone_verifies_valid_and_revoked_certificates(browser, live_server, check_a11y):
+    code = live_server.app.config["DEMO_CERTIFICATE_CODE"]
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/verify/{code}")
+    expect(page.get_by_text("Valid.")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    check_a11y(page)
+
+    with live_server.app.app_context():
+        certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
+        certificate.status = CertificateStatus.REVOKED
+        db.session.commit()
+    try:
+        page.reload()
+        expect(page.get_by_text("Revoked.")).to_be_visible()
+        check_a11y(page)
+    finally:
+        with live_server.app.app_context():
+            certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
+            certificate.status = CertificateStatus.ISSUED
+            db.session.commit()
+    page.goto(f"{live_server.url}/verify/AAAA-BBBB")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    context.close()
+
+
+def test_pages_fit_a_phone(browser, live_server):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    log_in(page, live_server, "student@example.com")
+    for path in ["/dashboard", "/courses", "/evidence"]:
+        page.goto(live_server.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+    context.close()

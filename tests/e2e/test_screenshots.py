@@ -1,0 +1,54 @@
+"""``make screenshots``: the main pages at desktop and phone widths, into docs/screenshots/.
+
+Not part of ``make test`` (deselected by the ``screenshots`` marker)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from lms.paths import PROJECT_DIR
+from tests.e2e.conftest import log_in
+
+OUT = PROJECT_DIR / "docs" / "screenshots"
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
+
+pytestmark = pytest.mark.screenshots
+
+
+def shoot(page: Page, name: str, size: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(OUT / f"{name}-{size}.png"), full_page=size == "desktop")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_screenshots(browser, live_server, size):
+    context = browser.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    log_in(page, live_server, "student@example.com")
+    shoot(page, "student-dashboard", size)
+    page.get_by_role("link", name="Body systems terminology").first.click()
+    shoot(page, "lesson", size)
+    page.locator("#quiz-heading").scroll_into_view_if_needed()
+    page.screenshot(path=str(OUT / f"quiz-{size}.png"), animations="disabled")
+    for group in page.locator("fieldset.question").all():
+        group.locator("input[type=radio]").first.check()
+    page.get_by_role("button", name="Submit answers").click()
+    shoot(page, "result", size)
+    context.close()
+
+    context = browser.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    log_in(page, live_server, "instructor@example.com")
+    page.get_by_role("link", name="CPC prep, day class").click()
+    shoot(page, "instructor-matrix", size)
+    context.close()
+
+    context = browser.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    log_in(page, live_server, "admin@example.com")
+    shoot(page, "admin-export", size)
+    page.goto(f"{live_server.url}/verify/{live_server.app.config['DEMO_CERTIFICATE_CODE']}")
+    shoot(page, "verify", size)
+    context.close()
