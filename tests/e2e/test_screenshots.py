@@ -4,6 +4,9 @@ Not part of ``make test`` (deselected by the ``screenshots`` marker)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from playwright.sync_api import Page
 
@@ -22,33 +25,33 @@ def shoot(page: Page, name: str, size: str) -> None:
     page.screenshot(path=str(OUT / f"{name}-{size}.png"), full_page=size == "desktop")
 
 
+@contextmanager
+def logged_in(browser, server, size: str, email: str) -> Iterator[Page]:
+    context = browser.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    log_in(page, server, email)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_screenshots(browser, live_server, size):
-    context = browser.new_context(viewport=SIZES[size])
-    page = context.new_page()
-    log_in(page, live_server, "student@example.com")
-    shoot(page, "student-dashboard", size)
-    page.get_by_role("link", name="Body systems terminology").first.click()
-    shoot(page, "lesson", size)
-    page.locator("#quiz-heading").scroll_into_view_if_needed()
-    page.screenshot(path=str(OUT / f"quiz-{size}.png"), animations="disabled")
-    for group in page.locator("fieldset.question").all():
-        group.locator("input[type=radio]").first.check()
-    page.get_by_role("button", name="Submit answers").click()
-    shoot(page, "result", size)
-    context.close()
-
-    context = browser.new_context(viewport=SIZES[size])
-    page = context.new_page()
-    log_in(page, live_server, "instructor@example.com")
-    page.get_by_role("link", name="CPC prep, day class").click()
-    shoot(page, "instructor-matrix", size)
-    context.close()
-
-    context = browser.new_context(viewport=SIZES[size])
-    page = context.new_page()
-    log_in(page, live_server, "admin@example.com")
-    shoot(page, "admin-export", size)
-    page.goto(f"{live_server.url}/verify/{live_server.app.config['DEMO_CERTIFICATE_CODE']}")
-    shoot(page, "verify", size)
-    context.close()
+    with logged_in(browser, live_server, size, "student@example.com") as page:
+        shoot(page, "student-dashboard", size)
+        page.get_by_role("link", name="Body systems terminology").first.click()
+        shoot(page, "lesson", size)
+        page.locator("#quiz-heading").scroll_into_view_if_needed()
+        page.screenshot(path=str(OUT / f"quiz-{size}.png"), animations="disabled")
+        for group in page.locator("fieldset.question").all():
+            group.locator("input[type=radio]").first.check()
+        page.get_by_role("button", name="Submit answers").click()
+        shoot(page, "result", size)
+    with logged_in(browser, live_server, size, "instructor@example.com") as page:
+        page.get_by_role("link", name="CPC prep, day class").click()
+        shoot(page, "instructor-matrix", size)
+    with logged_in(browser, live_server, size, "admin@example.com") as page:
+        shoot(page, "admin-export", size)
+        page.goto(f"{live_server.url}/verify/{live_server.app.config['DEMO_CERTIFICATE_CODE']}")
+        shoot(page, "verify", size)
