@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install migrate seed test e2e screenshots lint clean
+.PHONY: run serve-prod install migrate seed test e2e screenshots lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ seed: migrate
 run: seed
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production-style serving: migrations on start, then gunicorn with gunicorn.conf.py.
+serve-prod: migrate
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install
 	$(BIN)/python -m pytest

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import health
 from lms.auth import cli as auth_cli
@@ -62,7 +63,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     records_service.ledger_appended.connect(enrollment_service.on_ledger_appended)
     register_template_helpers(app)
     register_error_handlers(app)
+    _trust_proxy(app)
     return app
+
+
+def _trust_proxy(app: Flask) -> None:
+    """Behind a reverse proxy, take the client's address and scheme from the number of
+    proxies the operator declares (``LMS_PROXY_COUNT``); never trust the headers otherwise."""
+    hops = int(app.config.get("PROXY_COUNT", 0) or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _init_login(app: Flask) -> None:

@@ -1,0 +1,50 @@
+"""Configuration: LMS_* variables, the generated secret key, the proxy setting."""
+
+import stat
+
+from flask import request
+
+from lms import create_app
+from lms.config import normalise_database_url
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    first = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    second = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    key_file = tmp_path / "secret_key"
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_environment_variables_override_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("LMS_SCHOOL_NAME", "Lakeside College")
+    monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SCHOOL_NAME"] == "Lakeside College"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("x.sqlite3")
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_postgres_urls_use_psycopg_3():
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("sqlite:///x") == "sqlite:///x"
+
+
+def client_address() -> str:
+    return request.remote_addr
+
+
+def test_client_address_comes_from_the_proxy_only_when_configured(app):
+    headers = {"X-Forwarded-For": "203.0.113.9"}
+    app.add_url_rule("/_ip", "_ip", client_address)
+    assert app.test_client().get("/_ip", headers=headers).text == "127.0.0.1"
+    proxied = create_app({**app.config, "PROXY_COUNT": 1})
+    proxied.add_url_rule("/_ip", "_ip", client_address)
+    assert proxied.test_client().get("/_ip", headers=headers).text == "203.0.113.9"
