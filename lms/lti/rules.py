@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from lms.auth.models import Role
-
 LTI_VERSION = "1.3.0"
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 CLAIM_MESSAGE_TYPE = CLAIM + "message_type"
@@ -66,21 +64,24 @@ _LEARNER_ROLES = {
 }
 
 
-def map_role(lti_roles: Iterable[str]) -> Role | None:
+ADMIN, INSTRUCTOR, STUDENT = "admin", "instructor", "student"  # the app's role values
+
+
+def map_role(lti_roles: Iterable[str]) -> str | None:
     """The app role for a set of LTI roles: administrator > instructor or TA > learner."""
     roles = set(lti_roles)
     if roles & _ADMIN_ROLES:
-        return Role.ADMIN
+        return ADMIN
     if roles & _INSTRUCTOR_ROLES:
-        return Role.INSTRUCTOR
+        return INSTRUCTOR
     if roles & _LEARNER_ROLES:
-        return Role.STUDENT
+        return STUDENT
     return None
 
 
 def is_learner(lti_roles: Iterable[str]) -> bool:
     """True when a roster member is a learner (and not also teaching)."""
-    return map_role(lti_roles) is Role.STUDENT
+    return map_role(lti_roles) == STUDENT
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ def launch_problems(claims: Mapping[str, Any], expected: Expectation, now: datet
         settings = claims.get(CLAIM_DL_SETTINGS)
         if not (isinstance(settings, dict) and settings.get("deep_link_return_url")):
             problems.append("The deep-linking request has no return URL.")
+        elif "ltiResourceLink" not in settings.get("accept_types", ["ltiResourceLink"]):
+            problems.append("The LMS does not accept links to tool content here.")
     return problems
 
 

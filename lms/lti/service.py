@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from lms.auth import service as auth
@@ -184,6 +184,10 @@ def begin_login(params: Mapping[str, str], redirect_uri: str, now: datetime) -> 
             f"Several registrations of {issuer} exist; the LMS must send its client_id."
         )
     platform = platforms[0]
+    # Logins that were never completed are of no use once expired; keep a day for inquiry.
+    db.session.execute(
+        delete(LtiLoginState).where(LtiLoginState.expires_at < now - timedelta(days=1))
+    )
     state = LtiLoginState(
         state=secrets.token_urlsafe(32),
         nonce=secrets.token_urlsafe(32),
@@ -317,7 +321,8 @@ def complete_launch(
 ) -> LaunchResult:
     """Use up the login, find or create the user, record the course and link."""
     lti_roles = [str(r) for r in claims.get(rules.CLAIM_ROLES) or []]
-    mapped = rules.map_role(lti_roles)
+    role_value = rules.map_role(lti_roles)
+    mapped = Role(role_value) if role_value else None
     message_type = claims[rules.CLAIM_MESSAGE_TYPE]
     user = _launched_user(platform, claims, mapped, now)
     if message_type == rules.DEEP_LINKING_REQUEST and not (user.is_instructor or user.is_admin):

@@ -10,7 +10,14 @@ from sqlalchemy import select
 from lms.auth.models import Role, User
 from lms.auth.views import START_PAGES
 from lms.extensions import db
-from lms.lti.models import LtiContext, LtiContextMember, LtiIdentity, LtiLoginState, LtiResourceLink
+from lms.lti.models import (
+    LtiContext,
+    LtiContextMember,
+    LtiIdentity,
+    LtiLoginState,
+    LtiPlatform,
+    LtiResourceLink,
+)
 from lms.records.models import AuditEvent
 from tests import factories
 from tests.lti.conftest import (
@@ -222,3 +229,23 @@ def test_a_disabled_account_cannot_launch(client, platform):
     db.session.commit()
     before = row_counts()
     refused(client, launch(client, platform), "Your account here is disabled", before)
+
+
+def test_logins_expired_for_a_day_are_cleared_by_the_next_login(client, platform):
+    from datetime import timedelta
+
+    from lms.db import utcnow
+
+    old = utcnow() - timedelta(days=2)
+    db.session.add(
+        LtiLoginState(
+            state="old",
+            nonce="old",
+            platform_id=db.session.scalar(select(LtiPlatform.id)),
+            created_at=old,
+            expires_at=old,
+        )
+    )
+    db.session.commit()
+    state, _ = begin_login(client)
+    assert db.session.scalars(select(LtiLoginState.state)).all() == [state]

@@ -65,7 +65,9 @@ def test_instructor_links_a_cohort_and_syncs_the_roster(client, platform, course
     db.session.commit()
 
     page = client.get("/lti/courses").get_data(as_text=True)
-    assert "Coding 101 (Fall)" in page
+    assert "Coding 101 (Fall)" in page and "Never" in page
+    page = client.get(f"/lti/courses/{context_id}").get_data(as_text=True)
+    assert "CPC day class (CPC)" in page and "Sync roster now" in page
     response = post_form(client, f"/lti/courses/{context_id}/cohort", {"cohort_id": cohort.id})
     assert response.status_code == 302
     assert db.session.get(LtiContext, context_id).cohort_id == cohort.id

@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lms.auth.models import Role
 from lms.lti import rules
 from tests.lti.conftest import ADMINISTRATOR, INSTRUCTOR, LEARNER, TEACHING_ASSISTANT
 
@@ -14,18 +13,18 @@ NOW = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("roles", "expected"),
     [
-        ([LEARNER], Role.STUDENT),
-        (["Learner"], Role.STUDENT),
-        ([INSTRUCTOR], Role.INSTRUCTOR),
-        ([TEACHING_ASSISTANT], Role.INSTRUCTOR),
-        ([LEARNER, TEACHING_ASSISTANT], Role.INSTRUCTOR),
-        ([ADMINISTRATOR, INSTRUCTOR], Role.ADMIN),
+        ([LEARNER], "student"),
+        (["Learner"], "student"),
+        ([INSTRUCTOR], "instructor"),
+        ([TEACHING_ASSISTANT], "instructor"),
+        ([LEARNER, TEACHING_ASSISTANT], "instructor"),
+        ([ADMINISTRATOR, INSTRUCTOR], "admin"),
         (["http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"], None),
         ([], None),
     ],
 )
 def test_roles_map_to_the_highest_app_role(roles, expected):
-    assert rules.map_role(roles) is expected
+    assert rules.map_role(roles) == expected
 
 
 def good_claims(**changes):
@@ -96,6 +95,11 @@ def test_deep_linking_needs_a_return_url_and_links_need_an_id():
     claims = good_claims(**{rules.CLAIM_MESSAGE_TYPE: rules.DEEP_LINKING_REQUEST})
     assert rules.launch_problems(claims, EXPECTED, NOW) == [
         "The deep-linking request has no return URL."
+    ]
+    settings = {"deep_link_return_url": "https://lms/return", "accept_types": ["file"]}
+    claims[rules.CLAIM_DL_SETTINGS] = settings
+    assert rules.launch_problems(claims, EXPECTED, NOW) == [
+        "The LMS does not accept links to tool content here."
     ]
     claims = good_claims(**{rules.CLAIM_RESOURCE_LINK: {}, "sub": ""})
     assert rules.launch_problems(claims, EXPECTED, NOW) == [
