@@ -34,17 +34,30 @@ def _actor():
     return current_user._get_current_object()
 
 
+def _external_url(endpoint: str) -> str:
+    """An absolute URL of the tool: from ``PUBLIC_BASE_URL`` when set (behind a proxy)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint)
+    return url_for(endpoint, _external=True)
+
+
 def _secure_cookies() -> bool:
-    return request.is_secure or current_app.config.get("PREFERRED_URL_SCHEME") == "https"
+    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    return (
+        request.is_secure
+        or base.startswith("https://")
+        or current_app.config.get("PREFERRED_URL_SCHEME") == "https"
+    )
 
 
 def tool_urls() -> dict[str, str]:
     """The tool's URLs an LMS administrator pastes into the platform."""
     return {
-        "login": url_for("lti.login", _external=True),
-        "launch": url_for("lti.launch", _external=True),
-        "jwks": url_for("lti.jwks", _external=True),
-        "deep_link": url_for("lti.launch", _external=True),
+        "login": _external_url("lti.login"),
+        "launch": _external_url("lti.launch"),
+        "jwks": _external_url("lti.jwks"),
+        "deep_link": _external_url("lti.launch"),
     }
 
 
@@ -68,7 +81,7 @@ def jwks():
 def login():
     """OIDC login initiation: remember a state and nonce, send the browser to the platform."""
     params = request.form if request.method == "POST" else request.args
-    state, target = service.begin_login(params, url_for("lti.launch", _external=True), utcnow())
+    state, target = service.begin_login(params, _external_url("lti.launch"), utcnow())
     db.session.commit()
     response = redirect(target)
     secure = _secure_cookies()
@@ -138,7 +151,7 @@ def deep_link():
                 _actor(),
                 request_info,
                 form.modules.data or [],
-                url_for("lti.launch", _external=True),
+                _external_url("lti.launch"),
                 utcnow(),
             )
         except InvalidInput as error:

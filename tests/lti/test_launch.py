@@ -249,3 +249,13 @@ def test_logins_expired_for_a_day_are_cleared_by_the_next_login(client, platform
     db.session.commit()
     state, _ = begin_login(client)
     assert db.session.scalars(select(LtiLoginState.state)).all() == [state]
+
+
+def test_behind_a_proxy_the_redirect_uri_and_cookie_follow_the_public_base_url(app, platform):
+    app.config["PUBLIC_BASE_URL"] = "https://tool.school.edu"
+    response = app.test_client().get(
+        "/lti/login", query_string={"iss": ISSUER, "login_hint": "x", "target_link_uri": "t"}
+    )
+    assert "redirect_uri=https%3A%2F%2Ftool.school.edu%2Flti%2Flaunch" in response.location
+    assert "SameSite=None" in response.headers["Set-Cookie"]
+    assert "Secure" in response.headers["Set-Cookie"]

@@ -113,3 +113,10 @@ def test_jwks_serves_the_public_key_only_and_keeps_it(client):
     stored = db.session.scalar(select(LtiToolKey))
     assert stored.kid == key["kid"]
     assert "PRIVATE KEY" not in first.get_data(as_text=True)
+
+
+def test_behind_a_proxy_the_public_base_url_gives_the_urls(app, client, admin):
+    app.config["PUBLIC_BASE_URL"] = "https://tool.school.edu/"
+    page = client.get("/admin/lti/platforms").get_data(as_text=True)
+    for url in ("/lti/login", "/lti/launch", "/lti/jwks.json"):
+        assert f"https://tool.school.edu{url}" in page
