@@ -27,8 +27,8 @@ from lms.errors import register_error_handlers
 from lms.extensions import csrf, login_manager, migrate
 from lms.extensions import db as database
 from lms.lti import cli as lti_cli
-from lms.lti import service as lti_service
 from lms.lti import views as lti_views
+from lms.lti.service import grades as lti_grades
 from lms.paths import MIGRATIONS_DIR
 from lms.records import service as records_service
 from lms.records import views as records_views
@@ -65,7 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
 
     records_service.ledger_appended.connect(enrollment_service.on_ledger_appended)
-    records_service.ledger_appended.connect(lti_service.on_ledger_appended)
+    records_service.ledger_appended.connect(lti_grades.on_ledger_appended)
     register_template_helpers(app)
     register_error_handlers(app)
     return app

@@ -7,7 +7,7 @@ from flask import Blueprint
 
 from lms.db import utcnow
 from lms.extensions import db
-from lms.lti import service
+from lms.lti.service import grades
 
 bp = Blueprint("lti_cli", __name__, cli_group="lti")
 
@@ -16,7 +16,7 @@ bp = Blueprint("lti_cli", __name__, cli_group="lti")
 @click.option("--all", "everything", is_flag=True, help="Also retry scores not yet due.")
 def send_scores_command(everything: bool) -> None:
     """Send due scores; failures stay queued and are retried later with a growing delay."""
-    report = service.send_due_scores(utcnow(), everything=everything)
+    report = grades.send_due_scores(utcnow(), everything=everything)
     db.session.commit()
     click.echo(f"{report.sent} sent, {report.failed} failed (kept for a later try).")
     for error in report.errors:

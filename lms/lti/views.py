@@ -22,8 +22,10 @@ from lms.db import utcnow
 from lms.enrollment import service as enrollment
 from lms.errors import InvalidInput
 from lms.extensions import csrf, db
-from lms.lti import keys, service
+from lms.lti import keys
 from lms.lti.forms import ActionForm, LinkCohortForm, ModuleChoiceForm, PlatformForm
+from lms.lti.service import deep_linking, grades, platforms, roster
+from lms.lti.service import launch as launching
 
 bp = Blueprint("lti", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -81,16 +83,16 @@ def jwks():
 def login():
     """OIDC login initiation: remember a state and nonce, send the browser to the platform."""
     params = request.form if request.method == "POST" else request.args
-    state, target = service.begin_login(params, _external_url("lti.launch"), utcnow())
+    state, target = launching.begin_login(params, _external_url("lti.launch"), utcnow())
     db.session.commit()
     response = redirect(target)
     secure = _secure_cookies()
     # The launch comes back as a cross-site POST: only SameSite=None cookies travel with it,
     # and browsers accept those only when Secure (HTTPS).
     response.set_cookie(
-        service.STATE_COOKIE_PREFIX + state,
+        launching.STATE_COOKIE_PREFIX + state,
         state,
-        max_age=int(service.LOGIN_STATE_LIFETIME.total_seconds()),
+        max_age=int(launching.LOGIN_STATE_LIFETIME.total_seconds()),
         path=url_for("lti.launch"),
         secure=secure,
         httponly=True,
@@ -105,10 +107,10 @@ def login():
 def launch():
     """The platform's signed launch: check it, log the user in, send them where it points."""
     now = utcnow()
-    claims, login_state, platform = service.verify_launch(request.form, request.cookies, now)
-    result = service.complete_launch(claims, login_state, platform, now)
+    claims, login_state, platform = launching.verify_launch(request.form, request.cookies, now)
+    result = launching.complete_launch(claims, login_state, platform, now)
     user = result.user
-    cookie = service.STATE_COOKIE_PREFIX + login_state.state
+    cookie = launching.STATE_COOKIE_PREFIX + login_state.state
     db.session.commit()
     session.clear()
     login_user(user)
@@ -137,7 +139,7 @@ def deep_link():
         raise InvalidInput(
             "There is no deep-linking request to answer. Start from “Add content” in your LMS."
         )
-    choices = service.deep_link_choices()
+    choices = deep_linking.deep_link_choices()
     form = ModuleChoiceForm()
     form.modules.choices = [
         SelectChoice(module.id, f"{module.code}: {module.title}")
@@ -147,7 +149,7 @@ def deep_link():
     status = 200
     if form.validate_on_submit():
         try:
-            return_url, token = service.deep_link_response(
+            return_url, token = deep_linking.deep_link_response(
                 _actor(),
                 request_info,
                 form.modules.data or [],
@@ -170,8 +172,8 @@ def deep_link():
 # --- admin: platforms and scores ---------------------------------------------------------
 
 
-def _platform_data(form: PlatformForm) -> service.PlatformData:
-    return service.PlatformData(
+def _platform_data(form: PlatformForm) -> platforms.PlatformData:
+    return platforms.PlatformData(
         name=form.name.data or "",
         issuer=form.issuer.data or "",
         client_id=form.client_id.data or "",
@@ -187,7 +189,7 @@ def _platform_data(form: PlatformForm) -> service.PlatformData:
 def platform_list():
     """Registered platforms and the tool's URLs to paste into an LMS."""
     return render_template(
-        "lti/platforms.html", platforms=service.list_platforms(), urls=tool_urls()
+        "lti/platforms.html", platforms=platforms.list_platforms(), urls=tool_urls()
     )
 
 
@@ -202,7 +204,7 @@ def platform_new():
 @roles_required(Role.ADMIN)
 def platform_edit(platform_id: int):
     """Change a platform's registration."""
-    return _platform_form(service.get_platform(platform_id))
+    return _platform_form(platforms.get_platform(platform_id))
 
 
 def _platform_form(platform):
@@ -215,7 +217,7 @@ def _platform_form(platform):
     status = 200
     if form.validate_on_submit():
         try:
-            saved = service.save_platform(_actor(), _platform_data(form), utcnow(), platform)
+            saved = platforms.save_platform(_actor(), _platform_data(form), utcnow(), platform)
         except InvalidInput as error:
             db.session.rollback()
             form.form_errors.append(error.message)
@@ -234,7 +236,7 @@ def _platform_form(platform):
 @roles_required(Role.ADMIN)
 def score_list():
     """Scores waiting for a platform's gradebook (with why they failed) and those sent."""
-    return render_template("lti/scores.html", outbox=service.score_outbox(), form=ActionForm())
+    return render_template("lti/scores.html", outbox=grades.score_outbox(), form=ActionForm())
 
 
 @bp.post("/admin/lti/scores/send")
@@ -244,7 +246,7 @@ def send_scores():
     if not ActionForm().validate_on_submit():
         raise InvalidInput("The request could not be read. Reload the page and try again.")
     now = utcnow()
-    report = service.send_due_scores(now, everything=True, actor=_actor())
+    report = grades.send_due_scores(now, everything=True, actor=_actor())
     db.session.commit()
     flash(
         f"{report.sent} score(s) sent, {report.failed} still waiting.",
@@ -260,14 +262,14 @@ def send_scores():
 @roles_required(*STAFF)
 def context_list():
     """The LMS courses the instructor launched the tool from."""
-    return render_template("lti/contexts.html", contexts=service.contexts_for(_actor()))
+    return render_template("lti/contexts.html", contexts=roster.contexts_for(_actor()))
 
 
 @bp.get("/lti/courses/<int:context_id>")
 @roles_required(*STAFF)
 def context_page(context_id: int):
     """An LMS course: the cohort its roster feeds, and the sync button."""
-    context = service.get_context_for(_actor(), context_id)
+    context = roster.get_context_for(_actor(), context_id)
     form = LinkCohortForm(data={"cohort_id": context.cohort_id})
     form.cohort_id.choices = [
         SelectChoice(c.id, f"{c.name} ({c.credential.code})")
@@ -282,12 +284,12 @@ def context_page(context_id: int):
 @roles_required(*STAFF)
 def link_cohort(context_id: int):
     """Choose which cohort the LMS course's roster feeds."""
-    context = service.get_context_for(_actor(), context_id)
+    context = roster.get_context_for(_actor(), context_id)
     form = LinkCohortForm()
     form.cohort_id.choices = [SelectChoice(c.id, c.name) for c in enrollment.cohorts_for(_actor())]
     if not form.validate_on_submit():
         raise InvalidInput("Choose one of your cohorts.")
-    cohort = service.link_cohort(_actor(), context, form.cohort_id.data, utcnow())
+    cohort = roster.link_cohort(_actor(), context, form.cohort_id.data, utcnow())
     message = f"The roster of this LMS course now feeds {cohort.name}."
     db.session.commit()
     flash(message, "success")
@@ -298,10 +300,10 @@ def link_cohort(context_id: int):
 @roles_required(*STAFF)
 def sync_roster(context_id: int):
     """Pull the LMS course roster into the linked cohort."""
-    context = service.get_context_for(_actor(), context_id)
+    context = roster.get_context_for(_actor(), context_id)
     if not ActionForm().validate_on_submit():
         raise InvalidInput("The request could not be read. Reload the page and try again.")
-    report = service.sync_roster(_actor(), context, utcnow())
+    report = roster.sync_roster(_actor(), context, utcnow())
     db.session.commit()
     flash(
         f"Roster synced: {len(report.added)} added, {len(report.withdrawn)} withdrawn, "

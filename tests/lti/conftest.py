@@ -22,7 +22,6 @@ from lms.auth.models import Role, User
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.lti import platform_api, rules
-from lms.lti import service as lti
 from lms.lti.models import (
     LtiContext,
     LtiContextMember,
@@ -30,6 +29,7 @@ from lms.lti.models import (
     LtiResourceLink,
     LtiScoreOutbox,
 )
+from lms.lti.service import platforms as lti
 from lms.records.models import AuditEvent
 from tests import factories
 
