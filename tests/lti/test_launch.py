@@ -259,3 +259,19 @@ def test_behind_a_proxy_the_redirect_uri_and_cookie_follow_the_public_base_url(a
     assert "redirect_uri=https%3A%2F%2Ftool.school.edu%2Flti%2Flaunch" in response.location
     assert "SameSite=None" in response.headers["Set-Cookie"]
     assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_two_simultaneous_posts_of_one_launch_log_in_only_once(client, platform):
+    from lms.db import utcnow
+    from lms.errors import InvalidInput
+    from lms.lti.service import launch as launching
+
+    state, nonce = begin_login(client)
+    form = {"id_token": platform.id_token(nonce), "state": state}
+    cookies = {f"lti_state_{state}": state}
+    now = utcnow()
+    first = launching.verify_launch(form, cookies, now)
+    second = launching.verify_launch(form, cookies, now)  # both checked before either finished
+    launching.complete_launch(*first, now)
+    with pytest.raises(InvalidInput, match="already used"):
+        launching.complete_launch(*second, now)

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
 from lms.auth import service as auth
@@ -201,7 +201,15 @@ def complete_launch(
     user = _launched_user(platform, claims, mapped, now)
     if message_type == rules.DEEP_LINKING_REQUEST and not (user.is_instructor or user.is_admin):
         raise InvalidInput("Only instructors can choose content to place in the LMS course.")
-    login_state.used_at = now
+    # Used once: of two simultaneous posts of the same launch, only one finds it unused.
+    claimed = db.session.execute(
+        update(LtiLoginState)
+        .where(LtiLoginState.id == login_state.id, LtiLoginState.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise InvalidInput("This launch was already used. Launch the tool again from your LMS.")
     context = _record_context(platform, claims, user, now)
     result = LaunchResult(user=user)
     if message_type == rules.DEEP_LINKING_REQUEST:
