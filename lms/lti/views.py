@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import (
     Blueprint,
     current_app,
@@ -28,6 +30,7 @@ from lms.lti.service import deep_linking, grades, platforms, roster
 from lms.lti.service import launch as launching
 
 bp = Blueprint("lti", __name__)
+log = logging.getLogger(__name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
 DEEP_LINK_SESSION_KEY = "lti_deep_link"
 
@@ -61,6 +64,27 @@ def tool_urls() -> dict[str, str]:
         "jwks": _external_url("lti.jwks"),
         "deep_link": _external_url("lti.launch"),
     }
+
+
+@bp.after_app_request
+def send_scores_after_response(response):
+    """When this request queued scores, send them once the response has gone to the browser."""
+    if db.session.info.pop(grades.SCORES_QUEUED, False) and current_app.config.get(
+        "LTI_SEND_SCORES_AFTER_REQUEST", True
+    ):
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: _send_due_scores(app))
+    return response
+
+
+def _send_due_scores(app) -> None:
+    with app.app_context():
+        try:
+            grades.send_due_scores(utcnow())
+            db.session.commit()
+        except Exception:  # the scores stay queued for the CLI; never break the response
+            db.session.rollback()
+            log.exception("sending LTI scores after the response failed")
 
 
 # --- what the platform calls -------------------------------------------------------------

@@ -159,3 +159,31 @@ def test_token_request_is_form_encoded(platform, client, linked_student):
     db.session.commit()
     call = next(c for c in platform.mock.calls if c.request.url == TOKEN_URL)
     assert "client_assertion" in parse_qs(call.request.body)
+
+
+def test_scores_are_sent_once_the_response_has_gone(client, platform, linked_student):
+    platform.serve_token()
+    platform.mock.add(responses.POST, SCORES_URL, status=200, json={})
+    response = complete(client)
+    assert outbox()[0].status is ScoreStatus.PENDING  # queued with the completion
+    response.close()  # the server closes the response after sending it
+    db.session.commit()  # end the test's read transaction to see what was sent
+    (row,) = outbox()
+    assert row.status is ScoreStatus.SENT and row.sent_at is not None
+
+
+def test_a_failure_after_the_response_keeps_the_score_queued(client, platform, linked_student):
+    platform.serve_token(status=503)
+    complete(client).close()
+    db.session.commit()  # end the test's read transaction to see what was sent
+    (row,) = outbox()
+    assert row.status is ScoreStatus.PENDING and row.attempts == 1
+    assert "503" in row.last_error
+
+
+def test_sending_after_the_response_can_be_turned_off(app, client, platform, linked_student):
+    app.config["LTI_SEND_SCORES_AFTER_REQUEST"] = False
+    complete(client).close()
+    db.session.commit()  # end the test's read transaction to see what was sent
+    (row,) = outbox()
+    assert row.attempts == 0 and len(platform.mock.calls) == 1  # only the key set fetch

@@ -24,6 +24,9 @@ from lms.records import audit
 from lms.records import service as ledger
 from lms.records.models import LedgerEntry, LedgerKind
 
+#: Key of ``db.session.info`` set when a score was queued in the current transaction.
+SCORES_QUEUED = "lti_scores_queued"
+
 
 def on_ledger_appended(entry: LedgerEntry, *, student: User, now: datetime, **_: object) -> None:
     """Queue the student's best score for every platform gradebook column linked to the module."""
@@ -66,6 +69,8 @@ def on_ledger_appended(entry: LedgerEntry, *, student: User, now: datetime, **_:
             )
         )
     db.session.flush()
+    # Tells the web layer that there is something to send once the response is out.
+    db.session.info[SCORES_QUEUED] = True
 
 
 @dataclass
@@ -94,7 +99,8 @@ def send_due_scores(
     )
     if not everything:
         query = query.where(LtiScoreOutbox.next_attempt_at <= now)
-    rows = list(db.session.scalars(query))
+    # Two senders at once (cron and a web worker) never take the same rows (PostgreSQL).
+    rows = list(db.session.scalars(query.with_for_update(skip_locked=True)))
     report = SendReport()
     tokens: dict[int, str | platform_api.PlatformError] = {}
     for row in rows:
