@@ -187,3 +187,28 @@ def test_sending_after_the_response_can_be_turned_off(app, client, platform, lin
     db.session.commit()  # end the test's read transaction to see what was sent
     (row,) = outbox()
     assert row.attempts == 0 and len(platform.mock.calls) == 1  # only the key set fetch
+
+
+def test_the_scores_page_runs_the_same_queries_for_one_or_many_scores(app, client, platform):
+    from tests.conftest import count_queries
+
+    factories.course("TERM", modules=1)
+    admin = app.test_client()
+    login(admin, factories.user(Role.ADMIN).email)
+
+    def queries():
+        with count_queries() as statements:
+            assert admin.get("/admin/lti/scores").status_code == 200
+        return len(statements)
+
+    app.config["LTI_SEND_SCORES_AFTER_REQUEST"] = False
+    learner = app.test_client()
+    launch(learner, platform, module_code="TERM-1", sub="s-0", email="s0@school.edu")
+    complete(learner)
+    one = queries()
+    for n in range(1, 5):
+        learner = app.test_client()
+        launch(learner, platform, module_code="TERM-1", sub=f"s-{n}", email=f"s{n}@school.edu")
+        complete(learner)
+    assert len(outbox()) == 5
+    assert queries() == one
