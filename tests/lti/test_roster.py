@@ -8,7 +8,7 @@ from lms.auth.models import Role, User
 from lms.enrollment import service as enrollment
 from lms.enrollment.models import Enrollment, EnrollmentStatus
 from lms.extensions import db
-from lms.lti.models import LtiContext
+from lms.lti.models import LtiContext, LtiIdentity
 from lms.records.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
@@ -60,6 +60,7 @@ def test_instructor_links_a_cohort_and_syncs_the_roster(client, platform, course
     context_id, cohort, instructor = course_page
     existing = factories.user(Role.STUDENT, email="sam@school.edu", name="Sam Rivera")
     by_hand = factories.user(Role.STUDENT, email="walkin@school.edu")
+    factories.user(Role.INSTRUCTOR, email="ira@school.edu", name="Ira Staff")
     loaded = enrollment.get_cohort_for(instructor, cohort.id)
     enrollment.enroll_by_email(instructor, loaded, by_hand.email, factories.NOW)  # not via LMS
     db.session.commit()
@@ -80,13 +81,19 @@ def test_instructor_links_a_cohort_and_syncs_the_roster(client, platform, course
             member("s-2", "Ana Ruiz", "ana@school.edu"),
             member("s-3", "Gone Before", "gone@school.edu", status="Inactive"),
         ],
-        page_two=[member("s-4", "Kim Lee", "kim@school.edu"), member("s-5", "No Mail", None)],
+        page_two=[
+            member("s-4", "Kim Lee", "kim@school.edu"),
+            member("s-5", "No Mail", None),
+            member("s-6", "Ira Staff", "ira@school.edu"),
+        ],
     )
     response = post_form(client, f"/lti/courses/{context_id}/sync")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Roster synced: 3 added, 0 withdrawn, 0 unchanged, 1 skipped." in page
+    assert "Roster synced: 3 added, 0 withdrawn, 0 unchanged, 2 skipped." in page
     assert "Skipped No Mail: the LMS did not share an email address." in page
+    assert "Skipped Ira Staff: their account here is not a student&#39;s." in page
+    assert db.session.scalar(select(LtiIdentity).where(LtiIdentity.subject == "s-6")) is None
     assert enrolments(cohort) == {
         "ana@school.edu": EnrollmentStatus.ACTIVE,
         "kim@school.edu": EnrollmentStatus.ACTIVE,

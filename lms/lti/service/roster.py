@@ -178,11 +178,16 @@ def _roster_student(
 ) -> User:
     subject = str(member["user_id"])
     if subject in identities:
-        return identities[subject].user
+        user = identities[subject].user
+        if not user.is_student:
+            raise InvalidInput("their account here is not a student's.")
+        return user
     email = member.get("email") if isinstance(member.get("email"), str) else None
     if not email:
         raise InvalidInput("the LMS did not share an email address.")
     user = auth.find_user_by_email(email)
+    if user is not None and not user.is_student:
+        raise InvalidInput("their account here is not a student's.")
     if user is None:
         user = auth.create_user(
             email=email,
