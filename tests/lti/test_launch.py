@@ -275,3 +275,14 @@ def test_two_simultaneous_posts_of_one_launch_log_in_only_once(client, platform)
     launching.complete_launch(*first, now)
     with pytest.raises(InvalidInput, match="already used"):
         launching.complete_launch(*second, now)
+
+
+def test_a_token_not_signed_with_rs256_is_refused(client, platform):
+    import jwt as pyjwt
+
+    state, nonce = begin_login(client)
+    claims = pyjwt.decode(platform.id_token(nonce), options={"verify_signature": False})
+    forged = pyjwt.encode(claims, "a-shared-secret-of-enough-length!", algorithm="HS256")
+    before = row_counts()
+    response = client.post("/lti/launch", data={"id_token": forged, "state": state})
+    refused(client, response, "must be signed with RS256", before)
