@@ -27,6 +27,9 @@ from lms.enrollment import views as enrollment_views
 from lms.errors import register_error_handlers
 from lms.extensions import csrf, login_manager, migrate
 from lms.extensions import db as database
+from lms.lti import cli as lti_cli
+from lms.lti import views as lti_views
+from lms.lti.service import grades as lti_grades
 from lms.paths import MIGRATIONS_DIR
 from lms.records import service as records_service
 from lms.records import views as records_views
@@ -57,10 +60,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         credentials_views.bp,
         records_views.bp,
         demo_cli.bp,
+        lti_views.bp,
+        lti_cli.bp,
     ):
         app.register_blueprint(blueprint)
 
     records_service.ledger_appended.connect(enrollment_service.on_ledger_appended)
+    records_service.ledger_appended.connect(lti_grades.on_ledger_appended)
     register_template_helpers(app)
     register_error_handlers(app)
     _trust_proxy(app)

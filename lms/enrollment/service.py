@@ -332,3 +332,28 @@ def student_dashboard(student: User) -> list[CredentialProgress]:
 def student_ids_select(cohort_id: int) -> Select:
     """A SELECT of the ids of every student ever enrolled in a cohort, for filters."""
     return select(Enrollment.student_id).where(Enrollment.cohort_id == cohort_id)
+
+
+# --- withdrawal (added by issue 10 for LTI roster sync) -----------------------------------
+
+
+def withdraw_student(actor: User, cohort: Cohort, student: User, now: datetime) -> Enrollment:
+    """Withdraw a student from a cohort; the enrolment row stays, so its history is kept."""
+    enrollment = db.session.scalar(
+        select(Enrollment).where(
+            Enrollment.cohort_id == cohort.id, Enrollment.student_id == student.id
+        )
+    )
+    if enrollment is None or enrollment.status is not EnrollmentStatus.ACTIVE:
+        raise Conflict(f"{student.full_name} is not enrolled in {cohort.name}.")
+    enrollment.status = EnrollmentStatus.WITHDRAWN
+    db.session.flush()
+    audit.record_event(
+        "enrollment.withdrawn",
+        actor=actor,
+        now=now,
+        target_type="enrollment",
+        target_id=enrollment.id,
+        details={"cohort_id": cohort.id, "student_id": student.id},
+    )
+    return enrollment

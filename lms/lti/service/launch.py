@@ -1,0 +1,365 @@
+"""OIDC login initiation and the launch: every check, then the user logged in.
+
+A refused launch raises ``InvalidInput`` before anything is written, and the error handler
+rolls the transaction back, so a refused launch leaves no row behind.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import selectinload
+
+from lms.auth import service as auth
+from lms.auth.models import Role, User
+from lms.courses import service as courses
+from lms.errors import InvalidInput
+from lms.extensions import db
+from lms.lti import platform_api, rules
+from lms.lti.models import (
+    LtiContext,
+    LtiContextMember,
+    LtiIdentity,
+    LtiLoginState,
+    LtiPlatform,
+    LtiResourceLink,
+)
+from lms.lti.service.platforms import get_platform
+from lms.records import audit
+
+LOGIN_STATE_LIFETIME = timedelta(minutes=10)
+STATE_COOKIE_PREFIX = "lti_state_"
+
+
+def begin_login(params: Mapping[str, str], redirect_uri: str, now: datetime) -> tuple[str, str]:
+    """Start a launch: remember a fresh state and nonce; return the state and the URL to go to."""
+    issuer = (params.get("iss") or "").strip()
+    login_hint = params.get("login_hint") or ""
+    if not issuer or not login_hint or not params.get("target_link_uri"):
+        raise InvalidInput(
+            "This login request is incomplete: the LMS must send iss, login_hint and "
+            "target_link_uri."
+        )
+    query = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
+    if params.get("client_id"):
+        query = query.where(LtiPlatform.client_id == params["client_id"])
+    platforms = list(db.session.scalars(query.limit(2)))
+    if not platforms:
+        raise InvalidInput(
+            f"The platform {issuer} is not registered with this tool. Ask an administrator to "
+            "register it first."
+        )
+    if len(platforms) > 1:
+        raise InvalidInput(
+            f"Several registrations of {issuer} exist; the LMS must send its client_id."
+        )
+    platform = platforms[0]
+    # Logins that were never completed are of no use once expired; keep a day for inquiry.
+    db.session.execute(
+        delete(LtiLoginState).where(LtiLoginState.expires_at < now - timedelta(days=1))
+    )
+    state = LtiLoginState(
+        state=secrets.token_urlsafe(32),
+        nonce=secrets.token_urlsafe(32),
+        platform_id=platform.id,
+        created_at=now,
+        expires_at=now + LOGIN_STATE_LIFETIME,
+    )
+    db.session.add(state)
+    db.session.flush()
+    auth_params = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": platform.client_id,
+        "redirect_uri": redirect_uri,
+        "login_hint": login_hint,
+        "state": state.state,
+        "nonce": state.nonce,
+    }
+    if params.get("lti_message_hint"):
+        auth_params["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if "?" in platform.auth_login_url else "?"
+    return state.state, platform.auth_login_url + separator + urlencode(auth_params)
+
+
+@dataclass
+class LaunchResult:
+    """Who was launched, and where they go next."""
+
+    user: User
+    module_id: int | None = None
+    deep_link: dict[str, Any] | None = None
+    message: str | None = None
+
+
+def verify_launch(
+    form: Mapping[str, str], cookies: Mapping[str, str], now: datetime
+) -> tuple[dict[str, Any], LtiLoginState, LtiPlatform]:
+    """Check a launch's state and id_token; every failure is ``InvalidInput`` with a reason."""
+    id_token = form.get("id_token") or ""
+    state_value = form.get("state") or ""
+    if not id_token or not state_value:
+        raise InvalidInput("The launch did not include an id_token and a state.")
+    if cookies.get(STATE_COOKIE_PREFIX + state_value) != state_value:
+        raise InvalidInput(
+            "The launch could not be matched to its login: the state cookie is missing. "
+            "Allow cookies for this site (or open the tool in a new window) and launch again."
+        )
+    login_state = db.session.scalar(select(LtiLoginState).where(LtiLoginState.state == state_value))
+    if login_state is None:
+        raise InvalidInput("The launch names a login this tool did not start.")
+    if login_state.used_at is not None:
+        raise InvalidInput("This launch was already used. Launch the tool again from your LMS.")
+    if login_state.expires_at < now:
+        raise InvalidInput("The login took too long and expired. Launch the tool again.")
+    platform = get_platform(login_state.platform_id)
+    try:
+        header = jwt.get_unverified_header(id_token)
+        unverified = jwt.decode(id_token, options={"verify_signature": False})
+    except jwt.PyJWTError as error:
+        raise InvalidInput("The id_token is not a readable JSON Web Token.") from error
+    if unverified.get("iss") != platform.issuer:
+        raise InvalidInput(
+            f"The token comes from an unknown platform ({unverified.get('iss')!s:.200})."
+        )
+    claims = _verified_claims(id_token, header, platform, now)
+    problems = rules.launch_problems(
+        claims,
+        rules.Expectation(
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+            nonce=login_state.nonce,
+            deployment_ids=frozenset(d.deployment_id for d in platform.deployments),
+        ),
+        now,
+    )
+    if problems:
+        raise InvalidInput("The launch was refused. " + " ".join(problems))
+    return claims, login_state, platform
+
+
+def _verified_claims(
+    id_token: str, header: Mapping[str, Any], platform: LtiPlatform, now: datetime
+) -> dict[str, Any]:
+    if header.get("alg") != "RS256":
+        raise InvalidInput("The id_token must be signed with RS256.")
+    try:
+        key_set = platform_api.platform_key_set(platform.key_set_url, now)
+        jwk = _find_key(key_set, header.get("kid"))
+        if jwk is None:  # the platform may have rotated its keys: fetch once more
+            key_set = platform_api.platform_key_set(platform.key_set_url, now, refresh=True)
+            jwk = _find_key(key_set, header.get("kid"))
+    except platform_api.PlatformError as error:
+        raise InvalidInput(f"The launch could not be checked. {error}") from error
+    if jwk is None:
+        raise InvalidInput("The id_token was signed with a key the platform does not publish.")
+    try:
+        key = jwt.PyJWK(jwk, algorithm="RS256")
+        # Times are checked by rules.launch_problems against ``now``.
+        return jwt.decode(
+            id_token,
+            key=key,
+            algorithms=["RS256"],
+            options={
+                "verify_aud": False,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "verify_iss": False,
+            },
+        )
+    except jwt.InvalidSignatureError as error:
+        raise InvalidInput("The id_token's signature is not valid.") from error
+    except jwt.PyJWTError as error:
+        raise InvalidInput(f"The id_token could not be verified ({error}).") from error
+
+
+def _find_key(key_set: Mapping[str, Any], kid: object) -> dict[str, Any] | None:
+    candidates = [k for k in key_set.get("keys", []) if isinstance(k, dict)]
+    if kid is None:
+        return candidates[0] if len(candidates) == 1 else None
+    return next((k for k in candidates if k.get("kid") == kid), None)
+
+
+def complete_launch(
+    claims: Mapping[str, Any], login_state: LtiLoginState, platform: LtiPlatform, now: datetime
+) -> LaunchResult:
+    """Use up the login, find or create the user, record the course and link."""
+    lti_roles = [str(r) for r in claims.get(rules.CLAIM_ROLES) or []]
+    role_value = rules.map_role(lti_roles)
+    mapped = Role(role_value) if role_value else None
+    message_type = claims[rules.CLAIM_MESSAGE_TYPE]
+    user = _launched_user(platform, claims, mapped, now)
+    if message_type == rules.DEEP_LINKING_REQUEST and not (user.is_instructor or user.is_admin):
+        raise InvalidInput("Only instructors can choose content to place in the LMS course.")
+    # Used once: of two simultaneous posts of the same launch, only one finds it unused.
+    claimed = db.session.execute(
+        update(LtiLoginState)
+        .where(LtiLoginState.id == login_state.id, LtiLoginState.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise InvalidInput("This launch was already used. Launch the tool again from your LMS.")
+    context = _record_context(platform, claims, user, now)
+    result = LaunchResult(user=user)
+    if message_type == rules.DEEP_LINKING_REQUEST:
+        settings = claims[rules.CLAIM_DL_SETTINGS]
+        result.deep_link = {
+            "platform_id": platform.id,
+            "deployment_id": claims[rules.CLAIM_DEPLOYMENT_ID],
+            "return_url": settings["deep_link_return_url"],
+            "accept_multiple": bool(settings.get("accept_multiple", True)),
+            "data": settings.get("data"),
+        }
+    elif context is not None:
+        link = _record_link(context, claims, now)
+        result.module_id = link.module_id
+        if link.module_id is None and _custom_module_code(claims):
+            result.message = "The linked module no longer exists; here is your start page."
+    db.session.flush()
+    audit.record_event(
+        "lti.launch",
+        actor=user,
+        now=now,
+        target_type="user",
+        target_id=user.id,
+        details={
+            "platform_id": platform.id,
+            "message_type": message_type,
+            "context_id": context.context_id if context else None,
+            "roles": lti_roles[:20],
+        },
+    )
+    return result
+
+
+def _launched_user(
+    platform: LtiPlatform, claims: Mapping[str, Any], mapped: Role | None, now: datetime
+) -> User:
+    subject = claims["sub"]
+    identity = db.session.scalar(
+        select(LtiIdentity)
+        .where(LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject)
+        .options(selectinload(LtiIdentity.user))
+    )
+    if identity is not None:
+        user = identity.user
+    else:
+        email = claims.get("email") if isinstance(claims.get("email"), str) else None
+        user = auth.find_user_by_email(email) if email else None
+        if user is None:
+            if mapped is None:
+                raise InvalidInput(
+                    "The LMS did not say whether you are a learner, an instructor or an "
+                    "administrator, so no account could be made."
+                )
+            if not email:
+                raise InvalidInput(
+                    "The LMS did not share your email address, so no account could be made. "
+                    "Ask the LMS administrator to let the tool see names and emails."
+                )
+            user = auth.create_user(
+                email=email,
+                full_name=rules.display_name(claims),
+                role=mapped,
+                password=None,
+                actor=None,
+                now=now,
+            )
+        identity = LtiIdentity(
+            platform_id=platform.id, subject=subject, user_id=user.id, created_at=now
+        )
+        db.session.add(identity)
+        db.session.flush()
+        audit.record_event(
+            "lti.identity_linked",
+            actor=user,
+            now=now,
+            target_type="user",
+            target_id=user.id,
+            details={"platform_id": platform.id, "subject": subject},
+        )
+    if not user.active:
+        raise InvalidInput("Your account here is disabled. Ask the school to re-enable it.")
+    return user
+
+
+def _record_context(
+    platform: LtiPlatform, claims: Mapping[str, Any], user: User, now: datetime
+) -> LtiContext | None:
+    claim = claims.get(rules.CLAIM_CONTEXT)
+    if not isinstance(claim, dict) or not claim.get("id"):
+        return None
+    context = db.session.scalar(
+        select(LtiContext).where(
+            LtiContext.platform_id == platform.id, LtiContext.context_id == str(claim["id"])
+        )
+    )
+    if context is None:
+        context = LtiContext(
+            platform_id=platform.id, context_id=str(claim["id"])[:255], created_at=now
+        )
+        db.session.add(context)
+    context.deployment_id = claims[rules.CLAIM_DEPLOYMENT_ID]
+    context.title = str(claim.get("title") or claim.get("label") or context.title or "")[:300]
+    nrps = claims.get(rules.CLAIM_NRPS)
+    if isinstance(nrps, dict) and nrps.get("context_memberships_url"):
+        context.memberships_url = str(nrps["context_memberships_url"])[:1000]
+    db.session.flush()
+    ensure_member(context, user, is_instructor=not user.is_student, now=now)
+    return context
+
+
+def ensure_member(context: LtiContext, user: User, *, is_instructor: bool, now: datetime) -> None:
+    """Record that the user belongs to the platform course (active, as instructor or not)."""
+    member = db.session.scalar(
+        select(LtiContextMember).where(
+            LtiContextMember.context_id == context.id, LtiContextMember.user_id == user.id
+        )
+    )
+    if member is None:
+        member = LtiContextMember(context_id=context.id, user_id=user.id, created_at=now)
+        db.session.add(member)
+    member.is_instructor = is_instructor
+    member.active = True
+
+
+def _custom_module_code(claims: Mapping[str, Any]) -> str | None:
+    custom = claims.get(rules.CLAIM_CUSTOM)
+    code = custom.get("module_code") if isinstance(custom, dict) else None
+    return str(code) if code else None
+
+
+def _record_link(context: LtiContext, claims: Mapping[str, Any], now: datetime) -> LtiResourceLink:
+    claim = claims[rules.CLAIM_RESOURCE_LINK]
+    link = db.session.scalar(
+        select(LtiResourceLink).where(
+            LtiResourceLink.context_id == context.id,
+            LtiResourceLink.resource_link_id == str(claim["id"]),
+        )
+    )
+    if link is None:
+        link = LtiResourceLink(
+            context_id=context.id, resource_link_id=str(claim["id"])[:255], created_at=now
+        )
+        db.session.add(link)
+    link.title = str(claim.get("title") or link.title or "")[:300]
+    code = _custom_module_code(claims)
+    if code:
+        module = courses.modules_by_code([code]).get(code)
+        link.module_id = module.id if module else None
+    ags = claims.get(rules.CLAIM_AGS)
+    if isinstance(ags, dict) and ags.get("lineitem"):
+        link.lineitem_url = str(ags["lineitem"])[:1000]
+    db.session.flush()
+    return link

@@ -1,0 +1,343 @@
+"""LTI endpoints the platform calls (JWKS, login, launch) and the admin and instructor pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user
+from wtforms import SelectChoice
+
+from lms.auth.access import public, roles_required
+from lms.auth.models import Role
+from lms.db import utcnow
+from lms.enrollment import service as enrollment
+from lms.errors import InvalidInput
+from lms.extensions import csrf, db
+from lms.lti import keys
+from lms.lti.forms import ActionForm, LinkCohortForm, ModuleChoiceForm, PlatformForm
+from lms.lti.service import deep_linking, grades, platforms, roster
+from lms.lti.service import launch as launching
+
+bp = Blueprint("lti", __name__)
+log = logging.getLogger(__name__)
+STAFF = (Role.INSTRUCTOR, Role.ADMIN)
+DEEP_LINK_SESSION_KEY = "lti_deep_link"
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _external_url(endpoint: str) -> str:
+    """An absolute URL of the tool: from ``PUBLIC_BASE_URL`` when set (behind a proxy)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint)
+    return url_for(endpoint, _external=True)
+
+
+def _secure_cookies() -> bool:
+    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    return (
+        request.is_secure
+        or base.startswith("https://")
+        or current_app.config.get("PREFERRED_URL_SCHEME") == "https"
+    )
+
+
+def tool_urls() -> dict[str, str]:
+    """The tool's URLs an LMS administrator pastes into the platform."""
+    return {
+        "login": _external_url("lti.login"),
+        "launch": _external_url("lti.launch"),
+        "jwks": _external_url("lti.jwks"),
+        "deep_link": _external_url("lti.launch"),
+    }
+
+
+@bp.after_app_request
+def send_scores_after_response(response):
+    """When this request queued scores, send them once the response has gone to the browser."""
+    if db.session.info.pop(grades.SCORES_QUEUED, False) and current_app.config.get(
+        "LTI_SEND_SCORES_AFTER_REQUEST", True
+    ):
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: _send_due_scores(app))
+    return response
+
+
+def _send_due_scores(app) -> None:
+    with app.app_context():
+        try:
+            grades.send_due_scores(utcnow())
+            db.session.commit()
+        except Exception:  # the scores stay queued for the CLI; never break the response
+            db.session.rollback()
+            log.exception("sending LTI scores after the response failed")
+
+
+# --- what the platform calls -------------------------------------------------------------
+
+
+@bp.get("/lti/jwks.json")
+@public
+def jwks():
+    """The tool's public keys, for the platform to check what the tool signs."""
+    key_set = keys.public_jwks(utcnow())
+    db.session.commit()
+    response = jsonify(key_set)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+@csrf.exempt
+@public
+def login():
+    """OIDC login initiation: remember a state and nonce, send the browser to the platform."""
+    params = request.form if request.method == "POST" else request.args
+    state, target = launching.begin_login(params, _external_url("lti.launch"), utcnow())
+    db.session.commit()
+    response = redirect(target)
+    secure = _secure_cookies()
+    # The launch comes back as a cross-site POST: only SameSite=None cookies travel with it,
+    # and browsers accept those only when Secure (HTTPS).
+    response.set_cookie(
+        launching.STATE_COOKIE_PREFIX + state,
+        state,
+        max_age=int(launching.LOGIN_STATE_LIFETIME.total_seconds()),
+        path=url_for("lti.launch"),
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+    )
+    return response
+
+
+@bp.post("/lti/launch")
+@csrf.exempt
+@public
+def launch():
+    """The platform's signed launch: check it, log the user in, send them where it points."""
+    now = utcnow()
+    claims, login_state, platform = launching.verify_launch(request.form, request.cookies, now)
+    result = launching.complete_launch(claims, login_state, platform, now)
+    user = result.user
+    cookie = launching.STATE_COOKIE_PREFIX + login_state.state
+    db.session.commit()
+    session.clear()
+    login_user(user)
+    if result.deep_link is not None:
+        session[DEEP_LINK_SESSION_KEY] = result.deep_link
+        response = redirect(url_for("lti.deep_link"))
+    elif result.module_id is not None:
+        response = redirect(url_for("courses.module_page", module_id=result.module_id))
+    else:
+        if result.message:
+            flash(result.message, "info")
+        response = redirect(url_for("auth.home"))
+    response.delete_cookie(cookie, path=url_for("lti.launch"))
+    return response
+
+
+# --- deep linking ------------------------------------------------------------------------
+
+
+@bp.route("/lti/deep-link", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def deep_link():
+    """Pick modules to place in the LMS course; the answer is posted back to the platform."""
+    request_info = session.get(DEEP_LINK_SESSION_KEY)
+    if not request_info:
+        raise InvalidInput(
+            "There is no deep-linking request to answer. Start from “Add content” in your LMS."
+        )
+    choices = deep_linking.deep_link_choices()
+    form = ModuleChoiceForm()
+    form.modules.choices = [
+        SelectChoice(module.id, f"{module.code}: {module.title}")
+        for _title, modules in choices
+        for module in modules
+    ]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            return_url, token = deep_linking.deep_link_response(
+                _actor(),
+                request_info,
+                form.modules.data or [],
+                _external_url("lti.launch"),
+                utcnow(),
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            status = 400
+        else:
+            db.session.commit()
+            session.pop(DEEP_LINK_SESSION_KEY, None)
+            return render_template("lti/deep_link_return.html", return_url=return_url, jwt=token)
+    elif form.is_submitted():
+        status = 400
+    return render_template("lti/deep_link.html", form=form, choices=choices), status
+
+
+# --- admin: platforms and scores ---------------------------------------------------------
+
+
+def _platform_data(form: PlatformForm) -> platforms.PlatformData:
+    return platforms.PlatformData(
+        name=form.name.data or "",
+        issuer=form.issuer.data or "",
+        client_id=form.client_id.data or "",
+        deployment_ids=form.deployment_ids.data or "",
+        auth_login_url=form.auth_login_url.data or "",
+        auth_token_url=form.auth_token_url.data or "",
+        key_set_url=form.key_set_url.data or "",
+    )
+
+
+@bp.get("/admin/lti/platforms")
+@roles_required(Role.ADMIN)
+def platform_list():
+    """Registered platforms and the tool's URLs to paste into an LMS."""
+    return render_template(
+        "lti/platforms.html", platforms=platforms.list_platforms(), urls=tool_urls()
+    )
+
+
+@bp.route("/admin/lti/platforms/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def platform_new():
+    """Register a platform."""
+    return _platform_form(None)
+
+
+@bp.route("/admin/lti/platforms/<int:platform_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def platform_edit(platform_id: int):
+    """Change a platform's registration."""
+    return _platform_form(platforms.get_platform(platform_id))
+
+
+def _platform_form(platform):
+    form = PlatformForm(
+        obj=platform,
+        data={"deployment_ids": "\n".join(d.deployment_id for d in platform.deployments)}
+        if platform is not None and request.method == "GET"
+        else None,
+    )
+    status = 200
+    if form.validate_on_submit():
+        try:
+            saved = platforms.save_platform(_actor(), _platform_data(form), utcnow(), platform)
+        except InvalidInput as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            status = 400
+        else:
+            name = saved.name
+            db.session.commit()
+            flash(f"Platform “{name}” saved.", "success")
+            return redirect(url_for("lti.platform_list"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("lti/platform_form.html", form=form, platform=platform), status
+
+
+@bp.get("/admin/lti/scores")
+@roles_required(Role.ADMIN)
+def score_list():
+    """Scores waiting for a platform's gradebook (with why they failed) and those sent."""
+    return render_template("lti/scores.html", outbox=grades.score_outbox(), form=ActionForm())
+
+
+@bp.post("/admin/lti/scores/send")
+@roles_required(Role.ADMIN)
+def send_scores():
+    """Try every waiting score now."""
+    if not ActionForm().validate_on_submit():
+        raise InvalidInput("The request could not be read. Reload the page and try again.")
+    now = utcnow()
+    report = grades.send_due_scores(now, everything=True, actor=_actor())
+    db.session.commit()
+    flash(
+        f"{report.sent} score(s) sent, {report.failed} still waiting.",
+        "success" if not report.failed else "error",
+    )
+    return redirect(url_for("lti.score_list"))
+
+
+# --- instructors: platform courses and rosters -------------------------------------------
+
+
+@bp.get("/lti/courses")
+@roles_required(*STAFF)
+def context_list():
+    """The LMS courses the instructor launched the tool from."""
+    return render_template("lti/contexts.html", contexts=roster.contexts_for(_actor()))
+
+
+@bp.get("/lti/courses/<int:context_id>")
+@roles_required(*STAFF)
+def context_page(context_id: int):
+    """An LMS course: the cohort its roster feeds, and the sync button."""
+    context = roster.get_context_for(_actor(), context_id)
+    form = LinkCohortForm(data={"cohort_id": context.cohort_id})
+    form.cohort_id.choices = [
+        SelectChoice(c.id, f"{c.name} ({c.credential.code})")
+        for c in enrollment.cohorts_for(_actor())
+    ]
+    return render_template(
+        "lti/context.html", context=context, link_form=form, sync_form=ActionForm()
+    )
+
+
+@bp.post("/lti/courses/<int:context_id>/cohort")
+@roles_required(*STAFF)
+def link_cohort(context_id: int):
+    """Choose which cohort the LMS course's roster feeds."""
+    context = roster.get_context_for(_actor(), context_id)
+    form = LinkCohortForm()
+    form.cohort_id.choices = [SelectChoice(c.id, c.name) for c in enrollment.cohorts_for(_actor())]
+    if not form.validate_on_submit():
+        raise InvalidInput("Choose one of your cohorts.")
+    cohort = roster.link_cohort(_actor(), context, form.cohort_id.data, utcnow())
+    message = f"The roster of this LMS course now feeds {cohort.name}."
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("lti.context_page", context_id=context_id))
+
+
+@bp.post("/lti/courses/<int:context_id>/sync")
+@roles_required(*STAFF)
+def sync_roster(context_id: int):
+    """Pull the LMS course roster into the linked cohort."""
+    context = roster.get_context_for(_actor(), context_id)
+    if not ActionForm().validate_on_submit():
+        raise InvalidInput("The request could not be read. Reload the page and try again.")
+    report = roster.sync_roster(_actor(), context, utcnow())
+    db.session.commit()
+    flash(
+        f"Roster synced: {len(report.added)} added, {len(report.withdrawn)} withdrawn, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped.",
+        "success",
+    )
+    for name in report.added:
+        flash(f"Added {name}.", "info")
+    for name in report.withdrawn:
+        flash(f"Withdrew {name}.", "info")
+    for reason in report.skipped:
+        flash(f"Skipped {reason}", "error")
+    return redirect(url_for("lti.context_page", context_id=context_id))
