@@ -7,8 +7,8 @@ import re
 import secrets
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,6 +21,8 @@ from lms.courses.models import Module
 from lms.credentials import rules
 from lms.credentials.models import (
     Certificate,
+    CertificateEvent,
+    CertificateEventKind,
     CertificateStatus,
     Credential,
     Evidence,
@@ -80,6 +82,10 @@ def save_requirements(
     unknown = [code for code in rules.module_codes(tree) if code not in known]
     if unknown:
         raise InvalidInput("The requirements name unknown modules: " + ", ".join(unknown) + ".")
+    known_courses = courses.courses_by_code(rules.course_codes(tree))
+    unknown = [code for code in rules.course_codes(tree) if code not in known_courses]
+    if unknown:
+        raise InvalidInput("The requirements name unknown courses: " + ", ".join(unknown) + ".")
     latest = db.session.scalar(
         select(RequirementSet.version)
         .where(RequirementSet.credential_id == credential.id)
@@ -120,49 +126,128 @@ class Readiness:
     outcomes: dict[int, rules.Outcome]  # by student id
 
 
-def evaluate_readiness(credential: Credential, student_ids: Iterable[int]) -> Readiness:
+def evaluate_readiness(
+    credential: Credential, student_ids: Iterable[int], now: datetime | None = None
+) -> Readiness:
     """Judge every student against the credential's current requirements in a fixed number
-    of queries, however many students there are."""
+    of queries, however many students there are.
+
+    ``now`` dates requirements "within the last N days"; callers that predate them may leave
+    it out, and the current time is used."""
     requirement_set = current_requirement_set(credential)
     tree = rules.parse_requirements(requirement_set.tree)
+    return _evaluate_tree(credential, requirement_set, tree, list(student_ids), now)
+
+
+def _evaluate_tree(
+    credential: Credential,
+    requirement_set: RequirementSet,
+    tree: rules.Requirement,
+    student_ids: list[int],
+    now: datetime | None,
+) -> Readiness:
     modules = courses.modules_by_code(rules.module_codes(tree))
-    student_ids = list(student_ids)
-    facts = gather_facts(student_ids, modules)
+    course_modules = courses.module_codes_of_courses(rules.course_codes(tree))
+    facts = gather_facts(student_ids, modules, course_modules=course_modules, now=now)
     titles = {code: module.title for code, module in modules.items()}
+    titles.update({code: title for code, (title, _) in course_modules.items()})
     outcomes = {sid: rules.evaluate(tree, facts[sid], titles) for sid in student_ids}
     return Readiness(credential, requirement_set, tree, modules, outcomes)
 
 
+def information_outcomes(
+    credential: Credential, student_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, rules.Outcome]:
+    """The information-only path beside a credential (AAPC's apprentice removal for CPC and
+    COC), judged for each student; empty when the credential has none. It never decides
+    readiness."""
+    tree = rules.information_path(credential.code)
+    if tree is None:
+        return {}
+    student_ids = list(student_ids)
+    facts = gather_facts(student_ids, {}, now=now)
+    return {sid: rules.evaluate(tree, facts[sid], {}) for sid in student_ids}
+
+
 def gather_facts(
-    student_ids: list[int], modules: dict[str, Module]
+    student_ids: list[int],
+    modules: dict[str, Module],
+    *,
+    course_modules: dict[str, tuple[str, dict[int, str]]] | None = None,
+    now: datetime | None = None,
 ) -> dict[int, rules.StudentFacts]:
-    """The facts the readiness rules need, for many students at once (three queries)."""
+    """The facts the readiness rules need, for many students at once (at most five queries,
+    whatever the number of students)."""
+    course_modules = course_modules or {}
     code_of = {module.id: code for code, module in modules.items()}
+    for _, members in course_modules.values():
+        code_of.update(members)
     completions: dict[int, dict[str, dict]] = {sid: {} for sid in student_ids}
     for done in ledger.best_completions(student_ids, code_of):
         completions[done.student_id].setdefault(code_of[done.module_id], {}).update(
             completed_score=done.best_score, completed_on=done.first_completed_on
         )
-    for student_id, module_id, best in courses.best_attempt_scores(student_ids, code_of):
-        completions[student_id].setdefault(code_of[module_id], {})["best_attempt_score"] = best
+    attempts: dict[int, dict[str, list[rules.AttemptFact]]] = {sid: {} for sid in student_ids}
+    scored = courses.attempt_scores(student_ids, code_of)
+    for student_id, module_id, score, submitted_at in scored:
+        code = code_of[module_id]
+        best = completions[student_id].setdefault(code, {}).get("best_attempt_score")
+        if best is None or score > best:
+            completions[student_id][code]["best_attempt_score"] = score
+        attempts[student_id].setdefault(code, []).append(
+            rules.AttemptFact(score=score, on=submitted_at.date())
+        )
 
     evidence: dict[int, dict[str, str]] = {sid: {} for sid in student_ids}
+    periods: dict[int, list[tuple[date, date]]] = {sid: [] for sid in student_ids}
+    pending: set[int] = set()
     if student_ids:
         rows = db.session.execute(
-            select(Evidence.student_id, Evidence.kind, Evidence.status).where(
-                Evidence.student_id.in_(student_ids)
-            )
+            select(
+                Evidence.student_id,
+                Evidence.kind,
+                Evidence.status,
+                Evidence.started_on,
+                Evidence.ended_on,
+            ).where(Evidence.student_id.in_(student_ids))
         )
         rank = {EvidenceStatus.VERIFIED: 3, EvidenceStatus.SUBMITTED: 2, EvidenceStatus.REJECTED: 1}
-        for student_id, kind, status in rows:
+        for student_id, kind, status, started_on, ended_on in rows:
             current = evidence[student_id].get(kind.value)
             if current is None or rank[status] > rank[EvidenceStatus(current)]:
                 evidence[student_id][kind.value] = status.value
+            if kind is rules.EvidenceKind.EXPERIENCE:
+                if status is EvidenceStatus.VERIFIED and started_on and ended_on:
+                    periods[student_id].append((started_on, ended_on))
+                elif status is EvidenceStatus.SUBMITTED:
+                    pending.add(student_id)
 
+    def course_facts(sid: int) -> dict[str, rules.CourseFact]:
+        result = {}
+        for course_code, (_, members) in course_modules.items():
+            dates = [
+                completions[sid][code]["completed_on"]
+                for code in members.values()
+                if completions[sid].get(code, {}).get("completed_on") is not None
+            ]
+            complete = bool(members) and len(dates) == len(members)
+            result[course_code] = rules.CourseFact(
+                modules_done=len(dates),
+                modules_total=len(members),
+                completed_on=max(dates) if complete else None,
+            )
+        return result
+
+    as_of = (now or datetime.now(UTC)).date()
     return {
         sid: rules.StudentFacts(
             modules={code: rules.ModuleFact(**fact) for code, fact in completions[sid].items()},
             evidence=evidence[sid],
+            courses=course_facts(sid),
+            attempts={code: tuple(items) for code, items in attempts[sid].items()},
+            experience_months=rules.experience_months(periods[sid]),
+            experience_pending=sid in pending,
+            as_of=as_of,
         )
         for sid in student_ids
     }
