@@ -7,7 +7,7 @@ import re
 import secrets
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from lms.auth.models import Role, User
 from lms.courses import service as courses
 from lms.courses.models import Module
-from lms.credentials import rules
+from lms.credentials import files, rules
 from lms.credentials.models import (
     Certificate,
     CertificateEvent,
@@ -256,24 +256,77 @@ def gather_facts(
 # --- evidence ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file a student sent with evidence: its bytes and the name it had."""
+
+    content: bytes
+    filename: str
+
+
 def submit_evidence(
-    student: User, kind: rules.EvidenceKind, detail: str, now: datetime
+    student: User,
+    kind: rules.EvidenceKind,
+    detail: str,
+    now: datetime,
+    *,
+    employer: str | None = None,
+    started_on: date | None = None,
+    ended_on: date | None = None,
+    upload: Upload | None = None,
+    storage: Path | None = None,
 ) -> Evidence:
-    """A student records eligibility evidence for the school to review."""
+    """A student records eligibility evidence for the school to review, optionally with a
+    scan (PDF, PNG or JPEG, at most 10 MB) kept under ``storage``."""
     if not student.is_student:
         raise PermissionDenied("Only students record their own evidence.")
     detail = detail.strip()
+    problems = []
     if not detail:
-        raise InvalidInput("Say what the evidence is, e.g. the school and year of the diploma.")
+        problems.append("Say what the evidence is, e.g. the school and year of the diploma.")
+    employer = (employer or "").strip() or None
+    if kind is rules.EvidenceKind.EXPERIENCE:
+        if not employer:
+            problems.append("Name the employer.")
+        if started_on is None or ended_on is None:
+            problems.append("Give the first and last day of the work.")
+        elif ended_on < started_on:
+            problems.append("The last day cannot be before the first.")
+        elif ended_on > now.date():
+            problems.append("The last day cannot be in the future; give today's date instead.")
+    elif started_on or ended_on:
+        started_on = ended_on = None  # dates only mean something for experience
+    if upload is not None:
+        try:
+            files.check_upload(upload.content, upload.filename)
+        except files.FileRefused as error:
+            problems.append(str(error))
+    if problems:
+        raise InvalidInput(" ".join(problems))
     evidence = Evidence(
         student=student,
         kind=kind,
         detail=detail,
         status=EvidenceStatus.SUBMITTED,
         submitted_at=now,
+        employer=employer if kind is rules.EvidenceKind.EXPERIENCE else None,
+        started_on=started_on,
+        ended_on=ended_on,
     )
+    if upload is not None:
+        if storage is None:
+            raise InvalidInput("Files cannot be stored here.")
+        stored = files.store(storage, upload.content, upload.filename)
+        evidence.file_key, evidence.file_name = stored.key, stored.name
+        evidence.file_type, evidence.file_size = stored.content_type, stored.size
     db.session.add(evidence)
     db.session.flush()
+    note = f"{kind.value}: {detail}"
+    if evidence.started_on and evidence.ended_on:
+        months = rules.months_between(evidence.started_on, evidence.ended_on)
+        note += f" ({employer}, {evidence.started_on} to {evidence.ended_on}, {months} months)"
+    if evidence.file_key:
+        note += f" [file {evidence.file_name}, {evidence.file_size} bytes]"
     ledger.append_entry(
         student=student,
         kind=LedgerKind.EVIDENCE_SUBMITTED,
@@ -281,9 +334,24 @@ def submit_evidence(
         source="student",
         actor=student,
         now=now,
-        note=f"{kind.value}: {detail}",
+        note=note,
+    )
+    audit.record_event(
+        "evidence.submitted",
+        actor=student,
+        now=now,
+        target_type="evidence",
+        target_id=evidence.id,
+        details={"kind": kind.value, "file": bool(evidence.file_key)},
     )
     return evidence
+
+
+def evidence_months(evidence: Evidence) -> int | None:
+    """Whole months of a piece of experience evidence, or None for other kinds."""
+    if evidence.started_on and evidence.ended_on:
+        return rules.months_between(evidence.started_on, evidence.ended_on)
+    return None
 
 
 def evidence_of(student_ids: Iterable[int]) -> list[Evidence]:
@@ -309,6 +377,25 @@ def get_evidence(evidence_id: int) -> Evidence:
     if evidence is None:
         raise NotFound("There is no such evidence.")
     return evidence
+
+
+def evidence_file(actor: User, evidence: Evidence, storage: Path, now: datetime) -> Path:
+    """The stored file of a piece of evidence, for someone already allowed to see it; the
+    download is audited."""
+    if not evidence.file_key:
+        raise NotFound("This evidence has no file.")
+    path = files.path_of(storage, evidence.file_key)
+    if not path.is_file():
+        raise NotFound("The file of this evidence is missing from the server.")
+    audit.record_event(
+        "evidence.file_downloaded",
+        actor=actor,
+        now=now,
+        target_type="evidence",
+        target_id=evidence.id,
+        details={"student_id": evidence.student_id},
+    )
+    return path
 
 
 def decide_evidence(
@@ -364,11 +451,24 @@ def normalise_code(code: str) -> str | None:
     return "-".join(letters[i : i + CODE_GROUP] for i in range(0, len(letters), CODE_GROUP))
 
 
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` later (the last day of a shorter month)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month, day=min(moment.day, 28))
+
+
 def issue_certificate(
     student: User, credential: Credential, actor: User | None, now: datetime
 ) -> Certificate:
-    """Issue a readiness certificate; 409 if the student is not ready or already has one."""
-    readiness = evaluate_readiness(credential, [student.id])
+    """Issue a readiness certificate; 409 if the student is not ready or already has one
+    under the current requirements. Older certificates of the credential are superseded."""
+    readiness = evaluate_readiness(credential, [student.id], now)
     outcome = readiness.outcomes[student.id]
     if not outcome.met:
         missing = "; ".join(leaf.explanation for leaf in outcome.unmet())
@@ -386,6 +486,9 @@ def issue_certificate(
         status=CertificateStatus.ISSUED,
         issued_at=now,
         issued_by_id=actor.id if actor else None,
+        expires_at=(
+            add_months(now, credential.validity_months) if credential.validity_months else None
+        ),
         snapshot={
             "credential": credential.code,
             "requirement_version": readiness.requirement_set.version,
@@ -397,13 +500,26 @@ def issue_certificate(
             db.session.add(certificate)
     except IntegrityError as error:  # issued at the same moment by another request
         raise Conflict(f"{student.full_name} already has this certificate.") from error
+    db.session.add(
+        CertificateEvent(
+            certificate_id=certificate.id,
+            kind=CertificateEventKind.ISSUED,
+            occurred_at=now,
+            actor_id=actor.id if actor else None,
+        )
+    )
+    _supersede_older(certificate, actor, now)
     audit.record_event(
         "certificate.issued",
         actor=actor,
         now=now,
         target_type="certificate",
         target_id=certificate.id,
-        details={"student_id": student.id, "credential": credential.code},
+        details={
+            "student_id": student.id,
+            "credential": credential.code,
+            "requirement_version": readiness.requirement_set.version,
+        },
     )
     ledger.append_entry(
         student=student,
@@ -417,14 +533,106 @@ def issue_certificate(
     return certificate
 
 
+def _supersede_older(certificate: Certificate, actor: User | None, now: datetime) -> None:
+    """Mark the student's earlier issued certificates of the same credential superseded."""
+    older = db.session.scalars(
+        select(Certificate).where(
+            Certificate.student_id == certificate.student_id,
+            Certificate.credential_id == certificate.credential_id,
+            Certificate.id != certificate.id,
+            Certificate.status == CertificateStatus.ISSUED,
+        )
+    ).all()
+    for previous in older:
+        previous.status = CertificateStatus.SUPERSEDED
+        db.session.add(
+            CertificateEvent(
+                certificate_id=previous.id,
+                kind=CertificateEventKind.SUPERSEDED,
+                occurred_at=now,
+                actor_id=actor.id if actor else None,
+                replaced_by_id=certificate.id,
+            )
+        )
+    db.session.flush()
+
+
 def issue_if_ready(student: User, credential: Credential, now: datetime) -> Certificate | None:
     """Issue the certificate automatically when the student has just become ready."""
-    readiness = evaluate_readiness(credential, [student.id])
+    readiness = evaluate_readiness(credential, [student.id], now)
     if not readiness.outcomes[student.id].met:
         return None
     if find_certificate(student.id, readiness.requirement_set.id) is not None:
         return None
     return issue_certificate(student, credential, None, now)
+
+
+def issue_to_ready_students(
+    actor: User, credential: Credential, students: Iterable[User], now: datetime
+) -> list[Certificate]:
+    """Issue the certificate to every given student who is ready and does not hold it under
+    the current requirements; the others are left alone."""
+    students = list(students)
+    readiness = evaluate_readiness(credential, [s.id for s in students], now)
+    held = {
+        c.student_id
+        for c in db.session.scalars(
+            select(Certificate).where(
+                Certificate.requirement_set_id == readiness.requirement_set.id,
+                Certificate.student_id.in_([s.id for s in students] or [-1]),
+            )
+        )
+    }
+    issued = []
+    for student in students:
+        if readiness.outcomes[student.id].met and student.id not in held:
+            issued.append(issue_certificate(student, credential, actor, now))
+    return issued
+
+
+def revoke_certificate(
+    actor: User, certificate: Certificate, reason: str, now: datetime
+) -> Certificate:
+    """Revoke a certificate with a reason; 409 when it is already revoked or superseded."""
+    if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
+        raise PermissionDenied("Only instructors and admins revoke certificates.")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Give the reason for the revocation; the verification page shows it.")
+    if len(reason) > 1000:
+        raise InvalidInput("Keep the reason under 1000 characters.")
+    if certificate.status is not CertificateStatus.ISSUED:
+        raise Conflict(f"This certificate is already {certificate.status.value}.")
+    certificate.status = CertificateStatus.REVOKED
+    db.session.add(
+        CertificateEvent(
+            certificate_id=certificate.id,
+            kind=CertificateEventKind.REVOKED,
+            occurred_at=now,
+            actor_id=actor.id,
+            reason=reason,
+        )
+    )
+    db.session.flush()
+    audit.record_event(
+        "certificate.revoked",
+        actor=actor,
+        now=now,
+        target_type="certificate",
+        target_id=certificate.id,
+        details={"student_id": certificate.student_id, "reason": reason},
+    )
+    ledger.append_entry(
+        student=certificate.student,
+        kind=LedgerKind.CERTIFICATE_REVOKED,
+        credential_id=certificate.credential_id,
+        source="certificate",
+        source_ref=f"certificate:{certificate.id}",
+        actor=actor,
+        now=now,
+        note=reason,
+    )
+    return certificate
 
 
 def find_certificate(student_id: int, requirement_set_id: int) -> Certificate | None:
@@ -447,7 +655,9 @@ def certificates_of(student_ids: Iterable[int]) -> list[Certificate]:
             select(Certificate)
             .where(Certificate.student_id.in_(student_ids))
             .options(
-                selectinload(Certificate.credential), selectinload(Certificate.requirement_set)
+                selectinload(Certificate.credential),
+                selectinload(Certificate.requirement_set),
+                selectinload(Certificate.events),
             )
             .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
         )
@@ -466,6 +676,7 @@ def get_certificate_by_code(code: str) -> Certificate:
                 selectinload(Certificate.student),
                 selectinload(Certificate.credential),
                 selectinload(Certificate.requirement_set),
+                selectinload(Certificate.events),
             )
         )
     if certificate is None:
@@ -473,7 +684,92 @@ def get_certificate_by_code(code: str) -> Certificate:
     return certificate
 
 
+def get_certificate(certificate_id: int) -> Certificate:
+    """One certificate with its student, credential and events, or ``NotFound``."""
+    certificate = db.session.scalar(
+        select(Certificate)
+        .where(Certificate.id == certificate_id)
+        .options(
+            selectinload(Certificate.student),
+            selectinload(Certificate.credential),
+            selectinload(Certificate.requirement_set),
+            selectinload(Certificate.events),
+        )
+    )
+    if certificate is None:
+        raise NotFound("There is no such certificate.")
+    return certificate
+
+
+@dataclass(frozen=True)
+class PublicStanding:
+    """What the verification page and its JSON tell anyone: nothing more."""
+
+    status: CertificateStatus
+    student_name: str
+    credential_code: str
+    credential_name: str
+    issuing_body: str
+    issued_on: date
+    expires_on: date | None
+    changed_on: date | None  # when it was revoked or superseded
+    reason: str | None  # why it was revoked
+    requirement_version: int
+
+    def to_data(self, code: str) -> dict:
+        """The JSON answer of ``/verify/<code>.json``."""
+        return {
+            "code": code,
+            "status": self.status.value,
+            "valid": self.status is CertificateStatus.ISSUED,
+            "student": self.student_name,
+            "credential": {
+                "code": self.credential_code,
+                "name": self.credential_name,
+                "issuing_body": self.issuing_body,
+            },
+            "issued_on": self.issued_on.isoformat(),
+            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+            "revoked_on": (
+                self.changed_on.isoformat()
+                if self.changed_on and self.status is CertificateStatus.REVOKED
+                else None
+            ),
+            "revocation_reason": self.reason,
+            "requirement_version": self.requirement_version,
+        }
+
+
+def public_standing(certificate: Certificate, now: datetime) -> PublicStanding:
+    """The standing of a loaded certificate at ``now`` (expiry is judged at read time)."""
+    status = certificate.status_at(now)
+    change = next(
+        (
+            e
+            for e in reversed(certificate.events)
+            if e.kind in (CertificateEventKind.REVOKED, CertificateEventKind.SUPERSEDED)
+        ),
+        None,
+    )
+    return PublicStanding(
+        status=status,
+        student_name=certificate.student.full_name,
+        credential_code=certificate.credential.code,
+        credential_name=certificate.credential.name,
+        issuing_body=certificate.credential.issuing_body,
+        issued_on=certificate.issued_at.date(),
+        expires_on=certificate.expires_at.date() if certificate.expires_at else None,
+        changed_on=change.occurred_at.date() if change else None,
+        reason=change.reason if change and status is CertificateStatus.REVOKED else None,
+        requirement_version=certificate.requirement_set.version,
+    )
+
+
+# --- catalogue ---------------------------------------------------------------------------
+
 CATALOG_FILE = Path(__file__).with_name("catalog.toml")
+CONFIDENCE_LEVELS = ("high", "medium", "low", "unverified")
+CATALOG_FIELDS = ("name", "issuing_body", "exam_format", "eligibility", "notes", "source_url")
 
 
 def read_catalog(path: Path = CATALOG_FILE) -> list[dict]:
@@ -482,16 +778,82 @@ def read_catalog(path: Path = CATALOG_FILE) -> list[dict]:
         return tomllib.load(handle)["credential"]
 
 
-def sync_catalog(entries: list[dict]) -> list[Credential]:
-    """Create or update credentials from catalogue entries, matched by code."""
+def catalog_problems(entries: list[dict]) -> list[str]:
+    """Every reason the catalogue entries cannot be loaded (empty when they can)."""
+    problems, seen = [], set()
+    for index, entry in enumerate(entries, start=1):
+        code = entry.get("code")
+        where = f"entry {index} ({code or 'no code'})"
+        if not isinstance(code, str) or not code.strip() or len(code) > 20:
+            problems.append(f"{where}: needs a code of at most 20 characters")
+        elif code in seen:
+            problems.append(f"{where}: the code appears twice")
+        seen.add(code)
+        for name in ("name", "issuing_body"):
+            if not isinstance(entry.get(name), str) or not entry[name].strip():
+                problems.append(f"{where}: needs {name}")
+        confidence = entry.get("confidence", "unverified")
+        if confidence not in CONFIDENCE_LEVELS:
+            problems.append(f"{where}: confidence must be one of {', '.join(CONFIDENCE_LEVELS)}")
+        checked = entry.get("checked_on")
+        if checked is not None and not isinstance(checked, date):
+            problems.append(f"{where}: checked_on must be a date such as 2026-11-01")
+        months = entry.get("validity_months")
+        if months is not None and (
+            isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 120
+        ):
+            problems.append(f"{where}: validity_months must be a whole number from 1 to 120")
+    return problems
+
+
+@dataclass(frozen=True)
+class CatalogSync:
+    """What loading the catalogue did."""
+
+    credentials: list[Credential]
+    created: list[str]
+    updated: list[str]
+
+
+def apply_catalog(entries: list[dict], actor: User | None, now: datetime | None) -> CatalogSync:
+    """Create or update credentials from catalogue entries, matched by code. Running it again
+    changes nothing; each change is audited when ``now`` is given."""
+    problems = catalog_problems(entries)
+    if problems:
+        raise InvalidInput("The catalogue cannot be loaded: " + "; ".join(problems) + ".")
     existing = {c.code: c for c in db.session.scalars(select(Credential))}
-    result = []
+    result, created, updated = [], [], []
     for entry in entries:
-        credential = existing.get(entry["code"]) or Credential(code=entry["code"])
-        for field in ("name", "issuing_body", "exam_format", "eligibility", "source_url"):
-            setattr(credential, field, entry.get(field, ""))
-        credential.checked_on = entry.get("checked_on")
+        credential = existing.get(entry["code"])
+        is_new = credential is None
+        if credential is None:
+            credential = Credential(code=entry["code"])
+        values = {name: entry.get(name, "") for name in CATALOG_FIELDS}
+        values["checked_on"] = entry.get("checked_on")
+        values["confidence"] = entry.get("confidence", "unverified")
+        values["validity_months"] = entry.get("validity_months")
+        changed = [name for name, value in values.items() if getattr(credential, name) != value]
+        for name in changed:
+            setattr(credential, name, values[name])
         db.session.add(credential)
         result.append(credential)
+        if is_new:
+            created.append(credential.code)
+        elif changed:
+            updated.append(credential.code)
     db.session.flush()
-    return result
+    if now is not None and (created or updated):
+        audit.record_event(
+            "catalog.synced",
+            actor=actor,
+            now=now,
+            target_type="credential",
+            details={"created": created, "updated": updated},
+        )
+    return CatalogSync(result, created, updated)
+
+
+def sync_catalog(entries: list[dict]) -> list[Credential]:
+    """Create or update credentials from catalogue entries, matched by code (unaudited: for
+    the demo data and tests; the command uses ``apply_catalog``)."""
+    return apply_catalog(entries, None, None).credentials
