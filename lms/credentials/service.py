@@ -857,3 +857,14 @@ def sync_catalog(entries: list[dict]) -> list[Credential]:
     """Create or update credentials from catalogue entries, matched by code (unaudited: for
     the demo data and tests; the command uses ``apply_catalog``)."""
     return apply_catalog(entries, None, None).credentials
+
+
+def requirement_versions(credential: Credential) -> list[RequirementSet]:
+    """Every version of a credential's requirements, newest first."""
+    return list(
+        db.session.scalars(
+            select(RequirementSet)
+            .where(RequirementSet.credential_id == credential.id)
+            .order_by(RequirementSet.version.desc())
+        )
+    )

@@ -267,15 +267,10 @@ def cohort_progress(cohort: Cohort) -> CohortProgress:
     return CohortProgress(cohort, readiness.requirement_set.version, columns, rows)
 
 
-def _column(leaf: rules.ModuleCompleted | rules.EvidenceVerified, readiness) -> Column:
-    if isinstance(leaf, rules.ModuleCompleted):
-        module = readiness.modules.get(leaf.module)
-        title = module.title if module else leaf.module
-        if leaf.min_score is not None:
-            title += f" (at least {leaf.min_score:g}%)"
-        return Column(key=leaf.module, label=leaf.module, title=title)
-    label = rules.EVIDENCE_LABELS[leaf.kind]
-    return Column(key=leaf.kind.value, label="Diploma/GED", title=f"Verified {label}")
+def _column(leaf: rules.Requirement, readiness) -> Column:
+    titles = {code: module.title for code, module in readiness.modules.items()}
+    key, label, title = rules.leaf_heading(leaf, titles)
+    return Column(key=key, label=label, title=title)
 
 
 def _cell(outcome: rules.Outcome) -> Cell:
@@ -332,3 +327,13 @@ def student_dashboard(student: User) -> list[CredentialProgress]:
 def student_ids_select(cohort_id: int) -> Select:
     """A SELECT of the ids of every student ever enrolled in a cohort, for filters."""
     return select(Enrollment.student_id).where(Enrollment.cohort_id == cohort_id)
+
+
+def active_students(cohort: Cohort) -> list[User]:
+    """The students enrolled in a cohort now, by name, in one query."""
+    students = db.session.scalars(
+        select(User)
+        .join(Enrollment, Enrollment.student_id == User.id)
+        .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
+    )
+    return sorted(students, key=lambda s: s.full_name.lower())
