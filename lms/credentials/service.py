@@ -623,7 +623,7 @@ def revoke_certificate(
         details={"student_id": certificate.student_id, "reason": reason},
     )
     ledger.append_entry(
-        student=certificate.student,
+        student=db.session.get(User, certificate.student_id),
         kind=LedgerKind.CERTIFICATE_REVOKED,
         credential_id=certificate.credential_id,
         source="certificate",
