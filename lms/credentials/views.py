@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -189,7 +188,9 @@ def evidence_file(evidence_id: int):
     path = service.evidence_file(actor, item, _storage(), utcnow())
     name, content_type = item.file_name, item.file_type
     db.session.commit()
-    response = send_file(path, mimetype=content_type, as_attachment=True, download_name=name)
+    # At most 10 MB: read whole, so no file handle outlives the request.
+    response = Response(path.read_bytes(), mimetype=content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=name)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
