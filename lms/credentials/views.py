@@ -166,11 +166,19 @@ def evidence():
     elif form.is_submitted():
         status = 400
     items = service.evidence_of([student.id])
+    now = utcnow()
+    paths = []
+    for enrolment in enrollment.active_enrollments(student):
+        credential = enrolment.cohort.credential
+        info = service.information_outcomes(credential, [student.id], now).get(student.id)
+        if info is not None and credential.code not in {c.code for c, _ in paths}:
+            paths.append((credential, info))
     return render_template(
         "credentials/evidence.html",
         form=form,
         evidence=items,
         months={item.id: service.evidence_months(item) for item in items},
+        information_paths=paths,
     ), status
 
 
