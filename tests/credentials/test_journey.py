@@ -39,8 +39,8 @@ def multipart(client, url, fields, filename, content):
     )
     body += (
         (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="document"; filename="{filename}"'
-            "\r\nContent-Type: application/pdf\r\n\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; "
+            f'name="document"; filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n'
         ).encode()
         + content
         + f"\r\n--{boundary}--\r\n".encode()
