@@ -241,6 +241,13 @@ def exam_results():
 # --- instructors: certificates and exam results of a cohort -----------------------------------
 
 
+@bp.app_template_global()
+def cohort_exam_results(cohort) -> outcomes.PassRate:
+    """The real exam pass rate of a cohort's students (two queries), for the cohort page."""
+    ids = [s.id for s in enrollment.active_students(cohort)]
+    return outcomes.pass_rate(ids, cohort.credential_id)
+
+
 @bp.get("/cohorts/<int:cohort_id>/certificates")
 @roles_required(*STAFF)
 def cohort_certificates(cohort_id: int):

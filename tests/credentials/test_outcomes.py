@@ -66,6 +66,8 @@ def test_instructor_records_results_and_sees_the_real_pass_rate(app, client, coh
     assert (rate.sat, rate.passed, rate.passed_first_time, rate.rate) == (2, 2, 1, 1.0)
     page = client.get(f"/cohorts/{group.id}/certificates").get_data(as_text=True)
     assert "2 of 2</strong> students who sat the CPC exam passed (100%); 1 at their first" in page
+    cohort_page = client.get(f"/cohorts/{group.id}").get_data(as_text=True)
+    assert "Real CPC exam: <strong>2 of 2</strong> who sat it passed (100%)" in cohort_page
 
     outsider = factories.user(Role.STUDENT)
     response = post_form(
