@@ -93,3 +93,17 @@ class ExamOutcomeForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=1000)],
     )
     submit = SubmitField("Record the result")
+
+
+class AutoIssueForm(FlaskForm):
+    """Turn automatic issue of a cohort's certificates on or off."""
+
+    enabled = RadioField(
+        "Issue certificates",
+        choices=[
+            SelectChoice("1", "Automatically, as soon as a student is ready"),
+            SelectChoice("0", "Only when an instructor issues them"),
+        ],
+        validators=[InputRequired()],
+    )
+    submit = SubmitField("Save")

@@ -185,6 +185,17 @@ class ExamOutcome(db.Model):
     credential: Mapped[Credential] = relationship(lazy="raise")
 
 
+class CohortCertificatePolicy(db.Model):
+    """Whether certificates of a cohort's students are issued automatically (no row: yes)."""
+
+    __tablename__ = "cohort_certificate_policy"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), primary_key=True)
+    auto_issue: Mapped[bool]
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
 @event.listens_for(CertificateEvent, "before_update")
 @event.listens_for(CertificateEvent, "before_delete")
 def _refuse_changes(mapper: Any, connection: Any, target: Any) -> None:

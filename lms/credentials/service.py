@@ -24,6 +24,7 @@ from lms.credentials.models import (
     CertificateEvent,
     CertificateEventKind,
     CertificateStatus,
+    CohortCertificatePolicy,
     Credential,
     Evidence,
     EvidenceStatus,
@@ -557,8 +558,13 @@ def _supersede_older(certificate: Certificate, actor: User | None, now: datetime
     db.session.flush()
 
 
-def issue_if_ready(student: User, credential: Credential, now: datetime) -> Certificate | None:
-    """Issue the certificate automatically when the student has just become ready."""
+def issue_if_ready(
+    student: User, credential: Credential, now: datetime, cohort_id: int | None = None
+) -> Certificate | None:
+    """Issue the certificate automatically when the student has just become ready (unless
+    the cohort it is for has automatic issue turned off)."""
+    if cohort_id is not None and not auto_issue_settings([cohort_id])[cohort_id]:
+        return None
     readiness = evaluate_readiness(credential, [student.id], now)
     if not readiness.outcomes[student.id].met:
         return None
@@ -867,4 +873,38 @@ def requirement_versions(credential: Credential) -> list[RequirementSet]:
             .where(RequirementSet.credential_id == credential.id)
             .order_by(RequirementSet.version.desc())
         )
+    )
+
+
+def auto_issue_settings(cohort_ids: Iterable[int]) -> dict[int, bool]:
+    """Whether each cohort issues certificates automatically (the default), in one query."""
+    cohort_ids = list(cohort_ids)
+    result = dict.fromkeys(cohort_ids, True)
+    if cohort_ids:
+        rows = db.session.execute(
+            select(CohortCertificatePolicy.cohort_id, CohortCertificatePolicy.auto_issue).where(
+                CohortCertificatePolicy.cohort_id.in_(cohort_ids)
+            )
+        )
+        result.update({cohort_id: enabled for cohort_id, enabled in rows})
+    return result
+
+
+def set_auto_issue(actor: User, cohort_id: int, enabled: bool, now: datetime) -> None:
+    """Turn automatic issue on or off for a cohort the caller has checked the actor teaches."""
+    policy = db.session.get(CohortCertificatePolicy, cohort_id)
+    if policy is None:
+        policy = CohortCertificatePolicy(cohort_id=cohort_id)
+        db.session.add(policy)
+    policy.auto_issue = enabled
+    policy.changed_at = now
+    policy.changed_by_id = actor.id
+    db.session.flush()
+    audit.record_event(
+        "cohort.auto_issue_changed",
+        actor=actor,
+        now=now,
+        target_type="cohort",
+        target_id=cohort_id,
+        details={"auto_issue": enabled},
     )

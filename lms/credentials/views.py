@@ -24,6 +24,7 @@ from lms.auth.access import login_required, public, roles_required
 from lms.auth.models import Role
 from lms.credentials import badges, outcomes, pdf, rules, service
 from lms.credentials.forms import (
+    AutoIssueForm,
     EvidenceForm,
     ExamOutcomeForm,
     IssueForm,
@@ -281,6 +282,8 @@ def cohort_certificates(cohort_id: int):
     form = ExamOutcomeForm()
     form.subject_id.choices = [SelectChoice(s.id, s.full_name) for s in students]
     evidence_items = service.evidence_of(ids)
+    auto_form = AutoIssueForm()
+    auto_form.enabled.data = "1" if service.auto_issue_settings([cohort.id])[cohort.id] else "0"
     return render_template(
         "credentials/cohort_certificates.html",
         cohort=cohort,
@@ -288,6 +291,7 @@ def cohort_certificates(cohort_id: int):
         rows=rows,
         ready_to_issue=sum(1 for row in rows if row["can_issue"]),
         issue_form=IssueForm(),
+        auto_form=auto_form,
         revoke_form=RevokeForm(),
         outcome_form=form,
         decision_form=EvidenceDecisionForm(),
@@ -329,6 +333,27 @@ def issue(cohort_id: int):
         )
     db.session.commit()
     flash(message, "success")
+    return redirect(url_for("credentials.cohort_certificates", cohort_id=cohort_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/certificates/auto-issue")
+@roles_required(*STAFF)
+def auto_issue(cohort_id: int):
+    """Turn automatic issue of the cohort's certificates on or off."""
+    actor = _actor()
+    enrollment.get_cohort_for(actor, cohort_id)
+    form = AutoIssueForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("Choose how certificates are issued.")
+    enabled = form.enabled.data == "1"
+    service.set_auto_issue(actor, cohort_id, enabled, utcnow())
+    db.session.commit()
+    flash(
+        "Certificates are issued automatically."
+        if enabled
+        else "Certificates are issued only when an instructor issues them.",
+        "success",
+    )
     return redirect(url_for("credentials.cohort_certificates", cohort_id=cohort_id))
 
 

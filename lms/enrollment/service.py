@@ -127,7 +127,7 @@ def enroll_by_email(actor: User, cohort: Cohort, email: str, now: datetime) -> E
         target_id=enrollment.id,
         details={"cohort_id": cohort.id, "student_id": student.id},
     )
-    credentials.issue_if_ready(student, cohort.credential, now)
+    credentials.issue_if_ready(student, cohort.credential, now, cohort_id=cohort.id)
     return enrollment
 
 
@@ -174,7 +174,9 @@ def on_ledger_appended(entry: LedgerEntry, *, student: User, now: datetime, **_:
     if entry.kind not in (LedgerKind.MODULE_COMPLETED, LedgerKind.EVIDENCE_VERIFIED):
         return
     for enrollment in active_enrollments(student):
-        credentials.issue_if_ready(student, enrollment.cohort.credential, now)
+        credentials.issue_if_ready(
+            student, enrollment.cohort.credential, now, cohort_id=enrollment.cohort_id
+        )
 
 
 # --- progress views ----------------------------------------------------------------------

@@ -37,6 +37,15 @@ def upgrade():
     with op.batch_alter_table('exam_outcome', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_exam_outcome_student_id'), ['student_id'], unique=False)
 
+    op.create_table('cohort_certificate_policy',
+    sa.Column('cohort_id', sa.Integer(), nullable=False),
+    sa.Column('auto_issue', sa.Boolean(), nullable=False),
+    sa.Column('changed_at', lms.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('changed_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['changed_by_id'], ['user_account.id'], name=op.f('fk_cohort_certificate_policy_changed_by_id_user_account')),
+    sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id'], name=op.f('fk_cohort_certificate_policy_cohort_id_cohort')),
+    sa.PrimaryKeyConstraint('cohort_id', name=op.f('pk_cohort_certificate_policy'))
+    )
     op.create_table('certificate_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('certificate_id', sa.Integer(), nullable=False),
@@ -134,4 +143,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_exam_outcome_student_id'))
 
     op.drop_table('exam_outcome')
+    op.drop_table('cohort_certificate_policy')
     # ### end Alembic commands ###

@@ -294,3 +294,26 @@ def test_service_refuses_a_second_revocation_and_not_ready(cpc):
     db.session.commit()
     with pytest.raises(Conflict, match="already revoked"):
         credentials.revoke_certificate(instructor, certificate, "Mistake", factories.NOW)
+
+
+def test_cohort_can_turn_automatic_issue_off_and_on(app, client, cpc):
+    _, instructor, ada, ben, cohort = cpc
+    login(client, instructor.email)
+    url = f"/cohorts/{cohort.id}/certificates/auto-issue"
+    assert post_form(client, url, {"enabled": "maybe"}).status_code == 400
+    assert post_form(client, url, {"enabled": "0"}).status_code == 302
+    factories.pass_module(ada, "TERM-1")
+    assert count(Certificate) == 0  # ready, but waiting for the instructor
+    page = client.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
+    assert "Issue to all 1 ready student" in page
+    assert post_form(client, url, {"enabled": "1"}).status_code == 302
+    factories.pass_module(ben, "TERM-1")
+    assert db.session.scalars(select(Certificate.student_id)).all() == [ben.id]
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action == "cohort.auto_issue_changed")
+    ).all()
+    assert len(actions) == 2
+    other = factories.user(Role.INSTRUCTOR)
+    stranger = app.test_client()
+    login(stranger, other.email)
+    assert post_form(stranger, url, {"enabled": "0"}).status_code == 404
