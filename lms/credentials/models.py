@@ -83,7 +83,7 @@ class Evidence(db.Model):
     started_on: Mapped[date | None]
     ended_on: Mapped[date | None]
     # an uploaded scan, stored under instance/evidence/ by a random name, never served publicly
-    file_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    file_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_type: Mapped[str | None] = mapped_column(String(40))
     file_size: Mapped[int | None]
