@@ -317,3 +317,22 @@ def test_cohort_can_turn_automatic_issue_off_and_on(app, client, cpc):
     stranger = app.test_client()
     login(stranger, other.email)
     assert post_form(stranger, url, {"enabled": "0"}).status_code == 404
+
+
+def test_verify_page_says_superseded_and_student_sees_the_apprentice_path(app, client, cpc):
+    credential, instructor, ada, _, _ = cpc
+    factories.pass_module(ada, "TERM-1")
+    first = db.session.scalar(select(Certificate))
+    credentials.save_requirements(
+        credential, {"type": "module_completed", "module": "TERM-1"}, None, factories.NOW
+    )
+    credentials.issue_certificate(ada, credential, instructor, factories.NOW)
+    db.session.commit()
+    page = client.get(f"/verify/{first.code}").get_data(as_text=True)
+    assert "Superseded." in page and "<dt>Requirements version</dt><dd>1</dd>" in page
+
+    login(client, ada.email)
+    page = client.get("/evidence").get_data(as_text=True)
+    assert "After the CPC exam: the apprentice designation" in page
+    assert "Have 24 months of verified coding or billing experience: none verified yet" in page
+    assert "Have your completion of AAPC&#39;s Practicode verified: not submitted yet" in page
