@@ -20,6 +20,7 @@ from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
 from lms.config import load_config
 from lms.courses import views as courses_views
+from lms.credentials import cli as credentials_cli
 from lms.credentials import views as credentials_views
 from lms.demo import cli as demo_cli
 from lms.enrollment import service as enrollment_service
@@ -58,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         courses_views.bp,
         enrollment_views.bp,
         credentials_views.bp,
+        credentials_cli.bp,
         records_views.bp,
         demo_cli.bp,
         lti_views.bp,

@@ -3,7 +3,17 @@
 from lms.auth.access import PUBLIC
 from lms.auth.models import Role
 
-PUBLIC_ENDPOINTS = {"static", "health.healthz", "auth.home", "auth.login", "credentials.verify"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "health.healthz",
+    "auth.home",
+    "auth.login",
+    "credentials.verify",
+    "credentials.verify_json",
+    "credentials.certificate_pdf",
+    "credentials.credential_jwt",
+    "credentials.jwks",
+}
 PUBLIC_ENDPOINTS |= {"lti.jwks", "lti.login", "lti.launch"}  # issue 10: the LMS calls these
 
 

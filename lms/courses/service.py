@@ -227,3 +227,54 @@ def create_course(data: Mapping) -> Course:
             )
     db.session.flush()
     return course
+
+
+# --- read functions for the readiness engine (credentials domain) -------------------------
+
+
+def attempt_scores(
+    student_ids: Iterable[int], module_ids: Iterable[int]
+) -> list[tuple[int, int, float, datetime]]:
+    """(student, module, score, submitted at) for every scored attempt, in one query."""
+    student_ids, module_ids = list(student_ids), list(module_ids)
+    if not student_ids or not module_ids:
+        return []
+    rows = db.session.execute(
+        select(Attempt.student_id, Quiz.module_id, Attempt.score, Attempt.submitted_at)
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(
+            Attempt.status == AttemptStatus.SUBMITTED,
+            Attempt.score.is_not(None),
+            Attempt.submitted_at.is_not(None),
+            Attempt.student_id.in_(student_ids),
+            Quiz.module_id.in_(module_ids),
+        )
+    )
+    return [(sid, mid, float(score), when) for sid, mid, score, when in rows]
+
+
+def courses_by_code(codes: Iterable[str]) -> dict[str, Course]:
+    """The courses with the given codes, keyed by code, in one query."""
+    codes = list(codes)
+    if not codes:
+        return {}
+    return {c.code: c for c in db.session.scalars(select(Course).where(Course.code.in_(codes)))}
+
+
+def module_codes_of_courses(codes: Iterable[str]) -> dict[str, tuple[str, dict[int, str]]]:
+    """For each course code: its title and {module id: module code}, in one query."""
+    codes = list(codes)
+    if not codes:
+        return {}
+    result: dict[str, tuple[str, dict[int, str]]] = {}
+    rows = db.session.execute(
+        select(Course.code, Course.title, Module.id, Module.code)
+        .outerjoin(Module, Module.course_id == Course.id)
+        .where(Course.code.in_(codes))
+        .order_by(Course.code, Module.position)
+    )
+    for course_code, title, module_id, module_code in rows:
+        _, members = result.setdefault(course_code, (title, {}))
+        if module_id is not None:
+            members[module_id] = module_code
+    return result

@@ -1,16 +1,27 @@
-"""Forms for students' eligibility evidence."""
+"""Forms for evidence, requirements, certificates and exam results."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.credentials.rules import EVIDENCE_LABELS, EvidenceKind
 
 
 class EvidenceForm(FlaskForm):
-    """What the evidence is and a description the reviewer can check."""
+    """What the evidence is, a description the reviewer can check, and an optional scan."""
 
     kind = SelectField(
         "Kind of evidence",
@@ -24,8 +35,75 @@ class EvidenceForm(FlaskForm):
         description="For example: the school or testing centre, and the year awarded.",
         validators=[DataRequired(), Length(max=2000)],
     )
+    employer = StringField(
+        "Employer (for work experience)",
+        validators=[Optional(), Length(max=200)],
+    )
+    started_on = DateField("First day of the work (for work experience)", validators=[Optional()])
+    ended_on = DateField(
+        "Last day of the work, or today if you still work there", validators=[Optional()]
+    )
+    document = FileField(
+        "Scan or photo (optional)",
+        description="A PDF, PNG or JPEG of at most 10 MB. Only you, your instructors and the "
+        "school's admins can open it.",
+    )
     submit = SubmitField("Submit for review")
 
     @property
     def kind_value(self) -> EvidenceKind:
         return EvidenceKind(self.kind.data)
+
+
+class RequirementsForm(FlaskForm):
+    """A credential's requirement tree as JSON."""
+
+    tree = TextAreaField("Requirements (JSON)", validators=[DataRequired(), Length(max=100_000)])
+    submit = SubmitField("Save as a new version")
+
+
+class IssueForm(FlaskForm):
+    """Issue one student's certificate, or every ready student's (no student id)."""
+
+    student_id = HiddenField()
+    submit = SubmitField("Issue")
+
+
+class RevokeForm(FlaskForm):
+    """Revoke a certificate; the reason is shown on its verification page."""
+
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
+    submit = SubmitField("Revoke")
+
+
+class ExamOutcomeForm(FlaskForm):
+    """The result of a real certification exam."""
+
+    subject_id = SelectField("Student", coerce=int, validators=[InputRequired()])
+    exam_date = DateField("Exam date", validators=[InputRequired()])
+    result = RadioField(
+        "Result",
+        choices=[SelectChoice("passed", "Passed"), SelectChoice("failed", "Did not pass")],
+        validators=[InputRequired()],
+    )
+    score = DecimalField(
+        "Score, if known",
+        description="A percentage, or the body's scaled score (AHIMA scores 100 to 400).",
+        places=None,
+        validators=[Optional(), NumberRange(min=0, max=1000)],
+    )
+    submit = SubmitField("Record the result")
+
+
+class AutoIssueForm(FlaskForm):
+    """Turn automatic issue of a cohort's certificates on or off."""
+
+    enabled = RadioField(
+        "Issue certificates",
+        choices=[
+            SelectChoice("1", "Automatically, as soon as a student is ready"),
+            SelectChoice("0", "Only when an instructor issues them"),
+        ],
+        validators=[InputRequired()],
+    )
+    submit = SubmitField("Save")

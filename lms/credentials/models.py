@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
@@ -28,6 +28,16 @@ class Credential(db.Model):
     eligibility: Mapped[str] = mapped_column(Text, default="")
     source_url: Mapped[str] = mapped_column(String(500), default="")
     checked_on: Mapped[date | None]
+    # high / medium / low (see the catalogue), or unverified when no public source confirms it
+    confidence: Mapped[str] = mapped_column(String(20), default="unverified")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # How long a readiness certificate stays valid; None: it does not expire.
+    validity_months: Mapped[int | None]
+
+    @property
+    def is_verified(self) -> bool:
+        """True when the facts come from the certifying body's own pages or agree widely."""
+        return self.confidence in ("high", "medium")
 
 
 class RequirementSet(db.Model):
@@ -68,6 +78,15 @@ class Evidence(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # experience: where and when (months are derived from the dates)
+    employer: Mapped[str | None] = mapped_column(String(200))
+    started_on: Mapped[date | None]
+    ended_on: Mapped[date | None]
+    # an uploaded scan, stored under instance/evidence/ by a random name, never served publicly
+    file_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_type: Mapped[str | None] = mapped_column(String(40))
+    file_size: Mapped[int | None]
 
     student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="raise")
 
@@ -77,6 +96,8 @@ class CertificateStatus(StrEnum):
 
     ISSUED = "issued"
     REVOKED = "revoked"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
 
 
 class Certificate(db.Model):
@@ -97,7 +118,85 @@ class Certificate(db.Model):
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # The facts the certificate was issued on, frozen at issue time.
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Fixed at issue from the credential's validity period; None: it does not expire.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="raise")
     credential: Mapped[Credential] = relationship(lazy="raise")
     requirement_set: Mapped[RequirementSet] = relationship(lazy="raise")
+    events: Mapped[list[CertificateEvent]] = relationship(
+        foreign_keys="CertificateEvent.certificate_id",
+        order_by="CertificateEvent.id",
+        lazy="raise",
+        viewonly=True,
+    )
+
+    def status_at(self, now: datetime) -> CertificateStatus:
+        """The standing at ``now``: an issued certificate past its end date is expired."""
+        if (
+            self.status is CertificateStatus.ISSUED
+            and self.expires_at is not None
+            and self.expires_at <= now
+        ):
+            return CertificateStatus.EXPIRED
+        return self.status
+
+
+class CertificateEventKind(StrEnum):
+    """What happened to a certificate."""
+
+    ISSUED = "issued"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+
+
+class CertificateEvent(db.Model):
+    """One change of a certificate's standing; rows are added, never changed or removed."""
+
+    __tablename__ = "certificate_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    kind: Mapped[CertificateEventKind] = mapped_column(
+        enum_column(CertificateEventKind, "certificate_event_kind")
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # the certificate that replaced this one, for a superseded certificate
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
+
+
+class ExamOutcome(db.Model):
+    """The result of a real certification exam, as reported after the student sat it."""
+
+    __tablename__ = "exam_outcome"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("credential.id"))
+    exam_date: Mapped[date]
+    passed: Mapped[bool]
+    score: Mapped[float | None] = mapped_column(Numeric(6, 2, asdecimal=False))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    credential: Mapped[Credential] = relationship(lazy="raise")
+
+
+class CohortCertificatePolicy(db.Model):
+    """Whether certificates of a cohort's students are issued automatically (no row: yes)."""
+
+    __tablename__ = "cohort_certificate_policy"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), primary_key=True)
+    auto_issue: Mapped[bool]
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+@event.listens_for(CertificateEvent, "before_update")
+@event.listens_for(CertificateEvent, "before_delete")
+def _refuse_changes(mapper: Any, connection: Any, target: Any) -> None:
+    raise PermissionError("certificate_event rows are append-only")

@@ -17,10 +17,20 @@ class EvidenceKind(StrEnum):
     """Kinds of eligibility evidence a requirement can ask for."""
 
     HS_DIPLOMA_OR_GED = "hs_diploma_or_ged"
+    EXPERIENCE = "experience"
+    POSTSECONDARY_PROGRAM = "postsecondary_program"
+    MEMBERSHIP = "membership"
+    PRACTICODE = "practicode"
+    PREP_COURSE_80_HOURS = "prep_course_80_hours"
 
 
 EVIDENCE_LABELS = {
     EvidenceKind.HS_DIPLOMA_OR_GED: "high school diploma or GED",
+    EvidenceKind.EXPERIENCE: "coding or billing work experience",
+    EvidenceKind.POSTSECONDARY_PROGRAM: "completed postsecondary billing or coding programme",
+    EvidenceKind.MEMBERSHIP: "membership of the certifying body",
+    EvidenceKind.PRACTICODE: "completion of AAPC's Practicode",
+    EvidenceKind.PREP_COURSE_80_HOURS: "80 contact hours of a coding preparation course",
 }
 
 
@@ -67,7 +77,40 @@ class NOf:
     label: str | None = None
 
 
-Requirement = ModuleCompleted | EvidenceVerified | AllOf | AnyOf | NOf
+@dataclass(frozen=True)
+class CourseCompleted:
+    """Complete every module of a course."""
+
+    course: str
+
+
+@dataclass(frozen=True)
+class AssessmentScore:
+    """Score at least ``min_score`` percent on a module's assessment (a quiz or a practice
+    exam), optionally within the last ``within_days`` days."""
+
+    module: str
+    min_score: float
+    within_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ExperienceMonths:
+    """Have at least ``min_months`` months of verified work experience."""
+
+    min_months: int
+
+
+Requirement = (
+    ModuleCompleted
+    | EvidenceVerified
+    | AllOf
+    | AnyOf
+    | NOf
+    | CourseCompleted
+    | AssessmentScore
+    | ExperienceMonths
+)
 Group = AllOf | AnyOf | NOf
 
 
@@ -82,6 +125,8 @@ class RequirementError(ValueError):
 def parse_requirements(data: Any) -> Requirement:
     """Build a requirement tree from its JSON form, or raise with every problem found."""
     problems: list[str] = []
+    if _depth(data) > MAX_DEPTH:
+        raise RequirementError([f"root: the tree is nested deeper than {MAX_DEPTH} levels"])
     tree = _parse(data, "root", problems)
     if problems or tree is None:
         raise RequirementError(problems or ["the tree is empty"])
@@ -134,6 +179,8 @@ def _parse(data: Any, path: str, problems: list[str]) -> Requirement | None:
             problems.append(f"{path}: n_of needs n between 1 and {len(children)}")
             return None
         return NOf(n, children, label)
+    if kind in _EXTRA_LEAF_PARSERS:
+        return _EXTRA_LEAF_PARSERS[kind](data, path, problems)
     problems.append(f"{path}: unknown requirement type {kind!r}")
     return None
 
@@ -148,6 +195,8 @@ def requirement_to_data(requirement: Requirement) -> dict[str, Any]:
             return data
         case EvidenceVerified(kind):
             return {"type": "evidence", "kind": kind.value}
+        case CourseCompleted() | AssessmentScore() | ExperienceMonths():
+            return _extra_leaf_to_data(requirement)
         case NOf(n, children, label):
             data = {"type": "n_of", "n": n, "children": [requirement_to_data(c) for c in children]}
         case AllOf(children, label):
@@ -159,16 +208,20 @@ def requirement_to_data(requirement: Requirement) -> dict[str, Any]:
     return data
 
 
-def leaves(requirement: Requirement) -> list[ModuleCompleted | EvidenceVerified]:
+def leaves(requirement: Requirement) -> list[Requirement]:
     """Every leaf of the tree, in order."""
-    if isinstance(requirement, ModuleCompleted | EvidenceVerified):
+    if not isinstance(requirement, AllOf | AnyOf | NOf):
         return [requirement]
     return [leaf for child in requirement.children for leaf in leaves(child)]
 
 
 def module_codes(requirement: Requirement) -> list[str]:
     """The module codes the tree names, in order, without repeats."""
-    codes = [leaf.module for leaf in leaves(requirement) if isinstance(leaf, ModuleCompleted)]
+    codes = [
+        leaf.module
+        for leaf in leaves(requirement)
+        if isinstance(leaf, ModuleCompleted | AssessmentScore)
+    ]
     return list(dict.fromkeys(codes))
 
 
@@ -185,12 +238,36 @@ class ModuleFact:
 
 
 @dataclass(frozen=True)
+class CourseFact:
+    """How much of one course a student has completed."""
+
+    modules_done: int
+    modules_total: int
+    completed_on: date | None = None  # when the last module was completed, if all are
+
+
+@dataclass(frozen=True)
+class AttemptFact:
+    """One scored attempt at a module's assessment."""
+
+    score: float
+    on: date
+
+
+@dataclass(frozen=True)
 class StudentFacts:
     """Everything the engine needs to know about one student."""
 
     modules: Mapping[str, ModuleFact] = field(default_factory=dict)
     # evidence kind -> "verified" / "submitted" / "rejected" (the best state reached)
     evidence: Mapping[str, str] = field(default_factory=dict)
+    # course code -> (modules completed, modules in the course, date the last was completed)
+    courses: Mapping[str, CourseFact] = field(default_factory=dict)
+    # module code -> every scored attempt at its assessment
+    attempts: Mapping[str, tuple[AttemptFact, ...]] = field(default_factory=dict)
+    experience_months: int = 0  # verified experience, overlapping periods counted once
+    experience_pending: bool = False  # experience submitted, not yet reviewed
+    as_of: date | None = None  # "today", for requirements within the last N days
 
 
 # --- outcomes ----------------------------------------------------------------------------
@@ -259,6 +336,8 @@ def evaluate(
             return _evaluate_module(requirement, facts, module_titles)
         case EvidenceVerified():
             return _evaluate_evidence(requirement, facts)
+        case CourseCompleted() | AssessmentScore() | ExperienceMonths():
+            return _evaluate_extra_leaf(requirement, facts, module_titles)
         case _:
             children = tuple(evaluate(c, facts, module_titles) for c in requirement.children)
             return _evaluate_group(requirement, children)
@@ -351,3 +430,268 @@ def _evaluate_group(requirement: Group, children: tuple[Outcome, ...]) -> Outcom
         state=state,
         weight=weight,
     )
+
+
+# --- course, assessment and experience leaves ---------------------------------------------
+
+MAX_DEPTH = 10  # a tree deeper than this is a mistake, not a requirement
+
+
+def _depth(data: Any) -> int:
+    """How deeply groups nest in the JSON form of a tree (iterative: no recursion limit)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, Mapping) and isinstance(node.get("children"), list):
+            stack.extend((child, level + 1) for child in node["children"])
+    return deepest
+
+
+def _number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float)
+
+
+def _parse_course(data: Mapping, path: str, problems: list[str]) -> Requirement | None:
+    course = data.get("course")
+    if not isinstance(course, str) or not course.strip():
+        problems.append(f"{path}: course_completed needs a course code")
+        return None
+    return CourseCompleted(course=course.strip())
+
+
+def _parse_assessment(data: Mapping, path: str, problems: list[str]) -> Requirement | None:
+    module, min_score, within = data.get("module"), data.get("min_score"), data.get("within_days")
+    ok = True
+    if not isinstance(module, str) or not module.strip():
+        problems.append(f"{path}: assessment_score needs a module code")
+        ok = False
+    if not _number(min_score) or not 0 <= min_score <= 100:
+        problems.append(f"{path}: min_score must be a number from 0 to 100")
+        ok = False
+    if within is not None and (
+        isinstance(within, bool) or not isinstance(within, int) or not 1 <= within <= 3650
+    ):
+        problems.append(f"{path}: within_days must be a whole number of days from 1 to 3650")
+        ok = False
+    if not ok:
+        return None
+    return AssessmentScore(module=module.strip(), min_score=min_score, within_days=within)
+
+
+def _parse_experience(data: Mapping, path: str, problems: list[str]) -> Requirement | None:
+    months = data.get("min_months")
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 600:
+        problems.append(f"{path}: min_months must be a whole number of months from 1 to 600")
+        return None
+    return ExperienceMonths(min_months=months)
+
+
+_EXTRA_LEAF_PARSERS = {
+    "course_completed": _parse_course,
+    "assessment_score": _parse_assessment,
+    "experience_months": _parse_experience,
+}
+
+
+def _extra_leaf_to_data(requirement: Requirement) -> dict[str, Any]:
+    match requirement:
+        case CourseCompleted(course):
+            return {"type": "course_completed", "course": course}
+        case AssessmentScore(module, min_score, within_days):
+            data: dict[str, Any] = {
+                "type": "assessment_score",
+                "module": module,
+                "min_score": min_score,
+            }
+            if within_days is not None:
+                data["within_days"] = within_days
+            return data
+        case ExperienceMonths(min_months):
+            return {"type": "experience_months", "min_months": min_months}
+    raise TypeError(f"not an extra leaf: {requirement!r}")
+
+
+def course_codes(requirement: Requirement) -> list[str]:
+    """The course codes the tree names, in order, without repeats."""
+    codes = [leaf.course for leaf in leaves(requirement) if isinstance(leaf, CourseCompleted)]
+    return list(dict.fromkeys(codes))
+
+
+def _evaluate_extra_leaf(
+    requirement: Requirement, facts: StudentFacts, titles: Mapping[str, str]
+) -> Outcome:
+    match requirement:
+        case CourseCompleted():
+            return _evaluate_course(requirement, facts, titles)
+        case AssessmentScore():
+            return _evaluate_assessment(requirement, facts, titles)
+        case ExperienceMonths():
+            return _evaluate_experience(requirement, facts)
+    raise TypeError(f"not an extra leaf: {requirement!r}")
+
+
+def _named(code: str, titles: Mapping[str, str]) -> str:
+    title = titles.get(code)
+    return f"{title} ({code})" if title else code
+
+
+def _evaluate_course(
+    requirement: CourseCompleted, facts: StudentFacts, titles: Mapping[str, str]
+) -> Outcome:
+    name = _named(requirement.course, titles)
+    fact = facts.courses.get(requirement.course)
+    total = fact.modules_total if fact else 0
+    done = fact.modules_done if fact else 0
+    met = total > 0 and done >= total
+    if met:
+        when = f" on {fact.completed_on.isoformat()}" if fact and fact.completed_on else ""
+        return Outcome(
+            requirement,
+            True,
+            1.0,
+            f"{name}: every module done{when}",
+            state=State.DONE,
+            achieved_on=fact.completed_on if fact else None,
+        )
+    progress = done / total if total else 0.0
+    status = f"{done} of {total} modules done" if total else "the course has no modules yet"
+    state = State.IN_PROGRESS if done else State.NOT_STARTED
+    return Outcome(
+        requirement,
+        False,
+        min(1.0, max(0.0, progress)),
+        f"Complete every module of {name}: {status}",
+        state=state,
+    )
+
+
+def _evaluate_assessment(
+    requirement: AssessmentScore, facts: StudentFacts, titles: Mapping[str, str]
+) -> Outcome:
+    name = _named(requirement.module, titles)
+    threshold = requirement.min_score
+    window = requirement.within_days
+    attempts = facts.attempts.get(requirement.module, ())
+    if window is not None and facts.as_of is not None:
+        counted = [a for a in attempts if (facts.as_of - a.on).days < window]
+    else:
+        counted = list(attempts)
+    best = max(counted, key=lambda a: (a.score, a.on), default=None)
+    period = f" within the last {window} days" if window else ""
+    task = f"Score {_format_score(threshold)} or more on {name}{period}"
+    if best is not None and best.score >= threshold:
+        return Outcome(
+            requirement,
+            True,
+            1.0,
+            f"{name}: {_format_score(best.score)} on {best.on.isoformat()}",
+            state=State.DONE,
+            score=best.score,
+            achieved_on=best.on,
+        )
+    if not attempts:
+        return Outcome(requirement, False, 0.0, f"{task}: not attempted yet")
+    if best is None:
+        older = max(a.score for a in attempts)
+        explanation = f"{task}: your best, {_format_score(older)}, is older than that"
+        return Outcome(requirement, False, 0.0, explanation, state=State.IN_PROGRESS)
+    where = " in that time" if window else ""
+    return Outcome(
+        requirement,
+        False,
+        0.0,
+        f"{task}: your best{where} is {_format_score(best.score)}",
+        state=State.IN_PROGRESS,
+        score=best.score,
+    )
+
+
+def _evaluate_experience(requirement: ExperienceMonths, facts: StudentFacts) -> Outcome:
+    need, have = requirement.min_months, facts.experience_months
+    task = f"Have {need} months of verified coding or billing experience"
+    if have >= need:
+        return Outcome(
+            requirement, True, 1.0, f"{have} months of experience verified", state=State.DONE
+        )
+    status = f"{have} months verified so far" if have else "none verified yet"
+    if facts.experience_pending:
+        status += "; some is waiting for review by your school"
+    state = State.IN_PROGRESS if have or facts.experience_pending else State.NOT_STARTED
+    return Outcome(requirement, False, min(1.0, have / need), f"{task}: {status}", state=state)
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end`` (0 if ``end`` is not after ``start``)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
+        months -= 1
+    return max(0, months)
+
+
+def experience_months(periods: Sequence[tuple[date, date]]) -> int:
+    """Whole months of experience in ``periods``, counting overlapping periods once."""
+    merged: list[list[date]] = []
+    for start, end in sorted(p for p in periods if p[1] > p[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return sum(months_between(start, end) for start, end in merged)
+
+
+def leaf_heading(leaf: Requirement, titles: Mapping[str, str]) -> tuple[str, str, str]:
+    """(key, short label, long title) of a leaf, for a column of a progress matrix."""
+    match leaf:
+        case ModuleCompleted(module, min_score):
+            suffix = f" (at least {min_score:g}%)" if min_score is not None else ""
+            return module, module, titles.get(module, module) + suffix
+        case AssessmentScore(module, min_score, within_days):
+            window = f" within {within_days} days" if within_days else ""
+            title = f"{titles.get(module, module)}: {min_score:g}% or more{window}"
+            return f"score:{module}", module, title
+        case CourseCompleted(course):
+            return f"course:{course}", course, f"Every module of {titles.get(course, course)}"
+        case ExperienceMonths(min_months):
+            return f"experience:{min_months}", "Experience", f"{min_months} months of experience"
+        case EvidenceVerified(kind):
+            short = "Diploma/GED" if kind is EvidenceKind.HS_DIPLOMA_OR_GED else kind.value
+            return kind.value, short.replace("_", " "), f"Verified {EVIDENCE_LABELS[kind]}"
+    raise TypeError(f"not a leaf: {leaf!r}")
+
+
+# --- information-only paths ----------------------------------------------------------------
+
+#: AAPC certifies a CPC or COC who passes without two years of experience as an apprentice
+#: (CPC-A, COC-A). The designation is removed with two years of experience, or any two of:
+#: 80 contact hours of a coding preparation course, AAPC's Practicode, one year of experience.
+APPRENTICE_REMOVAL_DATA: dict[str, Any] = {
+    "type": "any_of",
+    "label": "Apprentice designation removed",
+    "children": [
+        {"type": "experience_months", "min_months": 24},
+        {
+            "type": "n_of",
+            "n": 2,
+            "label": "Two of: 80 contact hours, Practicode, one year of experience",
+            "children": [
+                {"type": "evidence", "kind": "prep_course_80_hours"},
+                {"type": "evidence", "kind": "practicode"},
+                {"type": "experience_months", "min_months": 12},
+            ],
+        },
+    ],
+}
+
+INFORMATION_PATHS: dict[str, dict[str, Any]] = {
+    "CPC": APPRENTICE_REMOVAL_DATA,
+    "COC": APPRENTICE_REMOVAL_DATA,
+}
+
+
+def information_path(credential_code: str) -> Requirement | None:
+    """The information-only tree shown beside a credential's requirements, if it has one.
+
+    It never decides readiness: AAPC lets an apprentice sit the exam."""
+    data = INFORMATION_PATHS.get(credential_code)
+    return parse_requirements(data) if data is not None else None

@@ -8,7 +8,7 @@ import secrets
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,10 +18,13 @@ from sqlalchemy.orm import selectinload
 from lms.auth.models import Role, User
 from lms.courses import service as courses
 from lms.courses.models import Module
-from lms.credentials import rules
+from lms.credentials import files, rules
 from lms.credentials.models import (
     Certificate,
+    CertificateEvent,
+    CertificateEventKind,
     CertificateStatus,
+    CohortCertificatePolicy,
     Credential,
     Evidence,
     EvidenceStatus,
@@ -80,6 +83,10 @@ def save_requirements(
     unknown = [code for code in rules.module_codes(tree) if code not in known]
     if unknown:
         raise InvalidInput("The requirements name unknown modules: " + ", ".join(unknown) + ".")
+    known_courses = courses.courses_by_code(rules.course_codes(tree))
+    unknown = [code for code in rules.course_codes(tree) if code not in known_courses]
+    if unknown:
+        raise InvalidInput("The requirements name unknown courses: " + ", ".join(unknown) + ".")
     latest = db.session.scalar(
         select(RequirementSet.version)
         .where(RequirementSet.credential_id == credential.id)
@@ -120,49 +127,128 @@ class Readiness:
     outcomes: dict[int, rules.Outcome]  # by student id
 
 
-def evaluate_readiness(credential: Credential, student_ids: Iterable[int]) -> Readiness:
+def evaluate_readiness(
+    credential: Credential, student_ids: Iterable[int], now: datetime | None = None
+) -> Readiness:
     """Judge every student against the credential's current requirements in a fixed number
-    of queries, however many students there are."""
+    of queries, however many students there are.
+
+    ``now`` dates requirements "within the last N days"; callers that predate them may leave
+    it out, and the current time is used."""
     requirement_set = current_requirement_set(credential)
     tree = rules.parse_requirements(requirement_set.tree)
+    return _evaluate_tree(credential, requirement_set, tree, list(student_ids), now)
+
+
+def _evaluate_tree(
+    credential: Credential,
+    requirement_set: RequirementSet,
+    tree: rules.Requirement,
+    student_ids: list[int],
+    now: datetime | None,
+) -> Readiness:
     modules = courses.modules_by_code(rules.module_codes(tree))
-    student_ids = list(student_ids)
-    facts = gather_facts(student_ids, modules)
+    course_modules = courses.module_codes_of_courses(rules.course_codes(tree))
+    facts = gather_facts(student_ids, modules, course_modules=course_modules, now=now)
     titles = {code: module.title for code, module in modules.items()}
+    titles.update({code: title for code, (title, _) in course_modules.items()})
     outcomes = {sid: rules.evaluate(tree, facts[sid], titles) for sid in student_ids}
     return Readiness(credential, requirement_set, tree, modules, outcomes)
 
 
+def information_outcomes(
+    credential: Credential, student_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, rules.Outcome]:
+    """The information-only path beside a credential (AAPC's apprentice removal for CPC and
+    COC), judged for each student; empty when the credential has none. It never decides
+    readiness."""
+    tree = rules.information_path(credential.code)
+    if tree is None:
+        return {}
+    student_ids = list(student_ids)
+    facts = gather_facts(student_ids, {}, now=now)
+    return {sid: rules.evaluate(tree, facts[sid], {}) for sid in student_ids}
+
+
 def gather_facts(
-    student_ids: list[int], modules: dict[str, Module]
+    student_ids: list[int],
+    modules: dict[str, Module],
+    *,
+    course_modules: dict[str, tuple[str, dict[int, str]]] | None = None,
+    now: datetime | None = None,
 ) -> dict[int, rules.StudentFacts]:
-    """The facts the readiness rules need, for many students at once (three queries)."""
+    """The facts the readiness rules need, for many students at once (at most five queries,
+    whatever the number of students)."""
+    course_modules = course_modules or {}
     code_of = {module.id: code for code, module in modules.items()}
+    for _, members in course_modules.values():
+        code_of.update(members)
     completions: dict[int, dict[str, dict]] = {sid: {} for sid in student_ids}
     for done in ledger.best_completions(student_ids, code_of):
         completions[done.student_id].setdefault(code_of[done.module_id], {}).update(
             completed_score=done.best_score, completed_on=done.first_completed_on
         )
-    for student_id, module_id, best in courses.best_attempt_scores(student_ids, code_of):
-        completions[student_id].setdefault(code_of[module_id], {})["best_attempt_score"] = best
+    attempts: dict[int, dict[str, list[rules.AttemptFact]]] = {sid: {} for sid in student_ids}
+    scored = courses.attempt_scores(student_ids, code_of)
+    for student_id, module_id, score, submitted_at in scored:
+        code = code_of[module_id]
+        best = completions[student_id].setdefault(code, {}).get("best_attempt_score")
+        if best is None or score > best:
+            completions[student_id][code]["best_attempt_score"] = score
+        attempts[student_id].setdefault(code, []).append(
+            rules.AttemptFact(score=score, on=submitted_at.date())
+        )
 
     evidence: dict[int, dict[str, str]] = {sid: {} for sid in student_ids}
+    periods: dict[int, list[tuple[date, date]]] = {sid: [] for sid in student_ids}
+    pending: set[int] = set()
     if student_ids:
         rows = db.session.execute(
-            select(Evidence.student_id, Evidence.kind, Evidence.status).where(
-                Evidence.student_id.in_(student_ids)
-            )
+            select(
+                Evidence.student_id,
+                Evidence.kind,
+                Evidence.status,
+                Evidence.started_on,
+                Evidence.ended_on,
+            ).where(Evidence.student_id.in_(student_ids))
         )
         rank = {EvidenceStatus.VERIFIED: 3, EvidenceStatus.SUBMITTED: 2, EvidenceStatus.REJECTED: 1}
-        for student_id, kind, status in rows:
+        for student_id, kind, status, started_on, ended_on in rows:
             current = evidence[student_id].get(kind.value)
             if current is None or rank[status] > rank[EvidenceStatus(current)]:
                 evidence[student_id][kind.value] = status.value
+            if kind is rules.EvidenceKind.EXPERIENCE:
+                if status is EvidenceStatus.VERIFIED and started_on and ended_on:
+                    periods[student_id].append((started_on, ended_on))
+                elif status is EvidenceStatus.SUBMITTED:
+                    pending.add(student_id)
 
+    def course_facts(sid: int) -> dict[str, rules.CourseFact]:
+        result = {}
+        for course_code, (_, members) in course_modules.items():
+            dates = [
+                completions[sid][code]["completed_on"]
+                for code in members.values()
+                if completions[sid].get(code, {}).get("completed_on") is not None
+            ]
+            complete = bool(members) and len(dates) == len(members)
+            result[course_code] = rules.CourseFact(
+                modules_done=len(dates),
+                modules_total=len(members),
+                completed_on=max(dates) if complete else None,
+            )
+        return result
+
+    as_of = (now or datetime.now(UTC)).date()
     return {
         sid: rules.StudentFacts(
             modules={code: rules.ModuleFact(**fact) for code, fact in completions[sid].items()},
             evidence=evidence[sid],
+            courses=course_facts(sid),
+            attempts={code: tuple(items) for code, items in attempts[sid].items()},
+            experience_months=rules.experience_months(periods[sid]),
+            experience_pending=sid in pending,
+            as_of=as_of,
         )
         for sid in student_ids
     }
@@ -171,24 +257,77 @@ def gather_facts(
 # --- evidence ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file a student sent with evidence: its bytes and the name it had."""
+
+    content: bytes
+    filename: str
+
+
 def submit_evidence(
-    student: User, kind: rules.EvidenceKind, detail: str, now: datetime
+    student: User,
+    kind: rules.EvidenceKind,
+    detail: str,
+    now: datetime,
+    *,
+    employer: str | None = None,
+    started_on: date | None = None,
+    ended_on: date | None = None,
+    upload: Upload | None = None,
+    storage: Path | None = None,
 ) -> Evidence:
-    """A student records eligibility evidence for the school to review."""
+    """A student records eligibility evidence for the school to review, optionally with a
+    scan (PDF, PNG or JPEG, at most 10 MB) kept under ``storage``."""
     if not student.is_student:
         raise PermissionDenied("Only students record their own evidence.")
     detail = detail.strip()
+    problems = []
     if not detail:
-        raise InvalidInput("Say what the evidence is, e.g. the school and year of the diploma.")
+        problems.append("Say what the evidence is, e.g. the school and year of the diploma.")
+    employer = (employer or "").strip() or None
+    if kind is rules.EvidenceKind.EXPERIENCE:
+        if not employer:
+            problems.append("Name the employer.")
+        if started_on is None or ended_on is None:
+            problems.append("Give the first and last day of the work.")
+        elif ended_on < started_on:
+            problems.append("The last day cannot be before the first.")
+        elif ended_on > now.date():
+            problems.append("The last day cannot be in the future; give today's date instead.")
+    elif started_on or ended_on:
+        started_on = ended_on = None  # dates only mean something for experience
+    if upload is not None:
+        try:
+            files.check_upload(upload.content, upload.filename)
+        except files.FileRefused as error:
+            problems.append(str(error))
+    if problems:
+        raise InvalidInput(" ".join(problems))
     evidence = Evidence(
         student=student,
         kind=kind,
         detail=detail,
         status=EvidenceStatus.SUBMITTED,
         submitted_at=now,
+        employer=employer if kind is rules.EvidenceKind.EXPERIENCE else None,
+        started_on=started_on,
+        ended_on=ended_on,
     )
+    if upload is not None:
+        if storage is None:
+            raise InvalidInput("Files cannot be stored here.")
+        stored = files.store(storage, upload.content, upload.filename)
+        evidence.file_key, evidence.file_name = stored.key, stored.name
+        evidence.file_type, evidence.file_size = stored.content_type, stored.size
     db.session.add(evidence)
     db.session.flush()
+    note = f"{kind.value}: {detail}"
+    if evidence.started_on and evidence.ended_on:
+        months = rules.months_between(evidence.started_on, evidence.ended_on)
+        note += f" ({employer}, {evidence.started_on} to {evidence.ended_on}, {months} months)"
+    if evidence.file_key:
+        note += f" [file {evidence.file_name}, {evidence.file_size} bytes]"
     ledger.append_entry(
         student=student,
         kind=LedgerKind.EVIDENCE_SUBMITTED,
@@ -196,9 +335,24 @@ def submit_evidence(
         source="student",
         actor=student,
         now=now,
-        note=f"{kind.value}: {detail}",
+        note=note,
+    )
+    audit.record_event(
+        "evidence.submitted",
+        actor=student,
+        now=now,
+        target_type="evidence",
+        target_id=evidence.id,
+        details={"kind": kind.value, "file": bool(evidence.file_key)},
     )
     return evidence
+
+
+def evidence_months(evidence: Evidence) -> int | None:
+    """Whole months of a piece of experience evidence, or None for other kinds."""
+    if evidence.started_on and evidence.ended_on:
+        return rules.months_between(evidence.started_on, evidence.ended_on)
+    return None
 
 
 def evidence_of(student_ids: Iterable[int]) -> list[Evidence]:
@@ -224,6 +378,25 @@ def get_evidence(evidence_id: int) -> Evidence:
     if evidence is None:
         raise NotFound("There is no such evidence.")
     return evidence
+
+
+def evidence_file(actor: User, evidence: Evidence, storage: Path, now: datetime) -> Path:
+    """The stored file of a piece of evidence, for someone already allowed to see it; the
+    download is audited."""
+    if not evidence.file_key:
+        raise NotFound("This evidence has no file.")
+    path = files.path_of(storage, evidence.file_key)
+    if not path.is_file():
+        raise NotFound("The file of this evidence is missing from the server.")
+    audit.record_event(
+        "evidence.file_downloaded",
+        actor=actor,
+        now=now,
+        target_type="evidence",
+        target_id=evidence.id,
+        details={"student_id": evidence.student_id},
+    )
+    return path
 
 
 def decide_evidence(
@@ -279,11 +452,24 @@ def normalise_code(code: str) -> str | None:
     return "-".join(letters[i : i + CODE_GROUP] for i in range(0, len(letters), CODE_GROUP))
 
 
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` later (the last day of a shorter month)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month, day=min(moment.day, 28))
+
+
 def issue_certificate(
     student: User, credential: Credential, actor: User | None, now: datetime
 ) -> Certificate:
-    """Issue a readiness certificate; 409 if the student is not ready or already has one."""
-    readiness = evaluate_readiness(credential, [student.id])
+    """Issue a readiness certificate; 409 if the student is not ready or already has one
+    under the current requirements. Older certificates of the credential are superseded."""
+    readiness = evaluate_readiness(credential, [student.id], now)
     outcome = readiness.outcomes[student.id]
     if not outcome.met:
         missing = "; ".join(leaf.explanation for leaf in outcome.unmet())
@@ -301,6 +487,9 @@ def issue_certificate(
         status=CertificateStatus.ISSUED,
         issued_at=now,
         issued_by_id=actor.id if actor else None,
+        expires_at=(
+            add_months(now, credential.validity_months) if credential.validity_months else None
+        ),
         snapshot={
             "credential": credential.code,
             "requirement_version": readiness.requirement_set.version,
@@ -312,13 +501,26 @@ def issue_certificate(
             db.session.add(certificate)
     except IntegrityError as error:  # issued at the same moment by another request
         raise Conflict(f"{student.full_name} already has this certificate.") from error
+    db.session.add(
+        CertificateEvent(
+            certificate_id=certificate.id,
+            kind=CertificateEventKind.ISSUED,
+            occurred_at=now,
+            actor_id=actor.id if actor else None,
+        )
+    )
+    _supersede_older(certificate, actor, now)
     audit.record_event(
         "certificate.issued",
         actor=actor,
         now=now,
         target_type="certificate",
         target_id=certificate.id,
-        details={"student_id": student.id, "credential": credential.code},
+        details={
+            "student_id": student.id,
+            "credential": credential.code,
+            "requirement_version": readiness.requirement_set.version,
+        },
     )
     ledger.append_entry(
         student=student,
@@ -332,14 +534,111 @@ def issue_certificate(
     return certificate
 
 
-def issue_if_ready(student: User, credential: Credential, now: datetime) -> Certificate | None:
-    """Issue the certificate automatically when the student has just become ready."""
-    readiness = evaluate_readiness(credential, [student.id])
+def _supersede_older(certificate: Certificate, actor: User | None, now: datetime) -> None:
+    """Mark the student's earlier issued certificates of the same credential superseded."""
+    older = db.session.scalars(
+        select(Certificate).where(
+            Certificate.student_id == certificate.student_id,
+            Certificate.credential_id == certificate.credential_id,
+            Certificate.id != certificate.id,
+            Certificate.status == CertificateStatus.ISSUED,
+        )
+    ).all()
+    for previous in older:
+        previous.status = CertificateStatus.SUPERSEDED
+        db.session.add(
+            CertificateEvent(
+                certificate_id=previous.id,
+                kind=CertificateEventKind.SUPERSEDED,
+                occurred_at=now,
+                actor_id=actor.id if actor else None,
+                replaced_by_id=certificate.id,
+            )
+        )
+    db.session.flush()
+
+
+def issue_if_ready(
+    student: User, credential: Credential, now: datetime, cohort_id: int | None = None
+) -> Certificate | None:
+    """Issue the certificate automatically when the student has just become ready (unless
+    the cohort it is for has automatic issue turned off)."""
+    if cohort_id is not None and not auto_issue_settings([cohort_id])[cohort_id]:
+        return None
+    readiness = evaluate_readiness(credential, [student.id], now)
     if not readiness.outcomes[student.id].met:
         return None
     if find_certificate(student.id, readiness.requirement_set.id) is not None:
         return None
     return issue_certificate(student, credential, None, now)
+
+
+def issue_to_ready_students(
+    actor: User, credential: Credential, students: Iterable[User], now: datetime
+) -> list[Certificate]:
+    """Issue the certificate to every given student who is ready and does not hold it under
+    the current requirements; the others are left alone."""
+    students = list(students)
+    readiness = evaluate_readiness(credential, [s.id for s in students], now)
+    held = {
+        c.student_id
+        for c in db.session.scalars(
+            select(Certificate).where(
+                Certificate.requirement_set_id == readiness.requirement_set.id,
+                Certificate.student_id.in_([s.id for s in students] or [-1]),
+            )
+        )
+    }
+    issued = []
+    for student in students:
+        if readiness.outcomes[student.id].met and student.id not in held:
+            issued.append(issue_certificate(student, credential, actor, now))
+    return issued
+
+
+def revoke_certificate(
+    actor: User, certificate: Certificate, reason: str, now: datetime
+) -> Certificate:
+    """Revoke a certificate with a reason; 409 when it is already revoked or superseded."""
+    if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
+        raise PermissionDenied("Only instructors and admins revoke certificates.")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Give the reason for the revocation; the verification page shows it.")
+    if len(reason) > 1000:
+        raise InvalidInput("Keep the reason under 1000 characters.")
+    if certificate.status is not CertificateStatus.ISSUED:
+        raise Conflict(f"This certificate is already {certificate.status.value}.")
+    certificate.status = CertificateStatus.REVOKED
+    db.session.add(
+        CertificateEvent(
+            certificate_id=certificate.id,
+            kind=CertificateEventKind.REVOKED,
+            occurred_at=now,
+            actor_id=actor.id,
+            reason=reason,
+        )
+    )
+    db.session.flush()
+    audit.record_event(
+        "certificate.revoked",
+        actor=actor,
+        now=now,
+        target_type="certificate",
+        target_id=certificate.id,
+        details={"student_id": certificate.student_id, "reason": reason},
+    )
+    ledger.append_entry(
+        student=db.session.get(User, certificate.student_id),
+        kind=LedgerKind.CERTIFICATE_REVOKED,
+        credential_id=certificate.credential_id,
+        source="certificate",
+        source_ref=f"certificate:{certificate.id}",
+        actor=actor,
+        now=now,
+        note=reason,
+    )
+    return certificate
 
 
 def find_certificate(student_id: int, requirement_set_id: int) -> Certificate | None:
@@ -362,7 +661,9 @@ def certificates_of(student_ids: Iterable[int]) -> list[Certificate]:
             select(Certificate)
             .where(Certificate.student_id.in_(student_ids))
             .options(
-                selectinload(Certificate.credential), selectinload(Certificate.requirement_set)
+                selectinload(Certificate.credential),
+                selectinload(Certificate.requirement_set),
+                selectinload(Certificate.events),
             )
             .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
         )
@@ -381,6 +682,7 @@ def get_certificate_by_code(code: str) -> Certificate:
                 selectinload(Certificate.student),
                 selectinload(Certificate.credential),
                 selectinload(Certificate.requirement_set),
+                selectinload(Certificate.events),
             )
         )
     if certificate is None:
@@ -388,7 +690,92 @@ def get_certificate_by_code(code: str) -> Certificate:
     return certificate
 
 
+def get_certificate(certificate_id: int) -> Certificate:
+    """One certificate with its student, credential and events, or ``NotFound``."""
+    certificate = db.session.scalar(
+        select(Certificate)
+        .where(Certificate.id == certificate_id)
+        .options(
+            selectinload(Certificate.student),
+            selectinload(Certificate.credential),
+            selectinload(Certificate.requirement_set),
+            selectinload(Certificate.events),
+        )
+    )
+    if certificate is None:
+        raise NotFound("There is no such certificate.")
+    return certificate
+
+
+@dataclass(frozen=True)
+class PublicStanding:
+    """What the verification page and its JSON tell anyone: nothing more."""
+
+    status: CertificateStatus
+    student_name: str
+    credential_code: str
+    credential_name: str
+    issuing_body: str
+    issued_on: date
+    expires_on: date | None
+    changed_on: date | None  # when it was revoked or superseded
+    reason: str | None  # why it was revoked
+    requirement_version: int
+
+    def to_data(self, code: str) -> dict:
+        """The JSON answer of ``/verify/<code>.json``."""
+        return {
+            "code": code,
+            "status": self.status.value,
+            "valid": self.status is CertificateStatus.ISSUED,
+            "student": self.student_name,
+            "credential": {
+                "code": self.credential_code,
+                "name": self.credential_name,
+                "issuing_body": self.issuing_body,
+            },
+            "issued_on": self.issued_on.isoformat(),
+            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+            "revoked_on": (
+                self.changed_on.isoformat()
+                if self.changed_on and self.status is CertificateStatus.REVOKED
+                else None
+            ),
+            "revocation_reason": self.reason,
+            "requirement_version": self.requirement_version,
+        }
+
+
+def public_standing(certificate: Certificate, now: datetime) -> PublicStanding:
+    """The standing of a loaded certificate at ``now`` (expiry is judged at read time)."""
+    status = certificate.status_at(now)
+    change = next(
+        (
+            e
+            for e in reversed(certificate.events)
+            if e.kind in (CertificateEventKind.REVOKED, CertificateEventKind.SUPERSEDED)
+        ),
+        None,
+    )
+    return PublicStanding(
+        status=status,
+        student_name=certificate.student.full_name,
+        credential_code=certificate.credential.code,
+        credential_name=certificate.credential.name,
+        issuing_body=certificate.credential.issuing_body,
+        issued_on=certificate.issued_at.date(),
+        expires_on=certificate.expires_at.date() if certificate.expires_at else None,
+        changed_on=change.occurred_at.date() if change else None,
+        reason=change.reason if change and status is CertificateStatus.REVOKED else None,
+        requirement_version=certificate.requirement_set.version,
+    )
+
+
+# --- catalogue ---------------------------------------------------------------------------
+
 CATALOG_FILE = Path(__file__).with_name("catalog.toml")
+CONFIDENCE_LEVELS = ("high", "medium", "low", "unverified")
+CATALOG_FIELDS = ("name", "issuing_body", "exam_format", "eligibility", "notes", "source_url")
 
 
 def read_catalog(path: Path = CATALOG_FILE) -> list[dict]:
@@ -397,16 +784,127 @@ def read_catalog(path: Path = CATALOG_FILE) -> list[dict]:
         return tomllib.load(handle)["credential"]
 
 
-def sync_catalog(entries: list[dict]) -> list[Credential]:
-    """Create or update credentials from catalogue entries, matched by code."""
+def catalog_problems(entries: list[dict]) -> list[str]:
+    """Every reason the catalogue entries cannot be loaded (empty when they can)."""
+    problems, seen = [], set()
+    for index, entry in enumerate(entries, start=1):
+        code = entry.get("code")
+        where = f"entry {index} ({code or 'no code'})"
+        if not isinstance(code, str) or not code.strip() or len(code) > 20:
+            problems.append(f"{where}: needs a code of at most 20 characters")
+        elif code in seen:
+            problems.append(f"{where}: the code appears twice")
+        seen.add(code)
+        for name in ("name", "issuing_body"):
+            if not isinstance(entry.get(name), str) or not entry[name].strip():
+                problems.append(f"{where}: needs {name}")
+        confidence = entry.get("confidence", "unverified")
+        if confidence not in CONFIDENCE_LEVELS:
+            problems.append(f"{where}: confidence must be one of {', '.join(CONFIDENCE_LEVELS)}")
+        checked = entry.get("checked_on")
+        if checked is not None and not isinstance(checked, date):
+            problems.append(f"{where}: checked_on must be a date such as 2026-11-01")
+        months = entry.get("validity_months")
+        if months is not None and (
+            isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 120
+        ):
+            problems.append(f"{where}: validity_months must be a whole number from 1 to 120")
+    return problems
+
+
+@dataclass(frozen=True)
+class CatalogSync:
+    """What loading the catalogue did."""
+
+    credentials: list[Credential]
+    created: list[str]
+    updated: list[str]
+
+
+def apply_catalog(entries: list[dict], actor: User | None, now: datetime | None) -> CatalogSync:
+    """Create or update credentials from catalogue entries, matched by code. Running it again
+    changes nothing; each change is audited when ``now`` is given."""
+    problems = catalog_problems(entries)
+    if problems:
+        raise InvalidInput("The catalogue cannot be loaded: " + "; ".join(problems) + ".")
     existing = {c.code: c for c in db.session.scalars(select(Credential))}
-    result = []
+    result, created, updated = [], [], []
     for entry in entries:
-        credential = existing.get(entry["code"]) or Credential(code=entry["code"])
-        for field in ("name", "issuing_body", "exam_format", "eligibility", "source_url"):
-            setattr(credential, field, entry.get(field, ""))
-        credential.checked_on = entry.get("checked_on")
+        credential = existing.get(entry["code"])
+        is_new = credential is None
+        if credential is None:
+            credential = Credential(code=entry["code"])
+        values = {name: entry.get(name, "") for name in CATALOG_FIELDS}
+        values["checked_on"] = entry.get("checked_on")
+        values["confidence"] = entry.get("confidence", "unverified")
+        values["validity_months"] = entry.get("validity_months")
+        changed = [name for name, value in values.items() if getattr(credential, name) != value]
+        for name in changed:
+            setattr(credential, name, values[name])
         db.session.add(credential)
         result.append(credential)
+        if is_new:
+            created.append(credential.code)
+        elif changed:
+            updated.append(credential.code)
     db.session.flush()
+    if now is not None and (created or updated):
+        audit.record_event(
+            "catalog.synced",
+            actor=actor,
+            now=now,
+            target_type="credential",
+            details={"created": created, "updated": updated},
+        )
+    return CatalogSync(result, created, updated)
+
+
+def sync_catalog(entries: list[dict]) -> list[Credential]:
+    """Create or update credentials from catalogue entries, matched by code (unaudited: for
+    the demo data and tests; the command uses ``apply_catalog``)."""
+    return apply_catalog(entries, None, None).credentials
+
+
+def requirement_versions(credential: Credential) -> list[RequirementSet]:
+    """Every version of a credential's requirements, newest first."""
+    return list(
+        db.session.scalars(
+            select(RequirementSet)
+            .where(RequirementSet.credential_id == credential.id)
+            .order_by(RequirementSet.version.desc())
+        )
+    )
+
+
+def auto_issue_settings(cohort_ids: Iterable[int]) -> dict[int, bool]:
+    """Whether each cohort issues certificates automatically (the default), in one query."""
+    cohort_ids = list(cohort_ids)
+    result = dict.fromkeys(cohort_ids, True)
+    if cohort_ids:
+        rows = db.session.execute(
+            select(CohortCertificatePolicy.cohort_id, CohortCertificatePolicy.auto_issue).where(
+                CohortCertificatePolicy.cohort_id.in_(cohort_ids)
+            )
+        )
+        result.update({cohort_id: enabled for cohort_id, enabled in rows})
     return result
+
+
+def set_auto_issue(actor: User, cohort_id: int, enabled: bool, now: datetime) -> None:
+    """Turn automatic issue on or off for a cohort the caller has checked the actor teaches."""
+    policy = db.session.get(CohortCertificatePolicy, cohort_id)
+    if policy is None:
+        policy = CohortCertificatePolicy(cohort_id=cohort_id)
+        db.session.add(policy)
+    policy.auto_issue = enabled
+    policy.changed_at = now
+    policy.changed_by_id = actor.id
+    db.session.flush()
+    audit.record_event(
+        "cohort.auto_issue_changed",
+        actor=actor,
+        now=now,
+        target_type="cohort",
+        target_id=cohort_id,
+        details={"auto_issue": enabled},
+    )

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from lms.auth import service as auth
 from lms.auth.models import Role, User
 from lms.courses import service as courses
-from lms.credentials import rules
+from lms.credentials import outcomes, rules
 from lms.credentials import service as credentials
 from lms.enrollment import service as enrollment
 from lms.paths import PACKAGE_DIR
@@ -140,7 +140,34 @@ def seed_demo(now: datetime) -> SeedResult:
     _pass_module(others[0], "MTERM-2", now - timedelta(days=22))
     _fail_module(others[1], "MTERM-1", now - timedelta(days=12))
     _pass_module(others[1], "MTERM-1", now - timedelta(days=10))
+    _seed_evidence_and_results(instructor, student, certified, by_code["CPC"], now)
     return SeedResult(True, _certificate_code(certified))
+
+
+def _seed_evidence_and_results(instructor, student, certified, cpc, now: datetime) -> None:
+    """Sam has a year of verified experience (toward removing the CPC apprentice designation;
+    the diploma for the CCA is left for the walk-through); Priya has passed the real CPC exam."""
+    job = credentials.submit_evidence(
+        student,
+        rules.EvidenceKind.EXPERIENCE,
+        "Front-desk billing: charge entry, insurance verification, denials follow-up.",
+        now - timedelta(days=30),
+        employer="Riverside Family Clinic",
+        started_on=(now - timedelta(days=430)).date(),
+        ended_on=(now - timedelta(days=31)).date(),
+    )
+    credentials.decide_evidence(
+        instructor, job, verified=True, reason="Employer letter seen.", now=now - timedelta(days=29)
+    )
+    outcomes.record_exam_outcome(
+        instructor,
+        certified,
+        cpc,
+        exam_date=(now - timedelta(days=3)).date(),
+        passed=True,
+        score=81,
+        now=now - timedelta(days=1),
+    )
 
 
 def _answers(code: str, right: int | None = None) -> tuple[int, dict[int, frozenset[int]]]:

@@ -127,7 +127,7 @@ def enroll_by_email(actor: User, cohort: Cohort, email: str, now: datetime) -> E
         target_id=enrollment.id,
         details={"cohort_id": cohort.id, "student_id": student.id},
     )
-    credentials.issue_if_ready(student, cohort.credential, now)
+    credentials.issue_if_ready(student, cohort.credential, now, cohort_id=cohort.id)
     return enrollment
 
 
@@ -174,7 +174,9 @@ def on_ledger_appended(entry: LedgerEntry, *, student: User, now: datetime, **_:
     if entry.kind not in (LedgerKind.MODULE_COMPLETED, LedgerKind.EVIDENCE_VERIFIED):
         return
     for enrollment in active_enrollments(student):
-        credentials.issue_if_ready(student, enrollment.cohort.credential, now)
+        credentials.issue_if_ready(
+            student, enrollment.cohort.credential, now, cohort_id=enrollment.cohort_id
+        )
 
 
 # --- progress views ----------------------------------------------------------------------
@@ -267,15 +269,10 @@ def cohort_progress(cohort: Cohort) -> CohortProgress:
     return CohortProgress(cohort, readiness.requirement_set.version, columns, rows)
 
 
-def _column(leaf: rules.ModuleCompleted | rules.EvidenceVerified, readiness) -> Column:
-    if isinstance(leaf, rules.ModuleCompleted):
-        module = readiness.modules.get(leaf.module)
-        title = module.title if module else leaf.module
-        if leaf.min_score is not None:
-            title += f" (at least {leaf.min_score:g}%)"
-        return Column(key=leaf.module, label=leaf.module, title=title)
-    label = rules.EVIDENCE_LABELS[leaf.kind]
-    return Column(key=leaf.kind.value, label="Diploma/GED", title=f"Verified {label}")
+def _column(leaf: rules.Requirement, readiness) -> Column:
+    titles = {code: module.title for code, module in readiness.modules.items()}
+    key, label, title = rules.leaf_heading(leaf, titles)
+    return Column(key=key, label=label, title=title)
 
 
 def _cell(outcome: rules.Outcome) -> Cell:
@@ -357,3 +354,13 @@ def withdraw_student(actor: User, cohort: Cohort, student: User, now: datetime) 
         details={"cohort_id": cohort.id, "student_id": student.id},
     )
     return enrollment
+
+
+def active_students(cohort: Cohort) -> list[User]:
+    """The students enrolled in a cohort now, by name, in one query."""
+    students = db.session.scalars(
+        select(User)
+        .join(Enrollment, Enrollment.student_id == User.id)
+        .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
+    )
+    return sorted(students, key=lambda s: s.full_name.lower())

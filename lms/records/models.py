@@ -22,6 +22,8 @@ class LedgerKind(StrEnum):
     EVIDENCE_VERIFIED = "evidence_verified"
     EVIDENCE_REJECTED = "evidence_rejected"
     CERTIFICATE_ISSUED = "certificate_issued"
+    CERTIFICATE_REVOKED = "certificate_revoked"
+    EXAM_OUTCOME_RECORDED = "exam_outcome_recorded"
 
 
 class LedgerEntry(db.Model):

@@ -1,0 +1,147 @@
+"""Open Badges 3.0: each readiness certificate as an AchievementCredential, signed by the
+school's key as a VC-JWT (OB 3.0 section 8.2: the payload is the credential itself, with the
+registered claims iss, jti, sub, nbf and exp), and the public keys as a JWK set."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+
+from lms.credentials.models import Certificate
+
+ALGORITHM = "RS256"  # the algorithm OB 3.0 requires every verifier to support
+CONTEXT = [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+]
+
+
+class SignatureInvalid(ValueError):
+    """A token that was not signed by one of the published keys, or was changed since."""
+
+
+def load_or_create_key(pem: str | None, path: Path) -> RSAKey:
+    """The school's signing key: from configuration when given, else from ``path``,
+    created there (mode 0600) on first use."""
+    if pem:
+        return RSAKey.import_key(pem.encode())
+    if path.exists():
+        return RSAKey.import_key(path.read_bytes())
+    key = RSAKey.generate_key(2048, private=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker created it first: use theirs
+        return RSAKey.import_key(path.read_bytes())
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key.as_pem(private=True))
+    return key
+
+
+def key_id(key: RSAKey) -> str:
+    """The key's RFC 7638 thumbprint, used as its ``kid``."""
+    return key.thumbprint()
+
+
+def public_jwks(keys: list[RSAKey]) -> dict[str, Any]:
+    """The JWK set of the public halves of ``keys``, for ``/.well-known/jwks.json``."""
+    return {
+        "keys": [
+            {**key.as_dict(private=False), "kid": key_id(key), "alg": ALGORITHM, "use": "sig"}
+            for key in keys
+        ]
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class IssuerProfile:
+    """Who issues the badges: the school, at its public address."""
+
+    base_url: str  # without a trailing slash
+    name: str
+
+
+def achievement_credential(
+    certificate: Certificate, issuer: IssuerProfile, salt: str | None = None
+) -> dict[str, Any]:
+    """The OB 3.0 AchievementCredential of a loaded certificate (student, credential and
+    requirement set loaded). The student is named by a salted hash of their email."""
+    credential = certificate.credential
+    base = issuer.base_url
+    # A salt fixed per certificate, so every download of it is the same credential.
+    salt = salt or hashlib.sha256(f"salt:{certificate.code}".encode()).hexdigest()[:16]
+    identity = hashlib.sha256((certificate.student.email.lower() + salt).encode()).hexdigest()
+    data: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": f"{base}/verify/{certificate.code}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"{credential.code} readiness certificate",
+        "issuer": {"id": f"{base}/", "type": ["Profile"], "name": issuer.name, "url": f"{base}/"},
+        "validFrom": _iso(certificate.issued_at),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "hashed": True,
+                    "identityHash": f"sha256${identity}",
+                    "identityType": "emailAddress",
+                    "salt": salt,
+                }
+            ],
+            "achievement": {
+                "id": f"{base}/credentials/{credential.code}/readiness",
+                "type": ["Achievement"],
+                "name": f"Ready to sit the {credential.code} exam",
+                "description": (
+                    f"Met every requirement {issuer.name} sets before its students sit the "
+                    f"{credential.code} ({credential.name}) exam of {credential.issuing_body}. "
+                    "It is not the credential itself, which only the certifying body awards."
+                ),
+                "criteria": {
+                    "narrative": (
+                        f"Version {certificate.requirement_set.version} of the school's "
+                        f"requirements for {credential.code}, all met."
+                    )
+                },
+            },
+        },
+    }
+    if certificate.expires_at is not None:
+        data["validUntil"] = _iso(certificate.expires_at)
+    return data
+
+
+def sign_credential(credential: dict[str, Any], key: RSAKey) -> str:
+    """The VC-JWT of a credential: its members as the payload, plus the registered claims."""
+    claims = dict(credential)
+    claims["iss"] = credential["issuer"]["id"]
+    claims["jti"] = credential["id"]
+    claims["nbf"] = int(datetime.fromisoformat(credential["validFrom"]).timestamp())
+    if "validUntil" in credential:
+        claims["exp"] = int(datetime.fromisoformat(credential["validUntil"]).timestamp())
+    header = {"alg": ALGORITHM, "typ": "JWT", "kid": key_id(key)}
+    return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
+
+
+def verify_token(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
+    """The claims of a VC-JWT whose signature one of the published keys verifies, or
+    ``SignatureInvalid``."""
+    try:
+        keys = KeySet.import_key_set(jwks)
+        decoded = jwt.decode(token, keys, algorithms=[ALGORITHM])
+    except (JoseError, ValueError) as error:
+        raise SignatureInvalid(f"the signature does not verify: {error}") from error
+    return dict(decoded.claims)

@@ -1,0 +1,96 @@
+"""The printable certificate: a one-page PDF with a QR code to its verification page."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import segno
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from lms.credentials.models import Certificate
+
+
+def qr_matrix(url: str) -> list[list[bool]]:
+    """The modules of the QR code of ``url`` (True is dark), without the quiet zone."""
+    return [[bool(cell) for cell in row] for row in segno.make(url, error="m").matrix]
+
+
+def _draw_qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
+    matrix = qr_matrix(url)
+    cell = size / (len(matrix) + 8)  # four modules of quiet zone on each side
+    canvas.setFillColorRGB(1, 1, 1)
+    canvas.rect(x, y, size, size, stroke=0, fill=1)
+    canvas.setFillColorRGB(0, 0, 0)
+    for row_index, row in enumerate(matrix):
+        for col_index, dark in enumerate(row):
+            if dark:
+                canvas.rect(
+                    x + (col_index + 4) * cell,
+                    y + size - (row_index + 5) * cell,
+                    cell,
+                    cell,
+                    stroke=0,
+                    fill=1,
+                )
+    canvas.linkURL(url, (x, y, x + size, y + size), relative=0)
+
+
+def _date(moment: datetime | None) -> str:
+    return moment.strftime("%d %B %Y") if moment else ""
+
+
+def certificate_pdf(certificate: Certificate, school: str, verify_url: str) -> bytes:
+    """The PDF of a loaded certificate (student, credential and requirement set loaded)."""
+    buffer = io.BytesIO()
+    width, height = landscape(A4)
+    canvas = Canvas(buffer, pagesize=(width, height), invariant=1)
+    credential = certificate.credential
+    canvas.setTitle(f"{credential.code} readiness certificate: {certificate.student.full_name}")
+    canvas.setAuthor(school)
+    canvas.setLineWidth(2)
+    canvas.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
+
+    canvas.setFont("Helvetica-Bold", 16)
+    canvas.drawCentredString(width / 2, height - 35 * mm, school)
+    canvas.setFont("Helvetica", 28)
+    canvas.drawCentredString(width / 2, height - 55 * mm, "Readiness certificate")
+    canvas.setFont("Helvetica", 13)
+    canvas.drawCentredString(width / 2, height - 72 * mm, "This certifies that")
+    canvas.setFont("Helvetica-Bold", 24)
+    canvas.drawCentredString(width / 2, height - 86 * mm, certificate.student.full_name)
+    canvas.setFont("Helvetica", 13)
+    canvas.drawCentredString(
+        width / 2,
+        height - 100 * mm,
+        f"met every requirement the school sets before its students sit the {credential.code} exam",
+    )
+    canvas.drawCentredString(
+        width / 2, height - 108 * mm, f"{credential.name} ({credential.issuing_body})"
+    )
+
+    canvas.setFont("Helvetica", 11)
+    lines = [
+        f"Issued: {_date(certificate.issued_at)}",
+        f"Valid until: {_date(certificate.expires_at)}"
+        if certificate.expires_at
+        else "Valid until: no end date",
+        f"Requirements version: {certificate.requirement_set.version}",
+        f"Code: {certificate.code}",
+        f"Check it at: {verify_url}",
+    ]
+    for index, line in enumerate(lines):
+        canvas.drawString(25 * mm, 62 * mm - index * 7 * mm, line)
+    canvas.setFont("Helvetica-Oblique", 9)
+    canvas.drawString(
+        25 * mm,
+        20 * mm,
+        f"Not the {credential.code} credential itself, which only {credential.issuing_body} "
+        "awards. Scan the code or open the address to see whether it is still valid.",
+    )
+    _draw_qr(canvas, verify_url, width - 75 * mm, 22 * mm, 50 * mm)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
