@@ -18,6 +18,8 @@ from lms.auth import views as auth_views
 from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
 from lms.config import load_config
+from lms.courses import bank_views as courses_bank_views
+from lms.courses import cli as courses_cli
 from lms.courses import views as courses_views
 from lms.credentials import views as credentials_views
 from lms.demo import cli as demo_cli
@@ -52,6 +54,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         auth_views.bp,
         auth_cli.bp,
         courses_views.bp,
+        courses_bank_views.bp,
+        courses_cli.bp,
         enrollment_views.bp,
         credentials_views.bp,
         records_views.bp,
