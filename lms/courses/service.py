@@ -497,6 +497,28 @@ def contact_hours_by_student(
     return result
 
 
+def contact_hours_facts(student_ids: Iterable[int]) -> dict[int, dict[str | None, float]]:
+    """Per student: hours in every course (key ``None``) and per course code, in one query;
+    the readiness engine's ``contact_hours`` fact."""
+    student_ids = list(student_ids)
+    facts: dict[int, dict[str | None, float]] = {sid: {None: 0.0} for sid in student_ids}
+    if not student_ids:
+        return facts
+    rows = db.session.execute(
+        select(TimeOnTask.student_id, Course.code, func.sum(TimeOnTask.seconds))
+        .join(Course, Course.id == TimeOnTask.course_id)
+        .where(TimeOnTask.student_id.in_(student_ids))
+        .group_by(TimeOnTask.student_id, Course.code)
+    )
+    totals = dict.fromkeys(student_ids, 0)
+    for student_id, code, seconds in rows:
+        facts[student_id][code] = round((seconds or 0) / 3600, 2)
+        totals[student_id] += seconds or 0
+    for student_id, seconds in totals.items():
+        facts[student_id][None] = round(seconds / 3600, 2)
+    return facts
+
+
 def contact_hours_by_course(student_id: int) -> dict[int, float]:
     """A student's hours of time on task per course id, in one query."""
     rows = db.session.execute(

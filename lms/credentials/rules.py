@@ -43,6 +43,15 @@ class EvidenceVerified:
 
 
 @dataclass(frozen=True)
+class ContactHours:
+    """Have at least ``hours`` of measured time on task (in the course with code ``course``,
+    or in every course when it is ``None``)."""
+
+    hours: float
+    course: str | None = None
+
+
+@dataclass(frozen=True)
 class AllOf:
     """Every child must be met."""
 
@@ -67,7 +76,7 @@ class NOf:
     label: str | None = None
 
 
-Requirement = ModuleCompleted | EvidenceVerified | AllOf | AnyOf | NOf
+Requirement = ModuleCompleted | EvidenceVerified | ContactHours | AllOf | AnyOf | NOf
 Group = AllOf | AnyOf | NOf
 
 
@@ -113,6 +122,15 @@ def _parse(data: Any, path: str, problems: list[str]) -> Requirement | None:
         except ValueError:
             problems.append(f"{path}: unknown evidence kind {data.get('kind')!r}")
             return None
+    if kind == "contact_hours":
+        hours, course = data.get("hours"), data.get("course")
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
+            problems.append(f"{path}: contact_hours needs hours greater than 0")
+            return None
+        if course is not None and (not isinstance(course, str) or not course.strip()):
+            problems.append(f"{path}: contact_hours course must be a course code")
+            return None
+        return ContactHours(hours=hours, course=course.strip() if course else None)
     if kind in ("all_of", "any_of", "n_of"):
         raw_children = data.get("children")
         if not isinstance(raw_children, list) or not raw_children:
@@ -148,6 +166,11 @@ def requirement_to_data(requirement: Requirement) -> dict[str, Any]:
             return data
         case EvidenceVerified(kind):
             return {"type": "evidence", "kind": kind.value}
+        case ContactHours(hours, course):
+            data = {"type": "contact_hours", "hours": hours}
+            if course:
+                data["course"] = course
+            return data
         case NOf(n, children, label):
             data = {"type": "n_of", "n": n, "children": [requirement_to_data(c) for c in children]}
         case AllOf(children, label):
@@ -159,9 +182,9 @@ def requirement_to_data(requirement: Requirement) -> dict[str, Any]:
     return data
 
 
-def leaves(requirement: Requirement) -> list[ModuleCompleted | EvidenceVerified]:
+def leaves(requirement: Requirement) -> list[ModuleCompleted | EvidenceVerified | ContactHours]:
     """Every leaf of the tree, in order."""
-    if isinstance(requirement, ModuleCompleted | EvidenceVerified):
+    if isinstance(requirement, ModuleCompleted | EvidenceVerified | ContactHours):
         return [requirement]
     return [leaf for child in requirement.children for leaf in leaves(child)]
 
@@ -191,6 +214,8 @@ class StudentFacts:
     modules: Mapping[str, ModuleFact] = field(default_factory=dict)
     # evidence kind -> "verified" / "submitted" / "rejected" (the best state reached)
     evidence: Mapping[str, str] = field(default_factory=dict)
+    # hours of measured time on task: key None for every course, else a course code
+    contact_hours: Mapping[str | None, float] = field(default_factory=dict)
 
 
 # --- outcomes ----------------------------------------------------------------------------
@@ -258,6 +283,8 @@ def evaluate(
             return _evaluate_module(requirement, facts, module_titles)
         case EvidenceVerified():
             return _evaluate_evidence(requirement, facts)
+        case ContactHours():
+            return _evaluate_contact_hours(requirement, facts)
         case _:
             children = tuple(evaluate(c, facts, module_titles) for c in requirement.children)
             return _evaluate_group(requirement, children)
@@ -312,6 +339,24 @@ def _evaluate_evidence(requirement: EvidenceVerified, facts: StudentFacts) -> Ou
     }.get(state or "", "not submitted yet")
     progress_state = State.IN_PROGRESS if state else State.NOT_STARTED
     return Outcome(requirement, False, 0.0, f"{task}: {status}", state=progress_state)
+
+
+def _evaluate_contact_hours(requirement: ContactHours, facts: StudentFacts) -> Outcome:
+    have = float(facts.contact_hours.get(requirement.course, 0.0))
+    where = f" in {requirement.course}" if requirement.course else ""
+    need = f"{requirement.hours:g}"
+    if have >= requirement.hours:
+        return Outcome(
+            requirement, True, 1.0, f"{need} contact hours{where}: done", state=State.DONE
+        )
+    progress = max(0.0, min(1.0, have / requirement.hours))
+    return Outcome(
+        requirement,
+        False,
+        progress,
+        f"Study {need} contact hours{where}: {have:.1f} so far",
+        state=State.IN_PROGRESS if have > 0 else State.NOT_STARTED,
+    )
 
 
 def _evaluate_group(requirement: Group, children: tuple[Outcome, ...]) -> Outcome:

@@ -39,7 +39,7 @@ def practice_exam(
     }
     if lesson:
         module["lesson"] = "# Read me\n\nText."
-    created = courses.create_course(
+    courses.create_course(
         {
             "code": code,
             "title": f"Exams {code}",

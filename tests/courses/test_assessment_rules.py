@@ -1,3 +1,4 @@
+# ruff: noqa: S311 - seeded random sources make the draws reproducible
 """Drawing, shuffling, timing, pacing, areas, item statistics and authoring rules, without
 the app."""
 
