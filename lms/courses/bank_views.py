@@ -9,6 +9,7 @@ import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from lms.auth.access import roles_required
 from lms.auth.models import Role
@@ -206,11 +207,13 @@ def quiz_settings(quiz_id: int):
     """Set a quiz's passing score, time, attempts, review policy, preset and blueprint."""
     quiz = bank_service.get_quiz(quiz_id)
     form = QuizSettingsForm()
-    form.preset.choices = [("", "None")] + [
-        (p.code, f"{p.name}: {p.questions} questions, {p.minutes} min, {p.passing_score}%")
+    form.preset.choices = [SelectChoice("", "None")] + [
+        SelectChoice(
+            p.code, f"{p.name}: {p.questions} questions, {p.minutes} min, {p.passing_score}%"
+        )
         for p in rules.PRESETS.values()
     ]
-    form.bank_id.choices = [(b.id, b.name) for b, _ in bank_service.list_banks()]
+    form.bank_id.choices = [SelectChoice(b.id, b.name) for b, _ in bank_service.list_banks()]
     if request.method == "GET":
         form.passing_score.data = quiz.passing_score
         form.time_limit_minutes.data = quiz.time_limit_minutes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from lms.errors import InvalidInput
@@ -38,9 +38,9 @@ class QuestionForm(FlaskForm):
     kind = SelectField(
         "Type",
         choices=[
-            ("single", "Multiple choice, one answer"),
-            ("multiple", "Multiple choice, several answers"),
-            ("true_false", "True / false"),
+            SelectChoice("single", "Multiple choice, one answer"),
+            SelectChoice("multiple", "Multiple choice, several answers"),
+            SelectChoice("true_false", "True / false"),
         ],
     )
     choices = TextAreaField(
@@ -52,7 +52,12 @@ class QuestionForm(FlaskForm):
     content_area = StringField("Content area", description="e.g. ICD-10-CM chapter 9")
     difficulty = SelectField(
         "Difficulty",
-        choices=[("", "Not set"), ("easy", "Easy"), ("medium", "Medium"), ("hard", "Hard")],
+        choices=[
+            SelectChoice("", "Not set"),
+            SelectChoice("easy", "Easy"),
+            SelectChoice("medium", "Medium"),
+            SelectChoice("hard", "Hard"),
+        ],
     )
     code_set_year = StringField(
         "Code-set year", description="e.g. 2026; empty if not tied to a year"
@@ -66,7 +71,11 @@ class ImportForm(FlaskForm):
     file = FileField("File", validators=[FileRequired()])
     fmt = SelectField(
         "Format",
-        choices=[("gift", "GIFT"), ("aiken", "Aiken"), ("moodle_xml", "Moodle XML")],
+        choices=[
+            SelectChoice("gift", "GIFT"),
+            SelectChoice("aiken", "Aiken"),
+            SelectChoice("moodle_xml", "Moodle XML"),
+        ],
     )
     bank = StringField("Bank", validators=[DataRequired()], description="An existing or new bank")
 
@@ -96,12 +105,12 @@ class QuizSettingsForm(FlaskForm):
     review_policy = SelectField(
         "Show the correct answers",
         choices=[
-            ("after_attempt", "After each attempt"),
-            ("after_passing", "Only after passing"),
-            ("never", "Never"),
+            SelectChoice("after_attempt", "After each attempt"),
+            SelectChoice("after_passing", "Only after passing"),
+            SelectChoice("never", "Never"),
         ],
     )
-    preset = SelectField("Exam preset", choices=[("", "None")])
+    preset = SelectField("Exam preset", choices=[SelectChoice("", "None")])
     bank_id = SelectField("Bank the blueprint draws from", coerce=int, choices=[])
     blueprint = TextAreaField(
         "Blueprint",
