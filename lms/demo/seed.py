@@ -24,6 +24,8 @@ DEMO_LOGINS = [
 ]
 CONTENT_DIR = PACKAGE_DIR / "demo" / "content"
 COURSE_FILES = ["medical-terminology.toml", "coding-regulations.toml", "medical-law-ethics.toml"]
+# Added with the course player: two more courses and the timed practice exams.
+COURSE_FILES += ["anatomy-physiology.toml", "billing-reimbursement.toml", "practice-exams.toml"]
 
 
 def _modules(*codes: str, min_score: int) -> list[dict]:
