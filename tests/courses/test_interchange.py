@@ -160,3 +160,21 @@ def test_aiken_export_skips_what_it_cannot_hold():
     ]
     back = interchange.parse(text.encode(), "aiken")
     assert back.ok and back.items[0].draft.choices == DRAFTS[0].choices
+
+
+def test_categories_become_content_areas_when_no_area_is_given():
+    text = (
+        "$CATEGORY: $course$/Coding/ICD-10-CM\n\n"
+        "Which category is type 2 diabetes? {=E11 ~E10}\n\n"
+        "$CATEGORY: $course$/Compliance\n\n"
+        "HIPAA is a federal law. {T}\n"
+    )
+    result = interchange.parse(text.encode(), "gift")
+    assert [i.draft.content_area for i in result.items] == ["ICD-10-CM", "Compliance"]
+    xml = parse("good.xml", "moodle_xml")
+    # the first question has an area tag; the others take their category's name
+    assert [i.draft.content_area for i in xml.items] == [
+        "HIPAA privacy",
+        "Compliance",
+        "Compliance",
+    ]

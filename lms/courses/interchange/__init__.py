@@ -112,7 +112,9 @@ def split_tags(tags: list[str]) -> dict:
     for tag in tags:
         prefix, _, value = tag.partition(":")
         name = META_TAGS.get(prefix.strip().lower())
-        if name and value.strip():
+        if name == "content_area" and not value.strip():
+            fields[name] = ""  # explicitly no area: do not fall back to the category
+        elif name and value.strip():
             value = value.strip()
             if name == "code_set_year":
                 fields[name] = int(value) if value.isdigit() else None
@@ -126,11 +128,17 @@ def split_tags(tags: list[str]) -> dict:
 
 def meta_tags(draft: DraftQuestion) -> list[str]:
     """The tags that carry a question's metadata and its own tags."""
-    tags = []
-    if draft.content_area:
-        tags.append(f"area:{draft.content_area}")
+    tags = [f"area:{draft.content_area}"]
     if draft.difficulty:
         tags.append(f"difficulty:{draft.difficulty}")
     if draft.code_set_year:
         tags.append(f"year:{draft.code_set_year}")
     return tags + list(draft.tags)
+
+
+def category_area(path: str) -> str:
+    """The content area a Moodle category path suggests: its last part, without the
+    ``$course$``/``$system$`` prefixes (``$course$/Coding/ICD-10-CM`` -> ``ICD-10-CM``)."""
+    parts = [p.strip() for p in path.strip().split("/") if p.strip()]
+    parts = [p for p in parts if not (p.startswith("$") and p.endswith("$")) and p != "top"]
+    return parts[-1][:80] if parts else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from lms.courses.interchange import ParseResult, Problem, meta_tags, split_tags
+from lms.courses.interchange import ParseResult, Problem, category_area, meta_tags, split_tags
 from lms.courses.rules import DraftQuestion
 
 SPECIALS = "~=#{}:"
@@ -42,6 +42,7 @@ def _blocks(text: str) -> list[tuple[int, list[str], dict]]:
     lines: list[str] = []
     start = 0
     meta: dict = {}
+    category = ""
     depth = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
@@ -54,10 +55,11 @@ def _blocks(text: str) -> list[tuple[int, list[str], dict]]:
         if stripped.startswith("//") and depth == 0:
             continue
         if stripped.startswith("$CATEGORY") and depth == 0:
+            category = category_area(stripped.split(":", 1)[1] if ":" in stripped else "")
             continue
         if not stripped and depth == 0:
             if lines:
-                blocks.append((start, lines, meta))
+                blocks.append((start, lines, {"category": category, **meta}))
                 lines, meta = [], {}
             continue
         if not lines:
@@ -66,7 +68,7 @@ def _blocks(text: str) -> list[tuple[int, list[str], dict]]:
         protected = _protect(raw)
         depth += protected.count("{") - protected.count("}")
     if lines:
-        blocks.append((start, lines, meta))
+        blocks.append((start, lines, {"category": category, **meta}))
     return blocks
 
 
@@ -108,10 +110,12 @@ def _take(start: int, body: str, meta: dict, result: ParseResult) -> None:
     if "####" in inside:
         inside, general = inside.split("####", 1)
     inside = inside.strip()
-    fields = split_tags(meta.get("tags", [])) if isinstance(meta, dict) else {"tags": ()}
+    fields = (
+        split_tags(meta.get("tags", [])) if isinstance(meta.get("tags"), list) else {"tags": ()}
+    )
     common = {
         "rationale": _restore(general),
-        "content_area": fields.get("content_area", ""),
+        "content_area": fields.get("content_area", meta.get("category", "")),
         "difficulty": fields.get("difficulty", ""),
         "code_set_year": fields.get("code_set_year"),
         "tags": fields["tags"],

@@ -13,10 +13,8 @@ import defusedxml.ElementTree as SafeET
 import nh3
 from defusedxml import DefusedXmlException
 
-from lms.courses.interchange import ParseResult, Problem, meta_tags, split_tags
+from lms.courses.interchange import ParseResult, Problem, category_area, meta_tags, split_tags
 from lms.courses.rules import DraftQuestion
-
-SKIPPED_TYPES = {"category"}
 
 
 def _text(element: Element | None) -> str:
@@ -47,9 +45,11 @@ def parse(text: str) -> ParseResult:
         result.problems.append(Problem("file", "the root element is not <quiz>"))
         return result
     number = 0
+    category = ""
     for element in root.findall("question"):
         kind = element.get("type", "")
-        if kind in SKIPPED_TYPES:
+        if kind == "category":
+            category = category_area(_text(element.find("category")))
             continue
         number += 1
         where = f"question {number}"
@@ -58,7 +58,7 @@ def parse(text: str) -> ParseResult:
         common = {
             "stem": _text(element.find("questiontext")),
             "rationale": _text(element.find("generalfeedback")),
-            "content_area": fields.get("content_area", ""),
+            "content_area": fields.get("content_area", category),
             "difficulty": fields.get("difficulty", ""),
             "code_set_year": fields.get("code_set_year"),
             "tags": fields["tags"],
