@@ -7,6 +7,7 @@ manage them (students never)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,8 @@ from lms.courses.models import (
     AttemptQuestion,
     AttemptStatus,
     Choice,
+    Course,
+    Module,
     Question,
     QuestionBank,
     QuestionKind,
@@ -442,6 +445,46 @@ def tag_counts(bank_id: int) -> list[tuple[str, int]]:
         for label in dict.fromkeys(_labels(question)):
             counts[label] = counts.get(label, 0) + 1
     return sorted(counts.items())
+
+
+def add_exam_module(actor: User, course_id: int, code: str, title: str, now: datetime) -> Quiz:
+    """Add a module holding only a quiz (a practice exam) at the end of a course; its
+    questions are then set in the quiz settings (a blueprint over a bank)."""
+    _require_staff(actor)
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise NotFound("There is no such course.")
+    code, title = code.strip().upper(), title.strip()
+    problems = []
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9-]{1,29}", code):
+        problems.append("the code is 2 to 30 letters, digits or dashes, e.g. CPC-PRACTICE-2")
+    elif db.session.scalar(select(Module.id).where(Module.code == code)) is not None:
+        problems.append(f"the code {code} is already used by another module")
+    if not title:
+        problems.append("give the exam a title")
+    if problems:
+        raise InvalidInput("The exam cannot be added: " + "; ".join(problems) + ".")
+    position = (
+        db.session.scalar(select(func.max(Module.position)).where(Module.course_id == course.id))
+        or 0
+    ) + 1
+    module = Module(
+        course_id=course.id, code=code, position=position, title=title[:200], estimated_minutes=60
+    )
+    db.session.add(module)
+    db.session.flush()
+    quiz = Quiz(module_id=module.id, title=title[:200], passing_score=70)
+    db.session.add(quiz)
+    db.session.flush()
+    record_event(
+        "module.created",
+        actor=actor,
+        now=now,
+        target_type="module",
+        target_id=module.id,
+        details={"code": code, "course_id": course.id},
+    )
+    return quiz
 
 
 # --- item analysis -----------------------------------------------------------------------

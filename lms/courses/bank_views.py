@@ -16,13 +16,15 @@ from lms.auth.models import Role
 from lms.courses import bank_service, interchange, rules
 from lms.courses.forms import (
     ConfirmImportForm,
+    ExamModuleForm,
     ImportForm,
     QuestionForm,
     QuizForm,
     QuizSettingsForm,
 )
+from lms.courses.models import Course
 from lms.db import utcnow
-from lms.errors import DomainError, InvalidInput
+from lms.errors import DomainError, InvalidInput, NotFound
 from lms.extensions import db
 
 bp = Blueprint("bank", __name__)
@@ -199,6 +201,33 @@ def export_bank(bank_id: int, fmt: str):
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.route("/courses/<int:course_id>/exams/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_exam(course_id: int):
+    """Add a practice exam to a course, then set its questions and timing."""
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise NotFound("There is no such course.")
+    form = ExamModuleForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                quiz = bank_service.add_exam_module(
+                    _actor(), course_id, form.code.data, form.title.data, utcnow()
+                )
+            except DomainError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+            else:
+                quiz_id = quiz.id
+                db.session.commit()
+                flash("The exam is added. Now choose its bank, blueprint and time.", "success")
+                return redirect(url_for("bank.quiz_settings", quiz_id=quiz_id))
+    return render_template("courses/exam_form.html", form=form, course=course), status
 
 
 @bp.route("/quizzes/<int:quiz_id>/settings", methods=["GET", "POST"])

@@ -116,3 +116,12 @@ class QuizSettingsForm(FlaskForm):
         "Blueprint",
         description="One line per tag: 'tag: number of questions'. Empty for the fixed list.",
     )
+
+
+class ExamModuleForm(FlaskForm):
+    """Add a practice exam (a module holding only a quiz) to a course."""
+
+    code = StringField(
+        "Module code", validators=[DataRequired()], description="e.g. CPC-PRACTICE-2"
+    )
+    title = StringField("Title", validators=[DataRequired()])

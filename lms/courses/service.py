@@ -151,6 +151,8 @@ def start_attempt(
             ) from error
     else:
         question_ids = [item.question_id for item in quiz.items]
+    if not question_ids:
+        raise Conflict("This quiz has no questions yet. Ask your instructor.")
     questions = {
         q.id: q
         for q in db.session.scalars(
