@@ -3,9 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from lms.auth.models import Role
+from lms.auth.models import Role, User
+from lms.courses import bank_service
 from lms.courses import service as courses
+from lms.courses.models import Quiz
 from lms.credentials import service as credentials
 from lms.credentials.rules import (
     ContactHours,
@@ -17,6 +20,8 @@ from lms.credentials.rules import (
 )
 from lms.extensions import db
 from tests import factories
+from tests.conftest import count_queries
+from tests.courses.builders import practice_exam
 
 T0 = factories.NOW
 
@@ -73,3 +78,29 @@ def test_hours_are_summed_per_student_and_course_and_reach_the_readiness_facts(a
     assert facts[one.id].contact_hours[None] == round(210 / 3600, 2)
     assert facts[one.id].contact_hours["CODE"] == round(90 / 3600, 2)
     assert facts[two.id].contact_hours == {None: round(30 / 3600, 2), "TERM": round(30 / 3600, 2)}
+
+
+def test_contact_hours_and_item_analysis_use_a_fixed_number_of_queries(app):
+    exam_id = practice_exam(minutes=None).id
+    instructor_id = factories.user(Role.INSTRUCTOR).id
+    quiz_id = db.session.scalar(select(Quiz.id))
+    counts = {}
+    ids: list[int] = []
+    for size in (1, 4, 12):
+        while len(ids) < size:
+            student = factories.user(Role.STUDENT)
+            ids.append(student.id)
+            for second in (0, 60):
+                courses.record_heartbeat(student, exam_id, T0 + timedelta(seconds=second))
+            attempt = courses.start_attempt(student, exam_id, T0)
+            courses.submit_attempt(student, attempt.id, {}, T0)
+            db.session.commit()
+        db.session.expunge_all()
+        actor = db.session.get(User, instructor_id)
+        with count_queries() as queries:
+            hours = courses.contact_hours_by_student(ids)
+            courses.contact_hours_facts(ids)
+            _, reports, attempts = bank_service.item_analysis(actor, quiz_id)
+        assert len(hours) == attempts == size and 4 <= len(reports) <= 6
+        counts[size] = len(queries)
+    assert counts[1] == counts[4] == counts[12], counts
