@@ -307,7 +307,7 @@ def save_answers(
     attempt is closed: ``attempt.status`` tells the caller, who refuses with 409 after
     committing the grading done here."""
     attempt = _own_attempt(student, attempt_id)
-    if close_if_overdue(attempt, now) or attempt.status is not AttemptStatus.IN_PROGRESS:
+    if close_if_overdue(attempt, now) or not _lock_if_open(attempt):
         return attempt
     _check(attempt, answers)
     _store_answers(attempt, answers, now)
@@ -322,12 +322,32 @@ def submit_attempt(
     attempt unchanged; after the deadline the attempt is graded at its deadline with the
     answers saved before it (the late answers are not taken)."""
     attempt = _own_attempt(student, attempt_id)
-    if close_if_overdue(attempt, now) or attempt.status is not AttemptStatus.IN_PROGRESS:
+    if close_if_overdue(attempt, now) or not _lock_if_open(attempt):
         return attempt
     _check(attempt, answers)
     _store_answers(attempt, answers, now)
     _grade(attempt, now, by_deadline=False)
     return attempt
+
+
+def _lock_if_open(attempt: Attempt) -> bool:
+    """Lock the attempt's row if it is still in progress, before writing anything to it.
+
+    A conditional UPDATE is the first write of every change to an attempt: a concurrent
+    request (a double click, an autosave racing the submit) waits for it on PostgreSQL and
+    then finds the attempt closed, so answers are never written into a graded attempt."""
+    if attempt.status is not AttemptStatus.IN_PROGRESS:
+        return False
+    locked = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.IN_PROGRESS)
+        .execution_options(synchronize_session=False)
+    )
+    if locked.rowcount != 1:
+        db.session.refresh(attempt)
+        return False
+    return True
 
 
 def close_if_overdue(attempt: Attempt, now: datetime) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from lms.auth.access import login_required, roles_required
 from lms.auth.models import Role
@@ -175,7 +176,10 @@ def save_answers(attempt_id: int):
     """Autosave answers (JSON for the script; a redirect for a browser without it)."""
     _check_form()
     now = utcnow()
-    attempt = service.save_answers(_actor(), attempt_id, parse_answers(request.form), now)
+    try:
+        attempt = service.save_answers(_actor(), attempt_id, parse_answers(request.form), now)
+    except OperationalError as error:
+        raise _concurrent_change() from error
     closed = attempt.status is not AttemptStatus.IN_PROGRESS
     left = player.seconds_left(attempt, now)
     db.session.commit()
@@ -198,7 +202,13 @@ def submit_attempt(attempt_id: int):
     actor = _actor()
     before = service.get_attempt_for(actor, attempt_id)
     was_open = before.status is AttemptStatus.IN_PROGRESS
-    attempt = service.submit_attempt(actor, attempt_id, parse_answers(request.form), now)
+    try:
+        attempt = service.submit_attempt(actor, attempt_id, parse_answers(request.form), now)
+    except OperationalError:
+        # SQLite: a concurrent submission (a double click) has just graded this attempt;
+        # nothing was written here, so show the result like any repeated submission.
+        db.session.rollback()
+        return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
     late = was_open and attempt.closed_by_deadline
     if was_open:
         _flash_result(attempt)
@@ -209,6 +219,16 @@ def submit_attempt(attempt_id: int):
             "the answers saved before it. Your late answers were not taken."
         )
     return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
+
+
+def _concurrent_change() -> Conflict:
+    # SQLite refuses a write from a transaction whose snapshot another request has just
+    # changed (a double click): nothing was written; the attempt page shows its state.
+    db.session.rollback()
+    return Conflict(
+        "This attempt was changed by another request at the same time (a double click?). "
+        "Open the attempt again to see where it stands."
+    )
 
 
 @bp.post("/modules/<int:module_id>/heartbeat")
