@@ -302,3 +302,21 @@ def test_item_analysis_page(client):
     assert "3 graded attempts" in page
     assert page.count("<td>3</td>") == 4  # answered by all three, per question
     assert "67%" in page and "1.00" in page
+
+
+def test_cli_reports_unreadable_files_and_imports_nothing(runner, tmp_path):
+    empty = tmp_path / "empty.gift"
+    empty.write_bytes(b"")
+    result = runner.invoke(args=["import-questions", str(empty), "--bank", "B"])
+    assert result.exit_code == 1 and "The file is empty." in result.output
+    result = runner.invoke(
+        args=["import-questions", str(FILES / "latin1.txt"), "--bank", "B", "--format", "aiken"]
+    )
+    assert result.exit_code == 1 and "not UTF-8" in result.output
+    result = runner.invoke(args=["import-questions", str(FILES / "truncated.xml"), "--bank", "B"])
+    assert result.exit_code == 1 and "not well-formed XML" in result.output
+    unknown = tmp_path / "questions.doc"
+    unknown.write_bytes(b"x")
+    result = runner.invoke(args=["import-questions", str(unknown), "--bank", "B"])
+    assert result.exit_code == 2 and "--format" in result.output
+    assert count(Question) == 0 and count(QuestionBank) == 0
