@@ -9,7 +9,7 @@ import os
 import sqlite3
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -19,6 +19,8 @@ from lms.auth import views as auth_views
 from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
 from lms.config import load_config
+from lms.courses import bank_views as courses_bank_views
+from lms.courses import cli as courses_cli
 from lms.courses import views as courses_views
 from lms.credentials import cli as credentials_cli
 from lms.credentials import views as credentials_views
@@ -57,6 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         auth_views.bp,
         auth_cli.bp,
         courses_views.bp,
+        courses_bank_views.bp,
+        courses_cli.bp,
         enrollment_views.bp,
         credentials_views.bp,
         credentials_cli.bp,
@@ -107,4 +111,8 @@ def _configure_sqlite(engine: Any) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A request that may write takes the write lock at BEGIN: a deferred transaction that
+        # reads and then writes is refused at once (not after busy_timeout) when another
+        # writer got there first, which turned concurrent autosaves into errors.
+        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

@@ -1,9 +1,12 @@
-"""Forms for taking a quiz."""
+"""Forms for taking a quiz and for managing question banks and quizzes."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from lms.errors import InvalidInput
 
@@ -26,3 +29,99 @@ def parse_answers(form: MultiDict[str, str]) -> dict[int, frozenset[int]]:
             raise InvalidInput("The answers were not sent in the expected form.")
         answers[int(raw_question)] = frozenset(int(v) for v in values)
     return answers
+
+
+class QuestionForm(FlaskForm):
+    """Write or edit a question in a bank."""
+
+    stem = TextAreaField("Question", validators=[DataRequired()])
+    kind = SelectField(
+        "Type",
+        choices=[
+            SelectChoice("single", "Multiple choice, one answer"),
+            SelectChoice("multiple", "Multiple choice, several answers"),
+            SelectChoice("true_false", "True / false"),
+        ],
+    )
+    choices = TextAreaField(
+        "Choices",
+        description="One choice per line; start each correct choice with *. "
+        "For true/false write the two lines True and False.",
+    )
+    rationale = TextAreaField("Rationale (shown after answering)")
+    content_area = StringField("Content area", description="e.g. ICD-10-CM chapter 9")
+    difficulty = SelectField(
+        "Difficulty",
+        choices=[
+            SelectChoice("", "Not set"),
+            SelectChoice("easy", "Easy"),
+            SelectChoice("medium", "Medium"),
+            SelectChoice("hard", "Hard"),
+        ],
+    )
+    code_set_year = StringField(
+        "Code-set year", description="e.g. 2026; empty if not tied to a year"
+    )
+    tags = StringField("Other tags", description="Comma-separated")
+
+
+class ImportForm(FlaskForm):
+    """Upload a GIFT, Aiken or Moodle XML file into a bank."""
+
+    file = FileField("File", validators=[FileRequired()])
+    fmt = SelectField(
+        "Format",
+        choices=[
+            SelectChoice("gift", "GIFT"),
+            SelectChoice("aiken", "Aiken"),
+            SelectChoice("moodle_xml", "Moodle XML"),
+        ],
+    )
+    bank = StringField("Bank", validators=[DataRequired()], description="An existing or new bank")
+
+
+class ConfirmImportForm(FlaskForm):
+    """Carries the previewed file back for the import itself."""
+
+    content = HiddenField(validators=[DataRequired()])
+    fmt = HiddenField(validators=[DataRequired()])
+    bank = HiddenField(validators=[DataRequired()])
+
+
+class QuizSettingsForm(FlaskForm):
+    """A quiz's rules: passing score, time, attempts, review policy, preset, blueprint."""
+
+    passing_score = IntegerField("Passing score (%)", validators=[NumberRange(0, 100)])
+    time_limit_minutes = IntegerField(
+        "Time limit (minutes)",
+        validators=[Optional(), NumberRange(1, 24 * 60)],
+        description="Empty for an untimed quiz",
+    )
+    max_attempts = IntegerField(
+        "Attempts allowed",
+        validators=[Optional(), NumberRange(1, 100)],
+        description="Empty for no limit",
+    )
+    review_policy = SelectField(
+        "Show the correct answers",
+        choices=[
+            SelectChoice("after_attempt", "After each attempt"),
+            SelectChoice("after_passing", "Only after passing"),
+            SelectChoice("never", "Never"),
+        ],
+    )
+    preset = SelectField("Exam preset", choices=[SelectChoice("", "None")])
+    bank_id = SelectField("Bank the blueprint draws from", coerce=int, choices=[])
+    blueprint = TextAreaField(
+        "Blueprint",
+        description="One line per tag: 'tag: number of questions'. Empty for the fixed list.",
+    )
+
+
+class ExamModuleForm(FlaskForm):
+    """Add a practice exam (a module holding only a quiz) to a course."""
+
+    code = StringField(
+        "Module code", validators=[DataRequired()], description="e.g. CPC-PRACTICE-2"
+    )
+    title = StringField("Title", validators=[DataRequired()])

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
@@ -23,6 +24,8 @@ class Course(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     topic_area: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text, default="")
+    # When on, module N opens only once module N-1 is complete (chosen by an instructor).
+    sequential: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", lazy="raise"
@@ -70,8 +73,20 @@ class QuestionBank(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
 
 
+class QuestionKind(StrEnum):
+    """The question types the bank holds (and imports and exports)."""
+
+    SINGLE = "single"  # one correct choice
+    MULTIPLE = "multiple"  # one or more correct choices, all must be picked
+    TRUE_FALSE = "true_false"
+
+
 class Question(db.Model):
-    """A multiple-choice question with its rationale."""
+    """A multiple-choice question with its rationale.
+
+    A question that students have answered is never edited in place: an edit makes a new
+    version (same ``family_id``, ``version`` + 1) and retires the old one, so attempts keep
+    pointing at the version they saw."""
 
     __tablename__ = "question"
 
@@ -80,6 +95,17 @@ class Question(db.Model):
     stem: Mapped[str] = mapped_column(Text)
     rationale: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[str] = mapped_column(String(400), default="")  # comma-separated
+    kind: Mapped[QuestionKind] = mapped_column(
+        enum_column(QuestionKind, "question_kind"),
+        default=QuestionKind.SINGLE,
+        server_default=QuestionKind.SINGLE.value,
+    )
+    content_area: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    difficulty: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    code_set_year: Mapped[int | None]
+    family_id: Mapped[int | None] = mapped_column(index=True)  # id of the first version
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     choices: Mapped[list[Choice]] = relationship(
         back_populates="question", order_by="Choice.position", lazy="raise"
@@ -101,8 +127,17 @@ class Choice(db.Model):
     question: Mapped[Question] = relationship(back_populates="choices", lazy="raise")
 
 
+class ReviewPolicy(StrEnum):
+    """When a student may see the correct answers and rationales of an attempt."""
+
+    AFTER_ATTEMPT = "after_attempt"
+    AFTER_PASSING = "after_passing"
+    NEVER = "never"
+
+
 class Quiz(db.Model):
-    """The quiz that closes a module: a fixed list of questions and a passing score."""
+    """The quiz that closes a module: a fixed list of questions, or a blueprint that draws
+    questions by tag from a bank; optionally timed (a practice exam)."""
 
     __tablename__ = "quiz"
 
@@ -110,6 +145,17 @@ class Quiz(db.Model):
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id"), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     passing_score: Mapped[int] = mapped_column(default=70)  # percent
+    # JSON list of {"tag": ..., "count": n}; empty means the fixed list of items.
+    blueprint: Mapped[str] = mapped_column(Text, default="", server_default="")
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("question_bank.id"))
+    time_limit_minutes: Mapped[int | None]
+    max_attempts: Mapped[int | None]
+    review_policy: Mapped[ReviewPolicy] = mapped_column(
+        enum_column(ReviewPolicy, "review_policy"),
+        default=ReviewPolicy.AFTER_ATTEMPT,
+        server_default=ReviewPolicy.AFTER_ATTEMPT.value,
+    )
+    preset: Mapped[str | None] = mapped_column(String(20))
 
     module: Mapped[Module] = relationship(back_populates="quiz", lazy="raise")
     items: Mapped[list[QuizItem]] = relationship(order_by="QuizItem.position", lazy="raise")
@@ -135,11 +181,12 @@ class QuizItem(db.Model):
 class AttemptStatus(StrEnum):
     """Where an attempt is in its life."""
 
-    SUBMITTED = "submitted"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"  # graded, by the student's submit or at the deadline
 
 
 class Attempt(db.Model):
-    """A student's go at a quiz, with its score."""
+    """A student's go at a quiz: the questions drawn, the answers, a deadline, the score."""
 
     __tablename__ = "attempt"
 
@@ -151,10 +198,33 @@ class Attempt(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     score: Mapped[float | None] = mapped_column(Numeric(5, 2, asdecimal=False))
     passed: Mapped[bool | None]
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_deadline: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     quiz: Mapped[Quiz] = relationship(lazy="raise")
     student: Mapped[User] = relationship(lazy="raise")
     answers: Mapped[list[AttemptAnswer]] = relationship(lazy="raise")
+    questions: Mapped[list[AttemptQuestion]] = relationship(
+        order_by="AttemptQuestion.position", lazy="raise"
+    )
+
+
+class AttemptQuestion(db.Model):
+    """A question drawn for an attempt, in its place, with the order its choices are shown."""
+
+    __tablename__ = "attempt_question"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position"),
+        UniqueConstraint("attempt_id", "question_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
+    position: Mapped[int]
+    choice_order: Mapped[str] = mapped_column(String(200))  # comma-separated choice ids
+
+    question: Mapped[Question] = relationship(lazy="raise")
 
 
 class AttemptAnswer(db.Model):
@@ -167,4 +237,21 @@ class AttemptAnswer(db.Model):
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
     choice_id: Mapped[int | None] = mapped_column(ForeignKey("choice.id"))
-    is_correct: Mapped[bool]
+    # Every choice picked (multiple-answer questions), comma-separated; "" when unanswered.
+    choice_ids: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    is_correct: Mapped[bool]  # False until the attempt is graded
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TimeOnTask(db.Model):
+    """Server-measured seconds a student spent on a module's page (contact hours)."""
+
+    __tablename__ = "time_on_task"
+    __table_args__ = (UniqueConstraint("student_id", "module_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    seconds: Mapped[int] = mapped_column(default=0)
+    last_beat_at: Mapped[datetime] = mapped_column(UTCDateTime())

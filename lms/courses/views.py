@@ -1,60 +1,140 @@
-"""Course catalogue, module pages (lesson and quiz) and quiz results."""
+"""Course catalogue, module pages (lesson and quiz), the quiz player and quiz results."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from lms.auth.access import login_required, roles_required
 from lms.auth.models import Role
-from lms.courses import service
+from lms.courses import player, service
 from lms.courses.forms import QuizForm, parse_answers
 from lms.courses.markdown import render_markdown
+from lms.courses.models import AttemptStatus
 from lms.db import utcnow
-from lms.errors import InvalidInput
+from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.templating import format_percent
 
 bp = Blueprint("courses", __name__)
 
 
+def _actor():
+    return current_user._get_current_object()
+
+
+def _check_form() -> None:
+    if not QuizForm().validate_on_submit():
+        raise InvalidInput("The form could not be checked. Reload the page and try again.")
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
 @bp.get("/courses")
 @login_required
 def course_list():
-    """Every course and its modules."""
-    return render_template("courses/course_list.html", courses=service.list_courses())
+    """Every course and its modules, with the student's contact hours per course."""
+    hours = service.contact_hours_by_course(current_user.id) if current_user.is_student else {}
+    return render_template(
+        "courses/course_list.html",
+        courses=service.list_courses(),
+        hours=hours,
+        total_hours=round(sum(hours.values()), 2),
+        can_edit=current_user.is_instructor or current_user.is_admin,
+        form=QuizForm(),
+    )
+
+
+@bp.post("/courses/<int:course_id>/sequential")
+@roles_required(Role.INSTRUCTOR, Role.ADMIN)
+def set_sequential(course_id: int):
+    """Turn sequential gating of a course on or off."""
+    _check_form()
+    on = request.form.get("sequential") == "on"
+    course = service.set_sequential(_actor(), course_id, on, utcnow())
+    message = (
+        f"{course.title}: each module now opens when the previous one is complete."
+        if on
+        else f"{course.title}: every module is open."
+    )
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("courses.course_list"))
 
 
 @bp.get("/modules/<int:module_id>")
 @login_required
 def module_page(module_id: int):
-    """A module's lesson and its quiz."""
+    """A module's lesson and its quiz, with the student's attempts."""
+    actor = _actor()
+    now = utcnow()
+    if service.close_overdue_attempts(actor, module_id, now):
+        db.session.commit()  # graded at its deadline; read everything afresh below
     module = service.get_module(module_id)
     siblings = module.course.modules
     index = siblings.index(module)
+    locked_by = service.locked_by(actor, module)
+    attempts = service.list_attempts(actor, module_id, now) if locked_by is None else []
+    quiz = module.quiz
+    open_attempt = next((a for a in attempts if a.status is AttemptStatus.IN_PROGRESS), None)
+    used_up = (
+        quiz is not None
+        and quiz.max_attempts is not None
+        and open_attempt is None
+        and len(attempts) >= quiz.max_attempts
+    )
     return render_template(
         "courses/module.html",
         module=module,
+        quiz=quiz,
         lesson_html=render_markdown(module.lesson.body_markdown) if module.lesson else None,
         previous=siblings[index - 1] if index > 0 else None,
         next=siblings[index + 1] if index + 1 < len(siblings) else None,
         form=QuizForm(),
-        can_take_quiz=current_user.is_student,
+        can_take_quiz=actor.is_student and locked_by is None,
+        locked_by=locked_by,
+        attempts=[a for a in attempts if a.status is AttemptStatus.SUBMITTED],
+        open_attempt=open_attempt,
+        used_up=used_up,
+        question_count=service.question_count(quiz) if quiz else 0,
+        is_staff=actor.is_instructor or actor.is_admin,
     )
+
+
+@bp.post("/modules/<int:module_id>/attempts")
+@roles_required(Role.STUDENT)
+def start_attempt(module_id: int):
+    """Start the quiz (or resume the attempt in progress)."""
+    _check_form()
+    attempt = service.start_attempt(_actor(), module_id, utcnow())
+    attempt_id = attempt.id
+    db.session.commit()
+    return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
 
 
 @bp.post("/modules/<int:module_id>/quiz")
 @roles_required(Role.STUDENT)
 def submit_quiz(module_id: int):
-    """Grade the quiz and show the result."""
-    form = QuizForm()
-    if not form.validate_on_submit():
-        raise InvalidInput("The form could not be checked. Reload the page and try again.")
-    attempt = service.submit_quiz(
-        current_user._get_current_object(), module_id, parse_answers(request.form), utcnow()
-    )
+    """Answer and grade a quiz in one request (its fixed list of questions)."""
+    _check_form()
+    attempt = service.submit_quiz(_actor(), module_id, parse_answers(request.form), utcnow())
+    _flash_result(attempt)
+    attempt_id = attempt.id
     db.session.commit()
-    if attempt.passed:
+    return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
+
+
+def _flash_result(attempt) -> None:
+    if attempt.closed_by_deadline:
+        flash(
+            "Time was up: the attempt was graded at its deadline with the answers saved "
+            f"before it. You scored {format_percent(attempt.score)}.",
+            "warning",
+        )
+    elif attempt.passed:
         flash(f"You passed with {format_percent(attempt.score)}.", "success")
     else:
         flash(
@@ -62,13 +142,100 @@ def submit_quiz(module_id: int):
             "Review the rationales below and try again.",
             "warning",
         )
-    return redirect(url_for("courses.attempt_result", attempt_id=attempt.id))
 
 
 @bp.get("/attempts/<int:attempt_id>")
 @roles_required(Role.STUDENT, Role.ADMIN)
-def attempt_result(attempt_id: int):
-    """An attempt's score, with each question's correct answer and rationale."""
-    attempt = service.get_attempt_for(current_user._get_current_object(), attempt_id)
-    chosen = {answer.question_id: answer.choice_id for answer in attempt.answers}
-    return render_template("courses/attempt.html", attempt=attempt, chosen=chosen)
+def attempt_page(attempt_id: int):
+    """The player for an attempt in progress, or the result of a graded one."""
+    now = utcnow()
+    attempt = service.get_attempt_for(_actor(), attempt_id)
+    if service.close_if_overdue(attempt, now):
+        db.session.commit()  # graded at its deadline; read it afresh
+        attempt = service.get_attempt_for(_actor(), attempt_id)
+    if attempt.status is AttemptStatus.IN_PROGRESS:
+        return render_template(
+            "courses/player.html",
+            attempt=attempt,
+            questions=player.player_questions(attempt),
+            seconds_left=player.seconds_left(attempt, now),
+            form=QuizForm(),
+            is_owner=attempt.student_id == current_user.id,
+        )
+    return render_template(
+        "courses/attempt.html",
+        attempt=attempt,
+        result=player.result_view(attempt),
+        duration=player.format_duration,
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/answers")
+@roles_required(Role.STUDENT)
+def save_answers(attempt_id: int):
+    """Autosave answers (JSON for the script; a redirect for a browser without it)."""
+    _check_form()
+    now = utcnow()
+    try:
+        attempt = service.save_answers(_actor(), attempt_id, parse_answers(request.form), now)
+    except OperationalError as error:
+        raise _concurrent_change() from error
+    closed = attempt.status is not AttemptStatus.IN_PROGRESS
+    left = player.seconds_left(attempt, now)
+    db.session.commit()
+    if closed:
+        raise Conflict(
+            "This attempt is closed (submitted, or its time is up); the answer was not saved."
+        )
+    if _wants_json():
+        return jsonify(saved=True, seconds_left=left)
+    flash("Your answers are saved. You can come back to this attempt later.", "success")
+    return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@roles_required(Role.STUDENT)
+def submit_attempt(attempt_id: int):
+    """Grade the attempt; a second submission shows the same result."""
+    _check_form()
+    now = utcnow()
+    actor = _actor()
+    before = service.get_attempt_for(actor, attempt_id)
+    was_open = before.status is AttemptStatus.IN_PROGRESS
+    try:
+        attempt = service.submit_attempt(actor, attempt_id, parse_answers(request.form), now)
+    except OperationalError:
+        # SQLite: a concurrent submission (a double click) has just graded this attempt;
+        # nothing was written here, so show the result like any repeated submission.
+        db.session.rollback()
+        return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
+    late = was_open and attempt.closed_by_deadline
+    if was_open:
+        _flash_result(attempt)
+    db.session.commit()
+    if late:
+        raise Conflict(
+            "Time was up before you submitted: the attempt was graded at its deadline with "
+            "the answers saved before it. Your late answers were not taken."
+        )
+    return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
+
+
+def _concurrent_change() -> Conflict:
+    # SQLite refuses a write from a transaction whose snapshot another request has just
+    # changed (a double click): nothing was written; the attempt page shows its state.
+    db.session.rollback()
+    return Conflict(
+        "This attempt was changed by another request at the same time (a double click?). "
+        "Open the attempt again to see where it stands."
+    )
+
+
+@bp.post("/modules/<int:module_id>/heartbeat")
+@roles_required(Role.STUDENT)
+def heartbeat(module_id: int):
+    """Count time on task while a student has the module open and is active."""
+    _check_form()
+    seconds = service.record_heartbeat(_actor(), module_id, utcnow())
+    db.session.commit()
+    return jsonify(seconds=seconds)

@@ -53,6 +53,15 @@ class EvidenceVerified:
 
 
 @dataclass(frozen=True)
+class ContactHours:
+    """Have at least ``hours`` of measured time on task (in the course with code ``course``,
+    or in every course when it is ``None``)."""
+
+    hours: float
+    course: str | None = None
+
+
+@dataclass(frozen=True)
 class AllOf:
     """Every child must be met."""
 
@@ -104,6 +113,7 @@ class ExperienceMonths:
 Requirement = (
     ModuleCompleted
     | EvidenceVerified
+    | ContactHours
     | AllOf
     | AnyOf
     | NOf
@@ -158,6 +168,15 @@ def _parse(data: Any, path: str, problems: list[str]) -> Requirement | None:
         except ValueError:
             problems.append(f"{path}: unknown evidence kind {data.get('kind')!r}")
             return None
+    if kind == "contact_hours":
+        hours, course = data.get("hours"), data.get("course")
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
+            problems.append(f"{path}: contact_hours needs hours greater than 0")
+            return None
+        if course is not None and (not isinstance(course, str) or not course.strip()):
+            problems.append(f"{path}: contact_hours course must be a course code")
+            return None
+        return ContactHours(hours=hours, course=course.strip() if course else None)
     if kind in ("all_of", "any_of", "n_of"):
         raw_children = data.get("children")
         if not isinstance(raw_children, list) or not raw_children:
@@ -197,6 +216,11 @@ def requirement_to_data(requirement: Requirement) -> dict[str, Any]:
             return {"type": "evidence", "kind": kind.value}
         case CourseCompleted() | AssessmentScore() | ExperienceMonths():
             return _extra_leaf_to_data(requirement)
+        case ContactHours(hours, course):
+            data = {"type": "contact_hours", "hours": hours}
+            if course:
+                data["course"] = course
+            return data
         case NOf(n, children, label):
             data = {"type": "n_of", "n": n, "children": [requirement_to_data(c) for c in children]}
         case AllOf(children, label):
@@ -268,6 +292,8 @@ class StudentFacts:
     experience_months: int = 0  # verified experience, overlapping periods counted once
     experience_pending: bool = False  # experience submitted, not yet reviewed
     as_of: date | None = None  # "today", for requirements within the last N days
+    # hours of measured time on task: key None for every course, else a course code
+    contact_hours: Mapping[str | None, float] = field(default_factory=dict)
 
 
 # --- outcomes ----------------------------------------------------------------------------
@@ -338,6 +364,8 @@ def evaluate(
             return _evaluate_evidence(requirement, facts)
         case CourseCompleted() | AssessmentScore() | ExperienceMonths():
             return _evaluate_extra_leaf(requirement, facts, module_titles)
+        case ContactHours():
+            return _evaluate_contact_hours(requirement, facts)
         case _:
             children = tuple(evaluate(c, facts, module_titles) for c in requirement.children)
             return _evaluate_group(requirement, children)
@@ -392,6 +420,24 @@ def _evaluate_evidence(requirement: EvidenceVerified, facts: StudentFacts) -> Ou
     }.get(state or "", "not submitted yet")
     progress_state = State.IN_PROGRESS if state else State.NOT_STARTED
     return Outcome(requirement, False, 0.0, f"{task}: {status}", state=progress_state)
+
+
+def _evaluate_contact_hours(requirement: ContactHours, facts: StudentFacts) -> Outcome:
+    have = float(facts.contact_hours.get(requirement.course, 0.0))
+    where = f" in {requirement.course}" if requirement.course else ""
+    need = f"{requirement.hours:g}"
+    if have >= requirement.hours:
+        return Outcome(
+            requirement, True, 1.0, f"{need} contact hours{where}: done", state=State.DONE
+        )
+    progress = max(0.0, min(1.0, have / requirement.hours))
+    return Outcome(
+        requirement,
+        False,
+        progress,
+        f"Study {need} contact hours{where}: {have:.1f} so far",
+        state=State.IN_PROGRESS if have > 0 else State.NOT_STARTED,
+    )
 
 
 def _evaluate_group(requirement: Group, children: tuple[Outcome, ...]) -> Outcome:
@@ -654,6 +700,9 @@ def leaf_heading(leaf: Requirement, titles: Mapping[str, str]) -> tuple[str, str
             return f"course:{course}", course, f"Every module of {titles.get(course, course)}"
         case ExperienceMonths(min_months):
             return f"experience:{min_months}", "Experience", f"{min_months} months of experience"
+        case ContactHours(hours, course):
+            where = f" in {titles.get(course, course)}" if course else ""
+            return f"hours:{course or '*'}", "Hours", f"{hours:g} contact hours{where}"
         case EvidenceVerified(kind):
             short = "Diploma/GED" if kind is EvidenceKind.HS_DIPLOMA_OR_GED else kind.value
             return kind.value, short.replace("_", " "), f"Verified {EVIDENCE_LABELS[kind]}"

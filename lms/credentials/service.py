@@ -177,7 +177,7 @@ def gather_facts(
     course_modules: dict[str, tuple[str, dict[int, str]]] | None = None,
     now: datetime | None = None,
 ) -> dict[int, rules.StudentFacts]:
-    """The facts the readiness rules need, for many students at once (at most five queries,
+    """The facts the readiness rules need, for many students at once (at most six queries,
     whatever the number of students)."""
     course_modules = course_modules or {}
     code_of = {module.id: code for code, module in modules.items()}
@@ -240,6 +240,7 @@ def gather_facts(
         return result
 
     as_of = (now or datetime.now(UTC)).date()
+    hours = courses.contact_hours_facts(student_ids)
     return {
         sid: rules.StudentFacts(
             modules={code: rules.ModuleFact(**fact) for code, fact in completions[sid].items()},
@@ -249,6 +250,7 @@ def gather_facts(
             experience_months=rules.experience_months(periods[sid]),
             experience_pending=sid in pending,
             as_of=as_of,
+            contact_hours=hours[sid],
         )
         for sid in student_ids
     }

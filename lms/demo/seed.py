@@ -3,6 +3,7 @@ every rule real data does (ledger entries, audit events, automatic certificates)
 
 from __future__ import annotations
 
+import random
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ DEMO_LOGINS = [
 ]
 CONTENT_DIR = PACKAGE_DIR / "demo" / "content"
 COURSE_FILES = ["medical-terminology.toml", "coding-regulations.toml", "medical-law-ethics.toml"]
+# Added with the course player: two more courses and the timed practice exams.
+COURSE_FILES += ["anatomy-physiology.toml", "billing-reimbursement.toml", "practice-exams.toml"]
 
 
 def _modules(*codes: str, min_score: int) -> list[dict]:
@@ -141,6 +144,7 @@ def seed_demo(now: datetime) -> SeedResult:
     _fail_module(others[1], "MTERM-1", now - timedelta(days=12))
     _pass_module(others[1], "MTERM-1", now - timedelta(days=10))
     _seed_evidence_and_results(instructor, student, certified, by_code["CPC"], now)
+    _practice_history([certified, *others], student, now)
     return SeedResult(True, _certificate_code(certified))
 
 
@@ -189,6 +193,28 @@ def _pass_module(student: User, code: str, when: datetime) -> None:
 def _fail_module(student: User, code: str, when: datetime) -> None:
     module_id, answers = _answers(code, right=2)
     courses.submit_quiz(student, module_id, answers, when)
+
+
+def _practice_history(sitters: list[User], reader: User, now: datetime) -> None:
+    """Graded practice exams (so item analysis and the per-area results have data) and an
+    hour of measured study time for the demo student."""
+    module_id = courses.modules_by_code(["CPC-PRACTICE-1"])["CPC-PRACTICE-1"].id
+    for index, sitter in enumerate(sitters):
+        started = now - timedelta(days=8 - index, minutes=90)
+        attempt = courses.start_attempt(sitter, module_id, started, random.Random(index))  # noqa: S311
+        answers = {}
+        for position, item in enumerate(courses.get_attempt_for(sitter, attempt.id).questions):
+            choices = item.question.choices
+            # stronger students answer more questions right: 85%, 75%, 65%, 55%
+            right = (position * 7 + index) % 20 < 17 - 2 * index
+            picked = [c.id for c in choices if c.is_correct == right] or [choices[0].id]
+            answers[item.question_id] = frozenset(picked[:1] if not right else picked)
+        courses.submit_attempt(
+            sitter, attempt.id, answers, started + timedelta(minutes=80 + 5 * index)
+        )
+    module = courses.modules_by_code(["MTERM-1"])["MTERM-1"]
+    for minute in range(61):
+        courses.record_heartbeat(reader, module.id, now - timedelta(days=2, minutes=60 - minute))
 
 
 def _certificate_code(student: User | None) -> str | None:

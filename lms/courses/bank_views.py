@@ -1,0 +1,295 @@
+"""Question banks, question authoring, import/export, quiz settings and item analysis
+(instructors and admins)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from lms.auth.access import roles_required
+from lms.auth.models import Role
+from lms.courses import bank_service, interchange, rules
+from lms.courses.forms import (
+    ConfirmImportForm,
+    ExamModuleForm,
+    ImportForm,
+    QuestionForm,
+    QuizForm,
+    QuizSettingsForm,
+)
+from lms.courses.models import Course
+from lms.db import utcnow
+from lms.errors import DomainError, InvalidInput, NotFound
+from lms.extensions import db
+
+bp = Blueprint("bank", __name__)
+STAFF = (Role.INSTRUCTOR, Role.ADMIN)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.get("/banks")
+@roles_required(*STAFF)
+def bank_list():
+    """Every question bank, and the import form."""
+    return render_template(
+        "courses/bank_list.html", banks=bank_service.list_banks(), form=ImportForm()
+    )
+
+
+@bp.get("/banks/<int:bank_id>")
+@roles_required(*STAFF)
+def bank_page(bank_id: int):
+    """A bank's questions, with their tags and versions."""
+    bank = bank_service.get_bank(bank_id)
+    show_retired = request.args.get("retired") == "1"
+    return render_template(
+        "courses/bank.html",
+        bank=bank,
+        questions=bank_service.bank_questions(bank.id, include_retired=show_retired),
+        show_retired=show_retired,
+        tags=bank_service.tag_counts(bank.id),
+        form=QuestionForm(),
+    )
+
+
+def _form_with(question=None) -> QuestionForm:
+    form = QuestionForm()
+    if question is not None and request.method == "GET":
+        form.stem.data = question.stem
+        form.kind.data = question.kind.value
+        form.choices.data = "\n".join(
+            ("* " if c.is_correct else "") + c.text for c in question.choices
+        )
+        form.rationale.data = question.rationale
+        form.content_area.data = question.content_area
+        form.difficulty.data = question.difficulty
+        form.code_set_year.data = str(question.code_set_year or "")
+        form.tags.data = question.tags
+    return form
+
+
+def _save_question(form: QuestionForm, save):
+    """Validate the form and call ``save(draft)``; a refusal is shown on the form (400)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return save(bank_service.draft_from_form(request.form))
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return None
+
+
+@bp.route("/banks/<int:bank_id>/questions/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_question(bank_id: int):
+    """Write a new question."""
+    bank = bank_service.get_bank(bank_id)
+    form = _form_with()
+    question = _save_question(
+        form, lambda draft: bank_service.create_question(_actor(), bank.id, draft, utcnow())
+    )
+    if question is not None:
+        db.session.commit()
+        flash("The question is saved.", "success")
+        return redirect(url_for("bank.bank_page", bank_id=bank_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "courses/question_form.html", form=form, bank=bank, question=None, has_attempts=False
+    ), status
+
+
+@bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def edit_question(question_id: int):
+    """Edit a question (a new version if attempts have seen it)."""
+    question = bank_service.get_question(question_id)
+    bank = bank_service.get_bank(question.bank_id)
+    seen = bank_service.has_attempts(question.id)
+    form = _form_with(question)
+    saved = _save_question(
+        form, lambda draft: bank_service.update_question(_actor(), question_id, draft, utcnow())
+    )
+    if saved is not None:
+        message = (
+            f"Saved as version {saved.version}; attempts keep the version they saw."
+            if saved.id != question_id
+            else "The question is saved."
+        )
+        db.session.commit()
+        flash(message, "success")
+        return redirect(url_for("bank.bank_page", bank_id=bank.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "courses/question_form.html", form=form, bank=bank, question=question, has_attempts=seen
+    ), status
+
+
+@bp.post("/questions/<int:question_id>/retire")
+@roles_required(*STAFF)
+def retire_question(question_id: int):
+    """Retire a question."""
+    if not QuizForm().validate_on_submit():
+        raise InvalidInput("The form could not be checked. Reload the page and try again.")
+    question = bank_service.retire_question(_actor(), question_id, utcnow())
+    bank_id = question.bank_id
+    db.session.commit()
+    flash("The question is retired.", "success")
+    return redirect(url_for("bank.bank_page", bank_id=bank_id))
+
+
+@bp.post("/banks/import")
+@roles_required(*STAFF)
+def import_preview():
+    """Read an uploaded file and show what would be imported (nothing is written)."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "courses/bank_list.html", banks=bank_service.list_banks(), form=form
+        ), 400
+    data = form.file.data.read()
+    result = bank_service.preview_import(data, form.fmt.data)
+    confirm = ConfirmImportForm(
+        content=base64.b64encode(data).decode("ascii"), fmt=form.fmt.data, bank=form.bank.data
+    )
+    return render_template(
+        "courses/import_preview.html",
+        result=result,
+        confirm=confirm,
+        bank_name=form.bank.data,
+        fmt_label=interchange.FORMAT_LABELS.get(form.fmt.data, form.fmt.data),
+    ), (200 if result.ok else 422)
+
+
+@bp.post("/banks/import/confirm")
+@roles_required(*STAFF)
+def import_confirm():
+    """Import the previewed file: every question, or none."""
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The import could not be checked. Upload the file again.")
+    try:
+        data = base64.b64decode(form.content.data, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise InvalidInput("The file could not be read back. Upload it again.") from error
+    bank, result = bank_service.import_questions(
+        _actor(), form.bank.data, data, form.fmt.data, utcnow()
+    )
+    bank_id, count = bank.id, len(result.items)
+    db.session.commit()
+    flash(f"{count} questions imported.", "success")
+    return redirect(url_for("bank.bank_page", bank_id=bank_id))
+
+
+@bp.get("/banks/<int:bank_id>/export/<fmt>")
+@roles_required(*STAFF)
+def export_bank(bank_id: int, fmt: str):
+    """Download a bank as Moodle XML, GIFT or Aiken."""
+    body, filename = bank_service.export_bank(_actor(), bank_id, fmt, utcnow())
+    db.session.commit()
+    mimetype = "application/xml" if filename.endswith(".xml") else "text/plain"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/courses/<int:course_id>/exams/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_exam(course_id: int):
+    """Add a practice exam to a course, then set its questions and timing."""
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise NotFound("There is no such course.")
+    form = ExamModuleForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                quiz = bank_service.add_exam_module(
+                    _actor(), course_id, form.code.data, form.title.data, utcnow()
+                )
+            except DomainError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+            else:
+                quiz_id = quiz.id
+                db.session.commit()
+                flash("The exam is added. Now choose its bank, blueprint and time.", "success")
+                return redirect(url_for("bank.quiz_settings", quiz_id=quiz_id))
+    return render_template("courses/exam_form.html", form=form, course=course), status
+
+
+@bp.route("/quizzes/<int:quiz_id>/settings", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def quiz_settings(quiz_id: int):
+    """Set a quiz's passing score, time, attempts, review policy, preset and blueprint."""
+    quiz = bank_service.get_quiz(quiz_id)
+    form = QuizSettingsForm()
+    form.preset.choices = [SelectChoice("", "None")] + [
+        SelectChoice(
+            p.code, f"{p.name}: {p.questions} questions, {p.minutes} min, {p.passing_score}%"
+        )
+        for p in rules.PRESETS.values()
+    ]
+    form.bank_id.choices = [SelectChoice(b.id, b.name) for b, _ in bank_service.list_banks()]
+    if request.method == "GET":
+        form.passing_score.data = quiz.passing_score
+        form.time_limit_minutes.data = quiz.time_limit_minutes
+        form.max_attempts.data = quiz.max_attempts
+        form.review_policy.data = quiz.review_policy.value
+        form.preset.data = quiz.preset or ""
+        form.bank_id.data = quiz.bank_id
+        form.blueprint.data = "\n".join(
+            f"{row['tag']}: {row['count']}" for row in _rows(quiz.blueprint)
+        )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                settings = bank_service.QuizSettings(
+                    passing_score=form.passing_score.data,
+                    time_limit_minutes=form.time_limit_minutes.data,
+                    max_attempts=form.max_attempts.data,
+                    review_policy=form.review_policy.data,
+                    preset=form.preset.data or None,
+                    bank_id=form.bank_id.data,
+                    blueprint=bank_service.parse_blueprint_text(form.blueprint.data or ""),
+                )
+                bank_service.update_quiz(_actor(), quiz_id, settings, utcnow())
+            except DomainError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+            else:
+                module_id = quiz.module_id
+                db.session.commit()
+                flash("The quiz settings are saved.", "success")
+                return redirect(url_for("courses.module_page", module_id=module_id))
+    return render_template(
+        "courses/quiz_settings.html", form=form, quiz=quiz, presets=rules.PRESETS.values()
+    ), status
+
+
+def _rows(blueprint: str) -> list[dict]:
+    return json.loads(blueprint) if blueprint else []
+
+
+@bp.get("/quizzes/<int:quiz_id>/analysis")
+@roles_required(*STAFF)
+def item_analysis(quiz_id: int):
+    """Item analysis of a quiz's graded attempts."""
+    quiz, reports, attempts = bank_service.item_analysis(_actor(), quiz_id)
+    return render_template(
+        "courses/item_analysis.html", quiz=quiz, reports=reports, attempts=attempts
+    )

@@ -1,0 +1,53 @@
+"""``flask --app lms import-questions FILE --bank NAME``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Blueprint
+
+from lms.courses import bank_service, interchange
+from lms.db import utcnow
+from lms.errors import InvalidInput
+from lms.extensions import db
+
+bp = Blueprint("courses_cli", __name__, cli_group=None)
+
+
+@bp.cli.command("import-questions")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--bank", "bank_name", required=True, help="The bank to import into (made if new).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(interchange.FORMATS),
+    help="gift, aiken or moodle_xml; by default guessed from the file name.",
+)
+@click.option("--dry-run", is_flag=True, help="Only show what would be imported.")
+def import_questions_command(path: Path, bank_name: str, fmt: str | None, dry_run: bool) -> None:
+    """Import GIFT, Aiken or Moodle XML questions into a bank: all of them, or none."""
+    fmt = fmt or interchange.guess_format(path.name)
+    if fmt is None:
+        raise click.UsageError("Cannot tell the format from the file name; pass --format.")
+    data = path.read_bytes()
+    result = bank_service.preview_import(data, fmt)
+    for item in result.items:
+        click.echo(f"  ok   {item.where}: {item.draft.stem[:70]}")
+    for problem in result.problems:
+        click.echo(f"  FAIL {problem}", err=True)
+    if not result.ok:
+        raise click.ClickException(
+            f"Nothing imported: {len(result.problems)} problem(s) in {path.name}."
+        )
+    if dry_run:
+        click.echo(f"{len(result.items)} questions would be imported (dry run).")
+        return
+    try:
+        bank, _ = bank_service.import_questions(None, bank_name, data, fmt, utcnow())
+    except InvalidInput as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    name = bank.name
+    db.session.commit()
+    click.echo(f"{len(result.items)} questions imported into bank {name!r}.")

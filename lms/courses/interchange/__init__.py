@@ -1,0 +1,144 @@
+"""Question interchange with Moodle and other tools: GIFT, Aiken and Moodle XML.
+
+Parsers are pure: bytes in, a ``ParseResult`` out (every item taken, every item refused with
+its line or question number and the reason). Nothing here touches the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lms.courses.rules import DraftQuestion, question_problems
+
+FORMATS = ("gift", "aiken", "moodle_xml")
+FORMAT_LABELS = {"gift": "GIFT", "aiken": "Aiken", "moodle_xml": "Moodle XML"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An item the import cannot take: where it is and why."""
+
+    where: str  # "line 12", "question 3", "file"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    """A question read from a file, with where it was found."""
+
+    where: str
+    draft: DraftQuestion
+
+
+@dataclass
+class ParseResult:
+    """Everything read from a file; it may be imported only when ``problems`` is empty."""
+
+    items: list[ParsedItem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every item can be imported and there is at least one."""
+        return not self.problems and bool(self.items)
+
+    def take(self, where: str, draft: DraftQuestion) -> None:
+        """Keep a draft, or record why it is refused."""
+        reasons = question_problems(draft)
+        if reasons:
+            self.problems.extend(Problem(where, reason) for reason in reasons)
+        else:
+            self.items.append(ParsedItem(where, draft))
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read at all (empty, not UTF-8)."""
+
+
+def decode(data: bytes) -> str:
+    """The file's text; refuses an empty file and one that is not UTF-8."""
+    if not data.strip():
+        raise UnreadableFile("The file is empty.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise UnreadableFile(
+            f"The file is not UTF-8 text (byte {error.start}, line {line}). "
+            "Save it as UTF-8 and try again."
+        ) from error
+    if "\x00" in text:
+        raise UnreadableFile("The file is not a text file.")
+    return text
+
+
+def parse(data: bytes, fmt: str) -> ParseResult:
+    """Parse a file in one of ``FORMATS``."""
+    from lms.courses.interchange import aiken, gift, moodle_xml  # the parsers need this module
+
+    try:
+        text = decode(data)
+    except UnreadableFile as error:
+        return ParseResult(problems=[Problem("file", str(error))])
+    parser = {"gift": gift.parse, "aiken": aiken.parse, "moodle_xml": moodle_xml.parse}.get(fmt)
+    if parser is None:
+        return ParseResult(problems=[Problem("file", f"unknown format {fmt!r}")])
+    result = parser(text)
+    if not result.items and not result.problems:
+        result.problems.append(Problem("file", "no questions were found in the file"))
+    return result
+
+
+def guess_format(filename: str) -> str | None:
+    """The format a file name suggests: .gift, .xml, .txt (Aiken)."""
+    name = filename.lower()
+    if name.endswith(".gift"):
+        return "gift"
+    if name.endswith(".xml"):
+        return "moodle_xml"
+    if name.endswith(".txt"):
+        return "aiken"
+    return None
+
+
+META_TAGS = {"area": "content_area", "difficulty": "difficulty", "year": "code_set_year"}
+
+
+def split_tags(tags: list[str]) -> dict:
+    """Our metadata travels as tags ``area:...``, ``difficulty:...``, ``year:...``."""
+    fields: dict = {"tags": []}
+    for tag in tags:
+        prefix, _, value = tag.partition(":")
+        name = META_TAGS.get(prefix.strip().lower())
+        if name == "content_area" and not value.strip():
+            fields[name] = ""  # explicitly no area: do not fall back to the category
+        elif name and value.strip():
+            value = value.strip()
+            if name == "code_set_year":
+                fields[name] = int(value) if value.isdigit() else None
+            else:
+                fields[name] = value
+        elif tag.strip():
+            fields["tags"].append(tag.strip())
+    fields["tags"] = tuple(fields["tags"])
+    return fields
+
+
+def meta_tags(draft: DraftQuestion) -> list[str]:
+    """The tags that carry a question's metadata and its own tags."""
+    tags = [f"area:{draft.content_area}"]
+    if draft.difficulty:
+        tags.append(f"difficulty:{draft.difficulty}")
+    if draft.code_set_year:
+        tags.append(f"year:{draft.code_set_year}")
+    return tags + list(draft.tags)
+
+
+def category_area(path: str) -> str:
+    """The content area a Moodle category path suggests: its last part, without the
+    ``$course$``/``$system$`` prefixes (``$course$/Coding/ICD-10-CM`` -> ``ICD-10-CM``)."""
+    parts = [p.strip() for p in path.strip().split("/") if p.strip()]
+    parts = [p for p in parts if not (p.startswith("$") and p.endswith("$")) and p != "top"]
+    return parts[-1][:80] if parts else ""

@@ -1,0 +1,155 @@
+"""What the quiz player and the result page show, computed from a loaded attempt.
+
+The player's view of a question carries no correctness at all, so the answers cannot reach
+the browser before submission; the review is built only when the review policy allows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lms.courses import rules
+from lms.courses.models import Attempt, AttemptStatus, QuestionKind
+
+
+@dataclass(frozen=True)
+class ShownChoice:
+    """A choice as the player shows it."""
+
+    id: int
+    text: str
+    picked: bool
+    is_correct: bool | None = None  # only filled in a review
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    """A question as the player shows it, choices in the attempt's order."""
+
+    id: int
+    number: int
+    stem: str
+    multiple: bool
+    choices: tuple[ShownChoice, ...]
+    answered: bool
+    is_correct: bool | None = None
+    rationale: str | None = None
+    content_area: str = ""
+
+
+def _picked(attempt: Attempt) -> dict[int, frozenset[int]]:
+    return {
+        a.question_id: frozenset(int(c) for c in a.choice_ids.split(",") if c)
+        for a in attempt.answers
+    }
+
+
+def player_questions(attempt: Attempt) -> list[ShownQuestion]:
+    """The attempt's questions with the student's saved picks, and nothing about the key."""
+    picked = _picked(attempt)
+    shown = []
+    for item in attempt.questions:
+        texts = {c.id: c.text for c in item.question.choices}
+        chosen = picked.get(item.question_id, frozenset())
+        shown.append(
+            ShownQuestion(
+                id=item.question_id,
+                number=item.position,
+                stem=item.question.stem,
+                multiple=item.question.kind is QuestionKind.MULTIPLE,
+                choices=tuple(
+                    ShownChoice(int(cid), texts[int(cid)], int(cid) in chosen)
+                    for cid in item.choice_order.split(",")
+                ),
+                answered=bool(chosen),
+            )
+        )
+    return shown
+
+
+def review_questions(attempt: Attempt) -> list[ShownQuestion]:
+    """The attempt's questions with the key, the student's picks and the rationales."""
+    picked = _picked(attempt)
+    correct = {a.question_id: a.is_correct for a in attempt.answers}
+    shown = []
+    for item in attempt.questions:
+        by_id = {c.id: c for c in item.question.choices}
+        chosen = picked.get(item.question_id, frozenset())
+        shown.append(
+            ShownQuestion(
+                id=item.question_id,
+                number=item.position,
+                stem=item.question.stem,
+                multiple=item.question.kind is QuestionKind.MULTIPLE,
+                choices=tuple(
+                    ShownChoice(
+                        int(cid),
+                        by_id[int(cid)].text,
+                        int(cid) in chosen,
+                        by_id[int(cid)].is_correct,
+                    )
+                    for cid in item.choice_order.split(",")
+                ),
+                answered=bool(chosen),
+                is_correct=correct.get(item.question_id, False),
+                rationale=item.question.rationale,
+                content_area=item.question.content_area,
+            )
+        )
+    return shown
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """Everything the result page shows."""
+
+    areas: list[rules.AreaScore]
+    pacing: rules.Pacing
+    may_review: bool
+    review: list[ShownQuestion]
+    correct: int
+    total: int
+
+
+def result_view(attempt: Attempt) -> ResultView:
+    """Score per content area, pacing, and the review if the quiz's policy allows it."""
+    if attempt.status is not AttemptStatus.SUBMITTED or attempt.submitted_at is None:
+        raise ValueError("the attempt is not graded yet")
+    correct = {a.question_id: a.is_correct for a in attempt.answers}
+    area_results = [
+        (item.question.content_area, correct.get(item.question_id, False))
+        for item in attempt.questions
+    ]
+    allowed = rules.may_review(attempt.quiz.review_policy.value, attempt.passed)
+    return ResultView(
+        areas=rules.scores_by_area(area_results),
+        pacing=rules.pacing(
+            attempt.started_at,
+            attempt.submitted_at,
+            attempt.quiz.time_limit_minutes,
+            len(attempt.questions),
+        ),
+        may_review=allowed,
+        review=review_questions(attempt) if allowed else [],
+        correct=sum(1 for _, ok in area_results if ok),
+        total=len(area_results),
+    )
+
+
+def seconds_left(attempt: Attempt, now: datetime) -> int | None:
+    """Seconds the student has left, computed on the server."""
+    return rules.seconds_left(attempt.deadline_at, now)
+
+
+def format_duration(seconds: float | None) -> str:
+    """``1 h 05 min``, ``3 min 20 s`` or ``45 s``."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"

@@ -1,0 +1,114 @@
+/* Quiz player and time on task. Loaded with defer; no inline script anywhere.
+ *
+ * - Autosave: every change in a quiz form is posted to the server (the form still works
+ *   without this script: "Save and continue later" and "Submit" are plain buttons).
+ * - Timer: counts down the seconds the server computed; at zero it reloads the page, and the
+ *   server grades the attempt at its deadline whatever the browser does.
+ * - Heartbeat: while a lesson is open and the student has been active in the last few
+ *   minutes, tell the server once a minute; an idle page stops counting.
+ */
+(function () {
+  "use strict";
+
+  var IDLE_AFTER_MS = 5 * 60 * 1000;
+  var BEAT_EVERY_MS = 60 * 1000;
+
+  function post(url, body, token) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token, Accept: "application/json" },
+      body: body
+    });
+  }
+
+  function setupAutosave(form) {
+    var url = form.getAttribute("data-autosave-url");
+    var tokenField = form.querySelector("input[name=csrf_token]");
+    var status = document.querySelector(".autosave-status");
+    if (!url || !tokenField) {
+      return;
+    }
+    form.addEventListener("change", function () {
+      if (status) {
+        status.textContent = "Saving…";
+      }
+      post(url, new FormData(form), tokenField.value)
+        .then(function (response) {
+          if (response.status === 409) {
+            window.location.reload(); // closed: the server shows the result
+            return;
+          }
+          if (status) {
+            status.textContent = response.ok ? "All answers saved." : "Not saved: check your connection.";
+          }
+        })
+        .catch(function () {
+          if (status) {
+            status.textContent = "Not saved: check your connection.";
+          }
+        });
+    });
+  }
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  function setupTimer(clock) {
+    var left = parseInt(clock.getAttribute("data-seconds-left"), 10);
+    if (isNaN(left)) {
+      return;
+    }
+    var ends = Date.now() + left * 1000;
+    var submitted = false;
+    function tick() {
+      var s = Math.max(0, Math.round((ends - Date.now()) / 1000));
+      clock.textContent = Math.floor(s / 3600) + ":" + pad(Math.floor((s % 3600) / 60)) + ":" + pad(s % 60);
+      if (s === 0 && !submitted) {
+        // Time is up: the answers are already saved; the server grades the attempt at its
+        // deadline when the page is loaded again, and shows the result.
+        submitted = true;
+        window.setTimeout(function () { window.location.reload(); }, 1500);
+        return;
+      }
+      window.setTimeout(tick, 1000);
+    }
+    tick();
+  }
+
+  function setupHeartbeat(lesson) {
+    var url = lesson.getAttribute("data-heartbeat-url");
+    var token = lesson.getAttribute("data-csrf-token");
+    var lastActivity = Date.now();
+    function active() {
+      lastActivity = Date.now();
+    }
+    ["mousemove", "keydown", "scroll", "touchstart", "click"].forEach(function (name) {
+      window.addEventListener(name, active, { passive: true });
+    });
+    function beat() {
+      var idle = Date.now() - lastActivity > IDLE_AFTER_MS;
+      if (!idle && document.visibilityState === "visible") {
+        post(url, new FormData(), token).catch(function () {});
+      }
+    }
+    beat();
+    window.setInterval(beat, BEAT_EVERY_MS);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form.quiz[data-autosave-url]");
+    if (form) {
+      setupAutosave(form);
+    }
+    var clock = document.querySelector("[data-seconds-left]");
+    if (clock) {
+      setupTimer(clock);
+    }
+    var lesson = document.querySelector("[data-heartbeat-url]");
+    if (lesson) {
+      setupHeartbeat(lesson);
+    }
+  });
+})();

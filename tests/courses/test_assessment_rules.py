@@ -1,0 +1,199 @@
+# ruff: noqa: S311 - seeded random sources make the draws reproducible
+"""Drawing, shuffling, timing, pacing, areas, item statistics and authoring rules, without
+the app."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lms.courses import rules
+from lms.courses.rules import BlueprintRow, DraftQuestion, PoolQuestion, Response
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def pool():
+    return [PoolQuestion(i, frozenset({"ICD-10-CM"})) for i in range(1, 11)] + [
+        PoolQuestion(i, frozenset({"CPT", "hard"})) for i in range(11, 16)
+    ]
+
+
+def test_blueprint_draws_the_count_per_tag_without_repeats():
+    drawn = rules.draw_questions(
+        [BlueprintRow("ICD-10-CM", 4), BlueprintRow("cpt", 3)], pool(), random.Random(1)
+    )
+    assert len(drawn) == len(set(drawn)) == 7
+    assert sum(1 for q in drawn if q <= 10) == 4
+    assert sum(1 for q in drawn if q > 10) == 3
+
+
+def test_blueprint_draw_is_random_but_reproducible_with_a_seed():
+    rows = [BlueprintRow("ICD-10-CM", 5)]
+    assert rules.draw_questions(rows, pool(), random.Random(7)) == rules.draw_questions(
+        rows, pool(), random.Random(7)
+    )
+    draws = {tuple(rules.draw_questions(rows, pool(), random.Random(s))) for s in range(20)}
+    assert len(draws) > 1
+
+
+def test_overlapping_tags_never_draw_a_question_twice():
+    questions = [PoolQuestion(1, frozenset({"CPT", "hard"})), PoolQuestion(2, frozenset({"CPT"}))]
+    drawn = rules.draw_questions(
+        [BlueprintRow("hard", 1), BlueprintRow("CPT", 1)], questions, random.Random(0)
+    )
+    assert sorted(drawn) == [1, 2]
+
+
+def test_a_blueprint_the_bank_cannot_fill_names_every_short_row():
+    with pytest.raises(rules.DrawError) as error:
+        rules.draw_questions(
+            [BlueprintRow("CPT", 6), BlueprintRow("HCPCS", 1)], pool(), random.Random(0)
+        )
+    assert error.value.problems == [
+        "6 questions tagged 'CPT' are needed, the bank has 5",
+        "1 questions tagged 'HCPCS' are needed, the bank has 0",
+    ]
+
+
+def test_parse_blueprint_refuses_bad_rows():
+    assert rules.parse_blueprint([{"tag": "CPT", "count": 2}]) == [BlueprintRow("CPT", 2)]
+    with pytest.raises(rules.DrawError) as error:
+        rules.parse_blueprint([{"tag": "", "count": 2}, {"tag": "CPT", "count": 0}])
+    assert len(error.value.problems) == 2
+
+
+def test_choices_are_shuffled_except_true_false():
+    orders = {
+        tuple(rules.shuffle_choices([1, 2, 3, 4], random.Random(s), False)) for s in range(10)
+    }
+    assert len(orders) > 1 and all(sorted(o) == [1, 2, 3, 4] for o in orders)
+    assert rules.shuffle_choices([1, 2], random.Random(3), True) == [1, 2]
+
+
+def test_deadline_and_seconds_left_with_an_injected_clock():
+    deadline = rules.deadline_for(T0, 240)
+    assert deadline == T0 + timedelta(hours=4)
+    assert rules.seconds_left(deadline, T0 + timedelta(minutes=10)) == 230 * 60
+    assert rules.seconds_left(deadline, T0 + timedelta(hours=5)) == 0
+    assert not rules.is_overdue(deadline, deadline - timedelta(seconds=1))
+    assert rules.is_overdue(deadline, deadline)
+    assert rules.deadline_for(T0, None) is None
+    assert rules.seconds_left(None, T0) is None
+    assert not rules.is_overdue(None, T0 + timedelta(days=999))
+
+
+def test_pacing_compares_time_per_question_with_the_budget():
+    slow = rules.pacing(T0, T0 + timedelta(minutes=200), 240, 50)
+    assert (slow.seconds_used, slow.seconds_allowed) == (12000, 14400)
+    assert slow.seconds_per_question == 240.0
+    assert slow.budget_per_question == 288.0
+    assert slow.on_pace is True
+    fast_exam = rules.pacing(T0, T0 + timedelta(minutes=60), 30, 10)
+    assert fast_exam.on_pace is False
+    untimed = rules.pacing(T0, T0 + timedelta(seconds=90), None, 3)
+    assert (untimed.budget_per_question, untimed.on_pace, untimed.seconds_per_question) == (
+        None,
+        None,
+        30.0,
+    )
+
+
+def test_scores_by_area_weakest_first():
+    areas = rules.scores_by_area(
+        [("CPT", True), ("CPT", False), ("ICD-10-CM", True), ("", False), ("ICD-10-CM", True)]
+    )
+    assert [(a.area, a.correct, a.total, a.score) for a in areas] == [
+        ("General", 0, 1, 0.0),
+        ("CPT", 1, 2, 50.0),
+        ("ICD-10-CM", 2, 2, 100.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("policy", "passed", "shown"),
+    [
+        ("after_attempt", False, True),
+        ("after_passing", False, False),
+        ("after_passing", True, True),
+        ("never", True, False),
+    ],
+)
+def test_review_policy(policy, passed, shown):
+    assert rules.may_review(policy, passed) is shown
+
+
+def test_presets_mirror_the_real_exams():
+    assert (rules.PRESETS["CPC"].questions, rules.PRESETS["CPC"].minutes) == (100, 240)
+    assert rules.PRESETS["CPC"].passing_score == 70
+    assert (rules.PRESETS["CCA"].questions, rules.PRESETS["CCA"].minutes) == (105, 120)
+    assert "conflict" in rules.PRESETS["CPB"].note.lower()
+
+
+def test_heartbeat_credit_is_capped_and_starts_at_zero():
+    assert rules.heartbeat_credit(None, T0) == 0
+    assert rules.heartbeat_credit(T0, T0 + timedelta(seconds=60)) == 60
+    assert rules.heartbeat_credit(T0, T0 + timedelta(hours=3)) == rules.HEARTBEAT_CAP_SECONDS
+    assert rules.heartbeat_credit(T0, T0 - timedelta(seconds=5)) == 0
+
+
+def test_point_biserial_matches_a_hand_computed_value():
+    # scores 90, 80 right; 60, 50 wrong: mean 70, sd sqrt(250), p = 0.5
+    value = rules.point_biserial([(True, 90), (True, 80), (False, 60), (False, 50)])
+    assert value == pytest.approx((85 - 55) / 250**0.5 * 0.5, abs=1e-4)
+    assert rules.point_biserial([(True, 90), (True, 80)]) is None  # everyone right
+    assert rules.point_biserial([(True, 70), (False, 70)]) is None  # no spread
+    assert rules.point_biserial([(True, 70)]) is None
+
+
+def test_item_statistics_counts_answers_share_and_distractors():
+    responses = [
+        Response(1, 7, frozenset({70}), True, 100.0),
+        Response(2, 7, frozenset({71}), False, 40.0),
+        Response(3, 7, frozenset({71}), False, 30.0),
+        Response(4, 7, frozenset(), False, 20.0),  # unanswered: not counted
+        Response(1, 8, frozenset({80}), True, 100.0),
+    ]
+    first, second = rules.item_statistics(responses)
+    assert (first.question_id, first.answered, first.share_correct) == (7, 3, 0.3333)
+    assert first.choice_counts == {70: 1, 71: 2}
+    assert first.discrimination is not None and first.discrimination > 0.9
+    assert (second.answered, second.share_correct, second.discrimination) == (1, 1.0, None)
+
+
+def draft(**changes):
+    base = {
+        "stem": "Which code set reports diagnoses?",
+        "kind": "single",
+        "choices": (("ICD-10-CM", True), ("CPT", False)),
+    }
+    return DraftQuestion(**{**base, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"stem": " "}, "the question has no text"),
+        ({"choices": (("A", True), ("B", True))}, "exactly one correct choice (2 given)"),
+        ({"kind": "multiple", "choices": (("A", False), ("B", False))}, "at least one correct"),
+        ({"kind": "true_false", "choices": (("Yes", True), ("No", False))}, "True and False"),
+        ({"choices": (("A", True),)}, "at least two choices"),
+        ({"choices": (("A", True), ("A", False))}, "same text"),
+        ({"kind": "essay"}, "unknown question type"),
+        ({"difficulty": "brutal"}, "easy, medium or hard"),
+        ({"code_set_year": 26}, "a year such as 2026"),
+    ],
+)
+def test_question_problems(changes, problem):
+    problems = rules.question_problems(draft(**changes))
+    assert any(problem in p for p in problems), problems
+
+
+def test_a_good_question_has_no_problems():
+    assert rules.question_problems(draft()) == []
+    assert (
+        rules.question_problems(
+            draft(kind="true_false", choices=(("True", False), ("False", True)))
+        )
+        == []
+    )

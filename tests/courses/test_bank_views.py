@@ -1,0 +1,322 @@
+"""Question banks in the browser: authoring, versions, retirement, import, export, quiz
+settings, item analysis; and the import-questions command."""
+
+import io
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from lms.auth.models import Role
+from lms.courses import service as courses
+from lms.courses.models import (
+    AttemptAnswer,
+    AttemptQuestion,
+    Choice,
+    Question,
+    QuestionBank,
+    Quiz,
+    QuizItem,
+)
+from lms.extensions import db
+from lms.records.models import AuditEvent
+from tests import factories
+from tests.conftest import login, post_form
+from tests.courses.builders import practice_exam
+
+FILES = Path(__file__).parent / "files"
+T0 = factories.NOW
+
+
+def count(model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def audits(action):
+    return count(AuditEvent, AuditEvent.action == action)
+
+
+def staff(client, role=Role.INSTRUCTOR):
+    user = factories.user(role)
+    login(client, user.email)
+    return user
+
+
+QUESTION = {
+    "stem": "Which modifier reports a distinct procedural service?",
+    "kind": "single",
+    "choices": "25\n* 59\n26",
+    "rationale": "59 identifies a distinct procedural service.",
+    "content_area": "CPT modifiers",
+    "difficulty": "medium",
+    "code_set_year": "2026",
+    "tags": "NCCI",
+}
+
+
+def test_instructor_writes_a_question(client):
+    staff(client)
+    bank = QuestionBank(name="Modifiers")
+    db.session.add(bank)
+    db.session.commit()
+    response = post_form(client, f"/banks/{bank.id}/questions/new", QUESTION)
+    assert response.status_code == 302
+    question = db.session.scalar(select(Question))
+    assert (question.kind.value, question.content_area, question.code_set_year) == (
+        "single",
+        "CPT modifiers",
+        2026,
+    )
+    choices = db.session.scalars(select(Choice).order_by(Choice.position)).all()
+    assert [(c.text, c.is_correct) for c in choices] == [("25", False), ("59", True), ("26", False)]
+    assert audits("question.created") == 1
+    page = client.get(f"/banks/{bank.id}").get_data(as_text=True)
+    assert "Which modifier reports" in page and "CPT modifiers (1)" in page
+
+
+def test_a_bad_question_is_refused_with_every_reason_and_nothing_saved(client):
+    staff(client)
+    bank = QuestionBank(name="Modifiers")
+    db.session.add(bank)
+    db.session.commit()
+    response = post_form(
+        client, f"/banks/{bank.id}/questions/new", {**QUESTION, "choices": "* 25\n* 59"}
+    )
+    assert response.status_code == 400
+    assert "exactly one correct choice (2 given)" in response.get_data(as_text=True)
+    assert count(Question) == 0 and count(Choice) == 0
+
+
+def test_editing_an_answered_question_makes_a_new_version(client):
+    staff(client)
+    exam = practice_exam(per_area=2, draw=2, minutes=None)
+    student = factories.user(Role.STUDENT)
+    attempt = courses.start_attempt(student, exam.id, T0)
+    courses.submit_attempt(student, attempt.id, {}, T0)
+    db.session.commit()
+    seen = db.session.scalar(select(AttemptQuestion.question_id))
+    old_choices = sorted(db.session.scalars(select(Choice.id).where(Choice.question_id == seen)))
+    assert "saving makes version 2" in client.get(f"/questions/{seen}/edit").get_data(as_text=True)
+    response = post_form(client, f"/questions/{seen}/edit", {**QUESTION, "stem": "Edited?"})
+    assert response.status_code == 302
+    old = db.session.get(Question, seen)
+    db.session.refresh(old)
+    newer = db.session.scalar(
+        select(Question).where(Question.family_id == old.family_id, Question.version == 2)
+    )
+    assert old.retired_at is not None and old.stem != "Edited?"
+    assert newer.stem == "Edited?" and newer.retired_at is None
+    # the attempt still points at the version it saw, with its choices
+    assert (
+        db.session.scalar(
+            select(AttemptQuestion.question_id).where(AttemptQuestion.question_id == seen)
+        )
+        == seen
+    )
+    assert (
+        sorted(db.session.scalars(select(Choice.id).where(Choice.question_id == seen)))
+        == old_choices
+    )
+    assert count(AttemptAnswer, AttemptAnswer.question_id == seen) == 1
+    assert audits("question.versioned") == 1
+
+
+def test_editing_an_unseen_question_changes_it_in_place(client):
+    staff(client)
+    factories.course("TERM")
+    question_id = db.session.scalar(select(Question.id).order_by(Question.id))
+    response = post_form(client, f"/questions/{question_id}/edit", QUESTION)
+    assert response.status_code == 302
+    assert count(Question) == 6
+    assert db.session.get(Question, question_id).stem == QUESTION["stem"]
+    assert count(QuizItem, QuizItem.question_id == question_id) == 1
+
+
+def test_retiring_takes_a_question_out_of_quizzes(client):
+    staff(client)
+    factories.course("TERM")
+    question_id = db.session.scalar(select(Question.id).order_by(Question.id))
+    assert post_form(client, f"/questions/{question_id}/retire").status_code == 302
+    assert db.session.get(Question, question_id).retired_at is not None
+    assert count(QuizItem, QuizItem.question_id == question_id) == 0
+    assert post_form(client, f"/questions/{question_id}/retire").status_code == 400
+
+
+def test_students_cannot_reach_banks(client):
+    factories.course("TERM")
+    login(client, factories.user(Role.STUDENT).email)
+    bank_id = db.session.scalar(select(QuestionBank.id))
+    assert client.get("/banks").status_code == 403
+    assert client.get(f"/banks/{bank_id}/export/gift").status_code == 403
+    assert post_form(client, f"/banks/{bank_id}/questions/new", QUESTION).status_code == 403
+
+
+def upload(client, name, fmt, bank="Imported"):
+    return post_form(
+        client,
+        "/banks/import",
+        {"file": (io.BytesIO((FILES / name).read_bytes()), name), "fmt": fmt, "bank": bank},
+        content_type="multipart/form-data",
+    )
+
+
+def test_import_previews_then_imports_everything(client):
+    staff(client)
+    preview = upload(client, "good.gift", "gift")
+    assert preview.status_code == 200
+    page = preview.get_data(as_text=True)
+    assert "4 questions readable" in page and "Import 4 questions" in page
+    assert count(Question) == 0  # the preview writes nothing
+    content = page.split('name="content" type="hidden" value="')[1].split('"')[0]
+    response = post_form(
+        client, "/banks/import/confirm", {"content": content, "fmt": "gift", "bank": "Imported"}
+    )
+    assert response.status_code == 302
+    assert count(Question) == 4
+    assert db.session.scalar(select(QuestionBank.name)) == "Imported"
+    assert audits("bank.imported") == 1
+
+
+def test_an_import_with_bad_items_reports_them_and_imports_nothing(client):
+    staff(client)
+    preview = upload(client, "bad.xml", "moodle_xml")
+    assert preview.status_code == 422
+    page = preview.get_data(as_text=True)
+    assert "question 2: unsupported question type: essay" in page
+    assert "question 3: unsupported question type: matching" in page
+    assert "Import 1" not in page
+    import base64
+
+    content = base64.b64encode((FILES / "bad.xml").read_bytes()).decode()
+    forced = post_form(
+        client, "/banks/import/confirm", {"content": content, "fmt": "moodle_xml", "bank": "X"}
+    )
+    assert forced.status_code == 400
+    assert count(Question) == 0 and count(QuestionBank) == 0
+
+
+def test_a_non_utf8_upload_is_reported(client):
+    staff(client)
+    preview = upload(client, "latin1.txt", "aiken")
+    assert preview.status_code == 422
+    assert "not UTF-8" in preview.get_data(as_text=True)
+    assert count(Question) == 0
+
+
+def test_export_then_import_keeps_the_bank(client):
+    staff(client, Role.ADMIN)
+    practice_exam()
+    bank = db.session.scalar(select(QuestionBank))
+    for fmt in ("moodle_xml", "gift"):
+        response = client.get(f"/banks/{bank.id}/export/{fmt}")
+        assert response.status_code == 200
+        assert "attachment" in response.headers["Content-Disposition"]
+        content = response.get_data()
+        from lms.courses import interchange
+
+        parsed = interchange.parse(content, fmt)
+        assert parsed.ok and len(parsed.items) == 6
+        assert {i.draft.content_area for i in parsed.items} == {"ICD-10-CM", "CPT"}
+    assert audits("bank.exported") == 2
+
+
+def test_cli_imports_all_or_nothing(runner):
+    result = runner.invoke(args=["import-questions", str(FILES / "bad.gift"), "--bank", "B"])
+    assert result.exit_code == 1
+    assert "line 6: unsupported question type: essay" in result.output
+    assert count(Question) == 0
+    result = runner.invoke(args=["import-questions", str(FILES / "good.xml"), "--bank", "B"])
+    assert result.exit_code == 0, result.output
+    assert "3 questions imported into bank 'B'" in result.output
+    assert count(Question) == 3
+    result = runner.invoke(
+        args=["import-questions", str(FILES / "good.txt"), "--bank", "B", "--dry-run"]
+    )
+    assert "2 questions would be imported" in result.output and count(Question) == 3
+
+
+def test_quiz_settings_with_a_preset_and_blueprint(client):
+    staff(client)
+    exam = practice_exam(per_area=3)
+    quiz = db.session.scalar(select(Quiz))
+    bank_id = db.session.scalar(select(QuestionBank.id))
+    form = {
+        "passing_score": "70",
+        "review_policy": "after_passing",
+        "preset": "CPC",
+        "bank_id": str(bank_id),
+        "blueprint": "ICD-10-CM: 3\nCPT: 3",
+    }
+    response = post_form(client, f"/quizzes/{quiz.id}/settings", form)
+    assert response.status_code == 400
+    assert "The AAPC CPC preset has 100 questions; the blueprint draws 6" in response.get_data(
+        as_text=True
+    )
+    response = post_form(
+        client, f"/quizzes/{quiz.id}/settings", {**form, "preset": "", "blueprint": "CPT: 4"}
+    )
+    assert response.status_code == 400
+    assert "4 questions tagged &#39;CPT&#39; are needed, the bank has 3" in response.get_data(
+        as_text=True
+    )
+    response = post_form(
+        client,
+        f"/quizzes/{quiz.id}/settings",
+        {**form, "preset": "", "time_limit_minutes": "45", "max_attempts": "2"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(quiz)
+    assert (quiz.time_limit_minutes, quiz.max_attempts, quiz.review_policy.value) == (
+        45,
+        2,
+        "after_passing",
+    )
+    assert courses.question_count(quiz) == 6 and exam.id
+    assert audits("quiz.settings_changed") == 1
+
+
+def test_item_analysis_page(client):
+    staff(client)
+    exam = practice_exam(per_area=2, draw=2, minutes=None)
+    for right in (True, False, True):
+        student = factories.user(Role.STUDENT)
+        attempt = courses.start_attempt(student, exam.id, T0)
+        questions = db.session.scalars(
+            select(AttemptQuestion.question_id).where(AttemptQuestion.attempt_id == attempt.id)
+        ).all()
+        answers = {
+            q: frozenset(
+                {
+                    db.session.scalar(
+                        select(Choice.id).where(
+                            Choice.question_id == q, Choice.is_correct.is_(right)
+                        )
+                    )
+                }
+            )
+            for q in questions
+        }
+        courses.submit_attempt(student, attempt.id, answers, T0)
+        db.session.commit()
+    quiz = db.session.scalar(select(Quiz))
+    page = client.get(f"/quizzes/{quiz.id}/analysis").get_data(as_text=True)
+    assert "3 graded attempts" in page
+    assert page.count("<td>3</td>") == 4  # answered by all three, per question
+    assert "67%" in page and "1.00" in page
+
+
+def test_cli_reports_unreadable_files_and_imports_nothing(runner, tmp_path):
+    empty = tmp_path / "empty.gift"
+    empty.write_bytes(b"")
+    result = runner.invoke(args=["import-questions", str(empty), "--bank", "B"])
+    assert result.exit_code == 1 and "The file is empty." in result.output
+    result = runner.invoke(
+        args=["import-questions", str(FILES / "latin1.txt"), "--bank", "B", "--format", "aiken"]
+    )
+    assert result.exit_code == 1 and "not UTF-8" in result.output
+    result = runner.invoke(args=["import-questions", str(FILES / "truncated.xml"), "--bank", "B"])
+    assert result.exit_code == 1 and "not well-formed XML" in result.output
+    unknown = tmp_path / "questions.doc"
+    unknown.write_bytes(b"x")
+    result = runner.invoke(args=["import-questions", str(unknown), "--bank", "B"])
+    assert result.exit_code == 2 and "--format" in result.output
+    assert count(Question) == 0 and count(QuestionBank) == 0

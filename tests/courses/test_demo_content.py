@@ -1,0 +1,85 @@
+"""The demo course files: every question well formed, the practice exam drawable."""
+
+import tomllib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.auth.models import Role
+from lms.courses import rules
+from lms.courses import service as courses
+from lms.courses.models import AttemptQuestion
+from lms.demo.seed import CONTENT_DIR, COURSE_FILES
+from lms.extensions import db
+from tests import factories
+
+
+def load(name):
+    with (CONTENT_DIR / name).open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def drafts(data):
+    questions = list(data.get("bank", []))
+    for module in data["modules"]:
+        questions += module.get("questions", [])
+    for q in questions:
+        correct = q["correct"] if isinstance(q["correct"], list) else [q["correct"]]
+        kind = q.get("kind") or ("multiple" if isinstance(q["correct"], list) else "single")
+        yield rules.DraftQuestion(
+            stem=q["stem"],
+            kind=kind,
+            choices=tuple((text, i in correct) for i, text in enumerate(q["choices"])),
+            rationale=q.get("rationale", ""),
+            difficulty=q.get("difficulty", ""),
+            code_set_year=q.get("code_set_year"),
+        )
+
+
+@pytest.mark.parametrize("name", COURSE_FILES)
+def test_every_demo_question_is_well_formed_and_explained(name):
+    for draft in drafts(load(name)):
+        assert rules.question_problems(draft) == [], draft.stem
+        assert draft.rationale, draft.stem
+
+
+@pytest.mark.parametrize("name", ["anatomy-physiology.toml", "billing-reimbursement.toml"])
+def test_new_courses_have_three_modules_of_six_questions(name):
+    data = load(name)
+    assert [len(m["questions"]) for m in data["modules"]] == [6, 6, 6]
+    assert all(m["lesson"].startswith("# ") for m in data["modules"])
+
+
+def test_the_practice_exam_bank_covers_its_blueprint():
+    data = load("practice-exams.toml")
+    assert len(data["bank"]) >= 60
+    (module,) = data["modules"]
+    assert module["code"] == "CPC-PRACTICE-1"
+    pool = [
+        rules.PoolQuestion(i, frozenset({q["content_area"]})) for i, q in enumerate(data["bank"])
+    ]
+    rows = rules.parse_blueprint(module["blueprint"])
+    total = sum(row.count for row in rows)
+    # the CPC pace: 240 minutes for 100 questions
+    assert module["time_limit_minutes"] == round(total * 2.4)
+    for row in rows:
+        assert sum(1 for p in pool if row.tag in p.labels) >= row.count + 2, row.tag
+
+
+def test_a_student_can_sit_the_demo_practice_exam(app):
+    courses.create_course(load("practice-exams.toml"))
+    db.session.commit()
+    student = factories.user(Role.STUDENT)
+    module = courses.modules_by_code(["CPC-PRACTICE-1"])["CPC-PRACTICE-1"]
+    attempt = courses.start_attempt(student, module.id, factories.NOW)
+    db.session.commit()
+    assert attempt.deadline_at == factories.NOW + timedelta(minutes=101)
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AttemptQuestion)
+            .where(AttemptQuestion.attempt_id == attempt.id)
+        )
+        == 42
+    )

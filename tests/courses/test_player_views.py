@@ -1,0 +1,285 @@
+"""Sitting a quiz through the browser: start, autosave, resume with the clock, deadline,
+double submission, review policy, gating and time on task. The clock is injected."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from lms.auth.models import Role
+from lms.courses.models import (
+    Attempt,
+    AttemptAnswer,
+    AttemptQuestion,
+    AttemptStatus,
+    Choice,
+    Course,
+    Question,
+    TimeOnTask,
+)
+from lms.extensions import db
+from lms.records.models import AuditEvent, LedgerEntry
+from tests import factories
+from tests.conftest import csrf_token, login, post_form
+from tests.courses.builders import practice_exam
+
+T0 = factories.NOW
+
+
+def at(monkeypatch, when):
+    monkeypatch.setattr("lms.courses.views.utcnow", lambda: when)
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def start(client, module):
+    response = post_form(client, f"/modules/{module.id}/attempts")
+    assert response.status_code == 302
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return db.session.get(Attempt, attempt_id)
+
+
+def drawn(attempt):
+    return list(
+        db.session.scalars(
+            select(AttemptQuestion.question_id)
+            .where(AttemptQuestion.attempt_id == attempt.id)
+            .order_by(AttemptQuestion.position)
+        )
+    )
+
+
+def right(question_id):
+    return db.session.scalar(
+        select(Choice.id).where(Choice.question_id == question_id, Choice.is_correct)
+    )
+
+
+def sit(client, monkeypatch, **exam_options):
+    exam = practice_exam(**exam_options)
+    student = factories.user(Role.STUDENT)
+    login(client, student.email)
+    at(monkeypatch, T0)
+    return exam, student, start(client, exam)
+
+
+def test_in_progress_page_never_contains_the_answers(client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch)
+    page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    stems = re.findall(r"(?:ICD-10-CM|CPT) question \d\?", page)
+    assert len(stems) == 4
+    assert "correct" not in page.lower()
+    assert "Rationale" not in page
+    assert "<script>" not in page and " on" + "change=" not in page
+    assert 'src="/static/js/player.js" defer' in page
+    # the key is not guessable from the order: choices are shown as the attempt stored them
+    for question_id in drawn(attempt):
+        order = db.session.scalar(
+            select(AttemptQuestion.choice_order).where(
+                AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.question_id == question_id
+            )
+        ).split(",")
+        shown = re.findall(rf'name="q-{question_id}" value="(\d+)"', page)
+        assert shown == order
+
+
+def test_autosave_by_script_and_by_plain_form(client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch)
+    first, second = drawn(attempt)[:2]
+    response = client.post(
+        f"/attempts/{attempt.id}/answers",
+        data={f"q-{first}": str(right(first))},
+        headers={"X-CSRFToken": csrf_token(client), "Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.get_json() == {"saved": True, "seconds_left": 1800}
+    response = post_form(
+        client, f"/attempts/{attempt.id}/answers", {f"q-{second}": str(right(second))}
+    )
+    assert response.status_code == 302
+    saved = db.session.scalars(select(AttemptAnswer.question_id)).all()
+    assert sorted(saved) == sorted([first, second])
+    assert db.session.get(Attempt, attempt.id).status is AttemptStatus.IN_PROGRESS
+
+
+def test_closing_the_tab_and_coming_back_keeps_answers_and_clock(client, monkeypatch):
+    exam, _, attempt = sit(client, monkeypatch)
+    first = drawn(attempt)[0]
+    post_form(client, f"/attempts/{attempt.id}/answers", {f"q-{first}": str(right(first))})
+    at(monkeypatch, T0 + timedelta(minutes=12))
+    module_page = client.get(f"/modules/{exam.id}").get_data(as_text=True)
+    assert "Resume your attempt" in module_page
+    page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    assert 'data-seconds-left="1080"' in page  # 18 minutes left, computed by the server
+    assert f'value="{right(first)}" checked' in page
+
+
+def test_an_answer_after_the_deadline_is_refused_and_the_attempt_graded(client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch)
+    questions = drawn(attempt)
+    post_form(
+        client, f"/attempts/{attempt.id}/answers", {f"q-{questions[0]}": str(right(questions[0]))}
+    )
+    at(monkeypatch, T0 + timedelta(minutes=30, seconds=1))
+    late = {f"q-{q}": str(right(q)) for q in questions}
+    response = post_form(client, f"/attempts/{attempt.id}/answers", late)
+    assert response.status_code == 409
+    graded = db.session.get(Attempt, attempt.id)
+    db.session.refresh(graded)
+    assert (graded.status, graded.score, graded.closed_by_deadline) == (
+        AttemptStatus.SUBMITTED,
+        25.0,
+        True,
+    )
+    assert graded.submitted_at == T0 + timedelta(minutes=30)
+    assert post_form(client, f"/attempts/{attempt.id}/submit", late).status_code == 302
+    assert db.session.get(Attempt, attempt.id).score == 25.0
+
+
+def test_a_late_submission_is_a_409_and_only_saved_answers_count(client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch)
+    at(monkeypatch, T0 + timedelta(hours=1))
+    response = post_form(
+        client, f"/attempts/{attempt.id}/submit", {f"q-{q}": str(right(q)) for q in drawn(attempt)}
+    )
+    assert response.status_code == 409
+    assert "graded at its deadline" in response.get_data(as_text=True)
+    assert db.session.get(Attempt, attempt.id).score == 0.0
+    assert count(LedgerEntry) == 0
+
+
+def test_a_double_submission_grades_once(client, monkeypatch):
+    _, student, attempt = sit(client, monkeypatch, minutes=None)
+    form = {f"q-{q}": str(right(q)) for q in drawn(attempt)}
+    first = post_form(client, f"/attempts/{attempt.id}/submit", form)
+    second = post_form(client, f"/attempts/{attempt.id}/submit", form)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(LedgerEntry) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "attempt.graded")
+        )
+        == 1
+    )
+    page = client.get(first.headers["Location"]).get_data(as_text=True)
+    assert "Score by content area" in page and "Pacing" in page
+    assert "Rationale CPT" in page  # review after each attempt by default
+
+
+def test_review_policy_never_hides_the_answers(client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch, review_policy="never")
+    response = post_form(client, f"/attempts/{attempt.id}/submit", {})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Rationale" not in page and "(correct answer)" not in page
+    assert "not shown" in page
+
+
+def test_review_after_passing_hides_answers_of_a_failed_attempt(client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch, review_policy="after_passing")
+    response = post_form(client, f"/attempts/{attempt.id}/submit", {})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Rationale" not in page
+    assert "shown once you pass" in page
+
+
+def test_the_attempt_limit_is_enforced(client, monkeypatch):
+    exam, _, attempt = sit(client, monkeypatch, max_attempts=1)
+    post_form(client, f"/attempts/{attempt.id}/submit", {})
+    page = client.get(f"/modules/{exam.id}").get_data(as_text=True)
+    assert "used every attempt" in page
+    response = post_form(client, f"/modules/{exam.id}/attempts")
+    assert response.status_code == 409
+    assert count(Attempt) == 1
+
+
+def test_answers_to_questions_not_drawn_are_refused_and_change_nothing(client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch, per_area=4)
+    not_drawn = db.session.scalar(select(Question.id).where(Question.id.not_in(drawn(attempt))))
+    response = post_form(
+        client, f"/attempts/{attempt.id}/submit", {f"q-{not_drawn}": str(right(not_drawn))}
+    )
+    assert response.status_code == 400
+    assert db.session.get(Attempt, attempt.id).status is AttemptStatus.IN_PROGRESS
+    assert count(AttemptAnswer) == 0
+
+
+def test_another_student_cannot_touch_an_attempt(app, client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch)
+    other = app.test_client()
+    login(other, factories.user(Role.STUDENT).email)
+    assert other.get(f"/attempts/{attempt.id}").status_code == 404
+    assert post_form(other, f"/attempts/{attempt.id}/answers", {}).status_code == 404
+    assert post_form(other, f"/attempts/{attempt.id}/submit", {}).status_code == 404
+
+
+def test_sequential_course_locks_later_modules_until_the_previous_is_complete(app, client):
+    factories.course("SEQ")
+    course = db.session.scalar(select(Course).where(Course.code == "SEQ"))
+    instructor = factories.user(Role.INSTRUCTOR)
+    login(client, instructor.email)
+    response = post_form(client, f"/courses/{course.id}/sequential", {"sequential": "on"})
+    assert response.status_code == 302
+    db.session.refresh(course)
+    assert course.sequential
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "course.sequential_changed")
+        )
+        == 1
+    )
+
+    student = factories.user(Role.STUDENT)
+    learner = app.test_client()
+    login(learner, student.email)
+    second = factories.module("SEQ-2")
+    page = learner.get(f"/modules/{second.id}").get_data(as_text=True)
+    assert "This module is locked" in page and "Lesson 2" not in page
+    assert post_form(learner, f"/modules/{second.id}/attempts").status_code == 409
+    factories.pass_module(student, "SEQ-1")
+    page = learner.get(f"/modules/{second.id}").get_data(as_text=True)
+    assert "This module is locked" not in page and "Lesson 2" in page
+
+
+def test_students_cannot_change_gating(client):
+    factories.course("SEQ")
+    course = db.session.scalar(select(Course).where(Course.code == "SEQ"))
+    login(client, factories.user(Role.STUDENT).email)
+    assert (
+        post_form(client, f"/courses/{course.id}/sequential", {"sequential": "on"}).status_code
+        == 403
+    )
+
+
+def test_heartbeats_count_time_on_task_capped_and_show_as_contact_hours(client, monkeypatch):
+    exam = practice_exam(lesson=True)
+    student = factories.user(Role.STUDENT)
+    login(client, student.email)
+    page = client.get(f"/modules/{exam.id}").get_data(as_text=True)
+    assert f'data-heartbeat-url="/modules/{exam.id}/heartbeat"' in page
+    headers = {"X-CSRFToken": csrf_token(client), "Accept": "application/json"}
+    for seconds in (0, 60, 120, 3720):  # the last beat comes after an hour idle: capped
+        at(monkeypatch, T0 + timedelta(seconds=seconds))
+        response = client.post(f"/modules/{exam.id}/heartbeat", headers=headers)
+        assert response.status_code == 200
+    row = db.session.scalar(select(TimeOnTask))
+    assert row.seconds == 60 + 60 + 90
+    db.session.query(TimeOnTask).update({TimeOnTask.seconds: 3 * 3600})
+    db.session.commit()
+    assert "<strong>3.0 h</strong>" in client.get("/courses").get_data(as_text=True)
+
+
+def test_heartbeat_refuses_other_roles(client):
+    exam = practice_exam(lesson=True)
+    login(client, factories.user(Role.INSTRUCTOR).email)
+    response = client.post(
+        f"/modules/{exam.id}/heartbeat", headers={"X-CSRFToken": csrf_token(client)}
+    )
+    assert response.status_code == 403
+    assert count(TimeOnTask) == 0
