@@ -4,6 +4,7 @@ from lms.auth.access import PUBLIC
 from lms.auth.models import Role
 
 PUBLIC_ENDPOINTS = {"static", "health.healthz", "auth.home", "auth.login", "credentials.verify"}
+PUBLIC_ENDPOINTS |= {"enrollment.accept_invitation"}  # issue 5: invitation links
 
 
 def test_every_route_declares_an_access_rule(app):

@@ -191,6 +191,8 @@ class StudentFacts:
     modules: Mapping[str, ModuleFact] = field(default_factory=dict)
     # evidence kind -> "verified" / "submitted" / "rejected" (the best state reached)
     evidence: Mapping[str, str] = field(default_factory=dict)
+    # leaf key (see ``leaf_key``) -> met (True) or not met (False), set by an instructor
+    overrides: Mapping[str, bool] = field(default_factory=dict)
 
 
 # --- outcomes ----------------------------------------------------------------------------
@@ -216,6 +218,7 @@ class Outcome:
     state: State = State.NOT_STARTED
     score: float | None = None  # best score, for module leaves
     achieved_on: date | None = None
+    overridden: bool = False  # decided by an instructor's override, not by the facts
 
     def leaf_outcomes(self) -> list[Outcome]:
         """The verdicts on every leaf, in tree order."""
@@ -253,6 +256,10 @@ def evaluate(
     requirement: Requirement, facts: StudentFacts, module_titles: Mapping[str, str]
 ) -> Outcome:
     """Judge ``requirement`` against ``facts``; titles name modules in the explanations."""
+    if isinstance(requirement, ModuleCompleted | EvidenceVerified):
+        overridden = _evaluate_override(requirement, facts, module_titles)
+        if overridden is not None:
+            return overridden
     match requirement:
         case ModuleCompleted():
             return _evaluate_module(requirement, facts, module_titles)
@@ -261,6 +268,37 @@ def evaluate(
         case _:
             children = tuple(evaluate(c, facts, module_titles) for c in requirement.children)
             return _evaluate_group(requirement, children)
+
+
+def leaf_key(leaf: ModuleCompleted | EvidenceVerified) -> str:
+    """The key naming a leaf in ``StudentFacts.overrides``: a module code or ``evidence:<kind>``."""
+    if isinstance(leaf, ModuleCompleted):
+        return leaf.module
+    return f"evidence:{leaf.kind.value}"
+
+
+def _evaluate_override(
+    requirement: ModuleCompleted | EvidenceVerified,
+    facts: StudentFacts,
+    module_titles: Mapping[str, str],
+) -> Outcome | None:
+    met = facts.overrides.get(leaf_key(requirement))
+    if met is None:
+        return None
+    if isinstance(requirement, ModuleCompleted):
+        title = module_titles.get(requirement.module)
+        name = f"{title} ({requirement.module})" if title else requirement.module
+    else:
+        name = EVIDENCE_LABELS[requirement.kind]
+    verdict = "marked met" if met else "marked not met"
+    return Outcome(
+        requirement,
+        met,
+        1.0 if met else 0.0,
+        f"{name}: {verdict} by your instructor",
+        state=State.DONE if met else State.NOT_STARTED,
+        overridden=True,
+    )
 
 
 def _format_score(score: float) -> str:

@@ -136,7 +136,7 @@ def evaluate_readiness(credential: Credential, student_ids: Iterable[int]) -> Re
 def gather_facts(
     student_ids: list[int], modules: dict[str, Module]
 ) -> dict[int, rules.StudentFacts]:
-    """The facts the readiness rules need, for many students at once (three queries)."""
+    """The facts the readiness rules need, for many students at once (four queries)."""
     code_of = {module.id: code for code, module in modules.items()}
     completions: dict[int, dict[str, dict]] = {sid: {} for sid in student_ids}
     for done in ledger.best_completions(student_ids, code_of):
@@ -159,10 +159,12 @@ def gather_facts(
             if current is None or rank[status] > rank[EvidenceStatus(current)]:
                 evidence[student_id][kind.value] = status.value
 
+    overrides = ledger.current_overrides(student_ids)
     return {
         sid: rules.StudentFacts(
             modules={code: rules.ModuleFact(**fact) for code, fact in completions[sid].items()},
             evidence=evidence[sid],
+            overrides=overrides[sid],
         )
         for sid in student_ids
     }

@@ -22,6 +22,8 @@ class LedgerKind(StrEnum):
     EVIDENCE_VERIFIED = "evidence_verified"
     EVIDENCE_REJECTED = "evidence_rejected"
     CERTIFICATE_ISSUED = "certificate_issued"
+    OVERRIDE_GRANTED = "override_granted"
+    OVERRIDE_REVOKED = "override_revoked"
 
 
 class LedgerEntry(db.Model):
