@@ -11,6 +11,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -101,9 +102,9 @@ class OverrideForm(FlaskForm):
     decision = SelectField(
         "Decision",
         choices=[
-            ("met", "Mark met"),
-            ("not_met", "Mark not met"),
-            ("revoke", "Reverse the override"),
+            SelectChoice("met", "Mark met"),
+            SelectChoice("not_met", "Mark not met"),
+            SelectChoice("revoke", "Reverse the override"),
         ],
         validators=[DataRequired()],
     )

@@ -135,6 +135,7 @@ def accept_invitation(token: str):
     """An invited person sets their password; the link works once."""
     now = utcnow()
     invitation = service.find_invitation(token, now)
+    person = {"full_name": invitation.user.full_name, "email": invitation.user.email}
     form = InvitationForm()
     status = 200
     if form.validate_on_submit():
@@ -151,7 +152,7 @@ def accept_invitation(token: str):
             return redirect(url_for("auth.login"))
     elif form.is_submitted():
         status = 400
-    return render_template("enrollment/invitation.html", form=form, person=invitation.user), status
+    return render_template("enrollment/invitation.html", form=form, person=person), status
 
 
 # --- cohorts -----------------------------------------------------------------------------
@@ -450,10 +451,12 @@ def student_page(cohort_id: int, student_id: int):
     enrollment = service.get_enrollment_for(actor, cohort, student_id)
     record = progress.student_record(cohort, enrollment)
     override_form = OverrideForm()
-    override_form.key.choices = [(c.key, f"{c.label}: {c.title}") for c in record.columns]
+    override_form.key.choices = [
+        SelectChoice(c.key, f"{c.label}: {c.title}") for c in record.columns
+    ]
     move_form = MoveForm()
     move_form.target.choices = [
-        (c.id, c.name)
+        SelectChoice(c.id, c.name)
         for c in service.cohorts_for(actor, include_archived=False)
         if c.id != cohort.id
     ]
@@ -517,7 +520,7 @@ def move(cohort_id: int, student_id: int):
     actor = _actor()
     cohort = service.get_cohort_for(actor, cohort_id)
     form = MoveForm()
-    form.target.choices = [(c.id, c.name) for c in service.cohorts_for(actor)]
+    form.target.choices = [SelectChoice(c.id, c.name) for c in service.cohorts_for(actor)]
     if not form.validate_on_submit():
         raise InvalidInput("Choose one of your cohorts to move the student to.")
     moved = service.move_student(actor, cohort, student_id, form.target.data, utcnow())
