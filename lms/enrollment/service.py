@@ -419,12 +419,12 @@ def move_student(
 ) -> Enrollment:
     """Move a student to another cohort the actor teaches; completions are the student's, so
     they count there too."""
-    target = get_cohort_for(actor, target_cohort_id)
-    if target.id == cohort.id:
-        raise InvalidInput("Choose a different cohort to move the student to.")
     enrollment = _find_enrollment(cohort.id, student_id)
     if enrollment is None or enrollment.status is not EnrollmentStatus.ACTIVE:
         raise NotFound("That student is not active in this cohort.")
+    target = get_cohort_for(actor, target_cohort_id)
+    if target.id == cohort.id:
+        raise InvalidInput("Choose a different cohort to move the student to.")
     student = enrollment.student
     moved = _enroll(
         actor,
