@@ -67,7 +67,12 @@ def progress_series(
     return points
 
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP, PAD_RIGHT = 640, 260, 48, 36, 16, 16
+# Colours as presentation attributes: an SVG shown through <img> gets no page CSS, and a strict
+# CSP forbids inline styles. Both pass WCAG contrast on white.
+READY, MEDIAN = "#1b6e3a", "#0b5cab"
+LABEL = 'font-family="sans-serif" font-size="12" fill="#55606e"'
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP, PAD_RIGHT = 640, 280, 48, 56, 16, 16
+LEGEND_Y = HEIGHT - 14
 
 
 def render_svg(points: Sequence[Point], title: str) -> str:
@@ -100,31 +105,36 @@ def render_svg(points: Sequence[Point], title: str) -> str:
     ]
     for tick in (0, 0.25, 0.5, 0.75, 1):
         parts.append(
-            f'<line class="chart-grid" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}"'
+            f'<line class="chart-grid" stroke="#d5dbe3" stroke-width="1" x1="{PAD_LEFT}"'
+            f' x2="{WIDTH - PAD_RIGHT}"'
             f' y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
-            f'<text class="chart-label" x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}"'
+            f'<text class="chart-label" {LABEL} x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}"'
             f' text-anchor="end">{tick:.0%}</text>'
         )
     if points:
         for i in sorted({0, n // 2, n - 1}):
+            anchor = "end" if i == n - 1 and n > 1 else "start" if i == 0 else "middle"
             parts.append(
-                f'<text class="chart-label" x="{x(i):.1f}" y="{HEIGHT - 12}"'
-                f' text-anchor="middle">{points[i].day.strftime("%d %b")}</text>'
+                f'<text class="chart-label" {LABEL} x="{x(i):.1f}" y="{HEIGHT - 34}"'
+                f' text-anchor="{anchor}">{points[i].day.strftime("%d %b")}</text>'
             )
         parts.append(
-            f'<polyline class="chart-line chart-median" fill="none"'
+            f'<polyline class="chart-line chart-median" fill="none" stroke="{MEDIAN}"'
+            f' stroke-width="3" stroke-dasharray="6 4"'
             f' points="{path([p.median_progress for p in points])}"/>'
         )
         parts.append(
-            f'<polyline class="chart-line chart-ready" fill="none"'
+            f'<polyline class="chart-line chart-ready" fill="none" stroke="{READY}"'
+            f' stroke-width="3"'
             f' points="{path([p.share_ready for p in points])}"/>'
         )
     parts.append(
-        f'<g class="chart-legend"><rect class="chart-ready-key" x="{PAD_LEFT + 8}" y="{PAD_TOP}"'
-        f' width="12" height="4"/><text class="chart-label" x="{PAD_LEFT + 24}"'
-        f' y="{PAD_TOP + 5}">Share ready</text><rect class="chart-median-key"'
-        f' x="{PAD_LEFT + 120}" y="{PAD_TOP}" width="12" height="4"/><text class="chart-label"'
-        f' x="{PAD_LEFT + 136}" y="{PAD_TOP + 5}">Median completion</text></g>'
+        f'<g class="chart-legend"><rect class="chart-ready-key" fill="{READY}"'
+        f' x="{PAD_LEFT + 8}" y="{LEGEND_Y - 4}"'
+        f' width="12" height="4"/><text class="chart-label" {LABEL} x="{PAD_LEFT + 24}"'
+        f' y="{LEGEND_Y + 1}">Share ready</text><rect class="chart-median-key" fill="{MEDIAN}"'
+        f' x="{PAD_LEFT + 120}" y="{LEGEND_Y - 4}" width="12" height="4"/><text class="chart-label"'
+        f' {LABEL} x="{PAD_LEFT + 136}" y="{LEGEND_Y + 1}">Median completion</text></g>'
     )
     parts.append("</svg>")
     return "".join(parts)
