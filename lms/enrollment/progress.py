@@ -370,7 +370,7 @@ class CredentialProgress:
     certificate: Certificate | None
     enrollment: Enrollment | None = None
     due: dict[str, date] = field(default_factory=dict)
-    this_week: list[tuple[Module, date]] = field(default_factory=list)
+    this_week: list[tuple[Module, date, bool]] = field(default_factory=list)  # overdue?
 
 
 def student_dashboard(student: User, today: date | None = None) -> list[CredentialProgress]:
@@ -413,7 +413,7 @@ def student_dashboard(student: User, today: date | None = None) -> list[Credenti
                 enrollment=enrollment,
                 due=due,
                 this_week=[
-                    (readiness.modules[code], due[code])
+                    (readiness.modules[code], due[code], due[code] < today)
                     for code in cohort_rules.due_this_week(due, done, today)
                 ],
             )
