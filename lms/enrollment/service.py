@@ -502,6 +502,24 @@ def invite_student(
     student = accounts.create_user(
         email=email, full_name=full_name, role=Role.STUDENT, password=None, actor=actor, now=now
     )
+    return student, _new_invitation(actor, student, now, send=send)
+
+
+def resend_invitation(actor: User, cohort: Cohort, student_id: int, now: datetime) -> User:
+    """Send a fresh invitation to a student of the cohort who has not set a password yet;
+    earlier links stop working."""
+    student = get_enrollment_for(actor, cohort, student_id).student
+    if student.password_hash is not None:
+        raise Conflict(f"{student.full_name} has already set a password.")
+    for old in db.session.scalars(
+        select(Invitation).where(Invitation.user_id == student.id, Invitation.used_at.is_(None))
+    ):
+        old.expires_at = min(old.expires_at, now)
+    _new_invitation(actor, student, now)
+    return student
+
+
+def _new_invitation(actor: User, student: User, now: datetime, *, send: bool = True) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(
         Invitation(
@@ -523,7 +541,7 @@ def invite_student(
     )
     if send:
         send_invitation(student, token)
-    return student, token
+    return token
 
 
 def send_invitation(student: User, token: str) -> None:

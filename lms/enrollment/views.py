@@ -470,6 +470,7 @@ def student_page(cohort_id: int, student_id: int):
         override_form=override_form,
         move_form=move_form,
         withdraw_form=WithdrawForm(),
+        action_form=ActionForm(),
     )
 
 
@@ -496,6 +497,20 @@ def override(cohort_id: int, student_id: int):
     )
     db.session.commit()
     flash("Override recorded.", "success")
+    return _back(cohort_id, student_id)
+
+
+@bp.post("/cohorts/<int:cohort_id>/students/<int:student_id>/invitation")
+@roles_required(*STAFF)
+def resend_invitation(cohort_id: int, student_id: int):
+    """Send a new invitation link to a student who has not set a password yet."""
+    cohort = service.get_cohort_for(_actor(), cohort_id)
+    if not ActionForm().validate_on_submit():
+        raise InvalidInput("The request could not be read. Reload the page and try again.")
+    student = service.resend_invitation(_actor(), cohort, student_id, utcnow())
+    message = f"A new invitation was sent to {student.email}."
+    db.session.commit()
+    flash(message, "success")
     return _back(cohort_id, student_id)
 
 

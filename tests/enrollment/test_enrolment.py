@@ -147,3 +147,33 @@ def test_a_moved_student_takes_their_completions_along(client, school):
     kinds = db.session.scalars(select(EnrollmentEvent.kind).order_by(EnrollmentEvent.id)).all()
     assert [k.value for k in kinds] == ["enrolled", "moved_in", "moved_out"]
     assert "enrollment.moved" in audit_actions()
+
+
+def test_a_new_invitation_replaces_the_old_link(client, school):
+    credential, instructor = school
+    cohort = factories.cohort(instructor, credential)
+    registered = factories.user(Role.STUDENT)
+    login(client, instructor.email)
+    post_form(
+        client,
+        f"/cohorts/{cohort.id}/enrollments",
+        {"email": "slow@example.org", "full_name": "Slow Reader"},
+    )
+    post_form(client, f"/cohorts/{cohort.id}/enrollments", {"email": registered.email})
+    first = invitation_link()
+    person = db.session.scalar(select(User).where(User.email == "slow@example.org"))
+    record = client.get(f"/cohorts/{cohort.id}/students/{person.id}").get_data(as_text=True)
+    assert "has not set a password yet" in record
+    response = post_form(client, f"/cohorts/{cohort.id}/students/{person.id}/invitation")
+    assert response.status_code == 302
+    second = outbox()[-1].body.split("http://localhost", 1)[1].split()[0]
+    assert second != first
+    response = post_form(client, f"/cohorts/{cohort.id}/students/{registered.id}/invitation")
+    assert response.status_code == 409 and "already set a password" in response.get_data(
+        as_text=True
+    )
+    assert table_counts(Invitation) == (2,)
+    client.get("/logout")
+    assert client.get(first).status_code == 404
+    response = post_form(client, second, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
