@@ -95,6 +95,11 @@ def _as_date(value: datetime | str) -> date:
     return value.date()
 
 
+#: ``source`` of an ``override_granted`` entry: the requirement is met, or not met.
+OVERRIDE_MET = "override:met"
+OVERRIDE_NOT_MET = "override:not_met"
+
+
 def current_overrides(student_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
     """Each student's standing overrides, by leaf key, in one query.
 
@@ -123,19 +128,18 @@ def current_overrides(student_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
     return result
 
 
-#: ``source`` of an ``override_granted`` entry: the requirement is met, or not met.
-OVERRIDE_MET = "override:met"
-OVERRIDE_NOT_MET = "override:not_met"
-
-
 def last_recorded(student_ids: Iterable[int]) -> dict[int, datetime]:
-    """The time of each student's newest ledger entry, in one query."""
+    """The time of each student's newest entry of their own work (a completion or submitted
+    evidence), in one query; entries made by staff, such as overrides, do not count."""
     student_ids = list(student_ids)
     if not student_ids:
         return {}
     rows = db.session.execute(
         select(LedgerEntry.student_id, func.max(LedgerEntry.recorded_at))
-        .where(LedgerEntry.student_id.in_(student_ids))
+        .where(
+            LedgerEntry.student_id.in_(student_ids),
+            LedgerEntry.kind.in_([LedgerKind.MODULE_COMPLETED, LedgerKind.EVIDENCE_SUBMITTED]),
+        )
         .group_by(LedgerEntry.student_id)
     )
     result = {}

@@ -81,6 +81,16 @@ def test_at_risk_flags_with_reasons_and_filters(client, school):
     )
     assert by_progress[0] == "Ada Ready" and by_progress[-1] == "Ben Behind"
 
+    # Staff actions on the record (an override) are not the student's activity.
+    post_form(
+        client,
+        f"/cohorts/{cohort.id}/students/{idle.id}/overrides",
+        {"key": "TERM-2", "decision": "met", "reason": "Prior learning"},
+    )
+    assert "No activity for 20 days" in row_of(
+        client.get(f"/cohorts/{cohort.id}").get_data(as_text=True), "Di Idle"
+    )
+
     # A cohort's own policy: flag inactivity only after 30 days.
     loaded = db.session.get(Cohort, cohort.id)
     loaded.inactivity_days = 30
