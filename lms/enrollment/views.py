@@ -163,10 +163,18 @@ def accept_invitation(token: str):
 def cohort_list():
     """The cohorts the instructor teaches; archived ones last."""
     cohorts = service.cohorts_for(_actor())
+    active = [c for c in cohorts if not c.is_archived]
+    today = utcnow().date()
+    # One matrix per active cohort: the queries grow with the number of cohorts an
+    # instructor runs (a handful), never with the number of students.
+    summaries = {
+        c.id: service.cohort_progress(c, today=today, default_policy=_policy()) for c in active
+    }
     return render_template(
         "enrollment/cohort_list.html",
-        cohorts=[c for c in cohorts if not c.is_archived],
+        cohorts=active,
         archived=[c for c in cohorts if c.is_archived],
+        summaries=summaries,
     )
 
 

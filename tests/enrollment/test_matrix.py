@@ -276,3 +276,18 @@ def test_the_progress_chart_is_an_svg_drawn_from_ledger_dates(client, school):
     assert "100% of students ready, median completion 100%" in svg
     points = re.search(r'chart-ready"[^>]* points="([^"]+)"', svg).group(1).split()
     assert points[0].endswith(",224.0") and points[-1].endswith(",16.0")  # from 0% up to 100%
+
+
+def test_the_cohort_list_shows_readiness_and_risk_at_a_glance(client, school):
+    credential, instructor = school
+    ready = factories.user(Role.STUDENT)
+    waiting = factories.user(Role.STUDENT)
+    cohort = factories.cohort(instructor, credential, [ready, waiting], name="Glance")
+    for code in ("TERM-1", "TERM-2", "TERM-3"):
+        factories.pass_module(ready, code)
+    login(client, instructor.email)
+    page = client.get("/cohorts").get_data(as_text=True)
+    row = re.search(r"Glance</a>.*?</tr>", page, re.S).group(0)
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert cells[3] == "1 of 2"
+    assert f'href="/cohorts/{cohort.id}?show=at_risk">1</a>' in cells[4]
