@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import date, datetime, timedelta
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -546,7 +546,14 @@ def _new_invitation(actor: User, student: User, now: datetime, *, send: bool = T
 
 def send_invitation(student: User, token: str) -> None:
     """Mail the invitation link (through the console backend)."""
-    link = url_for("enrollment.accept_invitation", token=token, _external=True)
+    # PUBLIC_BASE_URL, when set, keeps a forged Host header out of the link.
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    path = url_for("enrollment.accept_invitation", token=token)
+    link = (
+        base.rstrip("/") + path
+        if base
+        else url_for("enrollment.accept_invitation", token=token, _external=True)
+    )
     send_mail(
         student.email,
         "Your student account: set your password",

@@ -177,3 +177,18 @@ def test_a_new_invitation_replaces_the_old_link(client, school):
     assert client.get(first).status_code == 404
     response = post_form(client, second, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302
+
+
+def test_invitation_links_use_the_public_base_url_when_set(app, client, school):
+    credential, instructor = school
+    cohort = factories.cohort(instructor, credential)
+    app.config["PUBLIC_BASE_URL"] = "https://lms.school.edu/"
+    login(client, instructor.email)
+    post_form(
+        client,
+        f"/cohorts/{cohort.id}/enrollments",
+        {"email": "pat@example.org", "full_name": "Pat Doe"},
+    )
+    (message,) = outbox()
+    assert "https://lms.school.edu/invite/" in message.body
+    assert "localhost" not in message.body  # not the request's Host
