@@ -34,7 +34,7 @@ class Cohort(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Self-enrolment: students open /join/<code> or type it; off when join_enabled is False.
-    join_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    join_code: Mapped[str | None] = mapped_column(String(16), index=True, unique=True)
     join_enabled: Mapped[bool] = mapped_column(default=False)
     # At-risk policy; None means the application's default (config).
     inactivity_days: Mapped[int | None]

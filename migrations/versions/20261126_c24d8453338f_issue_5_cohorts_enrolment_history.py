@@ -66,18 +66,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_enrollment_event_enrollment_id'), ['enrollment_id'], unique=False)
         batch_op.create_index('ix_enrollment_event_student', ['student_id', 'occurred_at'], unique=False)
 
-    with op.batch_alter_table('cohort', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('archived_at', lms.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('join_code', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('join_enabled', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column('inactivity_days', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('failed_attempts_limit', sa.Integer(), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_cohort_join_code'), ['join_code'])
-
-    with op.batch_alter_table('enrollment', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('student_number', sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column('exam_booked_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('exam_fee_employer_paid', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ALTER TABLE ADD COLUMN and CREATE INDEX: SQLite does both in place, so tables that
+    # other rows reference are never rebuilt (a rebuild would trip their foreign keys).
+    op.add_column('cohort', sa.Column('archived_at', lms.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('cohort', sa.Column('join_code', sa.String(length=16), nullable=True))
+    op.add_column('cohort', sa.Column('join_enabled', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('cohort', sa.Column('inactivity_days', sa.Integer(), nullable=True))
+    op.add_column('cohort', sa.Column('failed_attempts_limit', sa.Integer(), nullable=True))
+    op.create_index('ix_cohort_join_code', 'cohort', ['join_code'], unique=True)
+    op.add_column('enrollment', sa.Column('student_number', sa.String(length=40), nullable=True))
+    op.add_column('enrollment', sa.Column('exam_booked_on', sa.Date(), nullable=True))
+    op.add_column('enrollment', sa.Column('exam_fee_employer_paid', sa.Boolean(), nullable=False, server_default=sa.false()))
 
     # Existing enrolments start their history with the enrolment itself.
     op.execute(
@@ -88,26 +87,16 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('enrollment', schema=None) as batch_op:
-        batch_op.drop_column('exam_fee_employer_paid')
-        batch_op.drop_column('exam_booked_on')
-        batch_op.drop_column('student_number')
-
-    with op.batch_alter_table('cohort', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_cohort_join_code'), type_='unique')
-        batch_op.drop_column('failed_attempts_limit')
-        batch_op.drop_column('inactivity_days')
-        batch_op.drop_column('join_enabled')
-        batch_op.drop_column('join_code')
-        batch_op.drop_column('archived_at')
-
-    with op.batch_alter_table('enrollment_event', schema=None) as batch_op:
-        batch_op.drop_index('ix_enrollment_event_student')
-        batch_op.drop_index(batch_op.f('ix_enrollment_event_enrollment_id'))
-
+    # New tables first (they reference enrollment and cohort), then the added columns with
+    # ALTER TABLE DROP COLUMN (SQLite 3.35+ does it in place).
+    op.drop_index('ix_enrollment_event_student', table_name='enrollment_event')
+    op.drop_index('ix_enrollment_event_enrollment_id', table_name='enrollment_event')
     op.drop_table('enrollment_event')
     op.drop_table('planned_due_date')
-    with op.batch_alter_table('invitation', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_invitation_user_id'))
-
+    op.drop_index('ix_invitation_user_id', table_name='invitation')
     op.drop_table('invitation')
+    for column in ('exam_fee_employer_paid', 'exam_booked_on', 'student_number'):
+        op.drop_column('enrollment', column)
+    op.drop_index('ix_cohort_join_code', table_name='cohort')
+    for column in ('failed_attempts_limit', 'inactivity_days', 'join_enabled', 'join_code', 'archived_at'):
+        op.drop_column('cohort', column)
