@@ -26,7 +26,8 @@ def test_upgrade_keeps_existing_enrolments_and_starts_their_history(tmp_path: Pa
                 "INSERT INTO user_account VALUES"
                 " (1, 'i@x.org', 'Ina', 'instructor', NULL, 1, 0, '2026-01-01 00:00:00'),"
                 " (2, 's@x.org', 'Sam', 'student', NULL, 1, 0, '2026-01-01 00:00:00')",
-                "INSERT INTO cohort VALUES (1, 'Day', 1, '2026-01-01', NULL, '2026-01-01 00:00:00')",
+                "INSERT INTO cohort VALUES"
+                " (1, 'Day', 1, '2026-01-01', NULL, '2026-01-01 00:00:00')",
                 "INSERT INTO cohort_instructor VALUES (1, 1)",
                 "INSERT INTO enrollment VALUES (1, 1, 2, 'active', '2026-01-02 00:00:00')",
             ):
