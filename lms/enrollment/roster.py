@@ -54,12 +54,14 @@ def _known_accounts(cohort: Cohort, emails: list[str]) -> dict[str, rules.KnownA
     }
 
 
-def preview(cohort: Cohort, data: bytes, *, max_bytes: int) -> rules.Roster:
+def preview(
+    cohort: Cohort, data: bytes, *, max_bytes: int, max_rows: int | None = None
+) -> rules.Roster:
     """Read a roster file and report every problem; nothing is written."""
     if cohort.is_archived:
         raise Conflict(f"{cohort.name} is archived and takes no new students.")
     try:
-        roster = rules.parse_roster(data, max_bytes=max_bytes)
+        roster = rules.parse_roster(data, max_bytes=max_bytes, max_rows=max_rows)
     except rules.RosterFileError as error:
         raise InvalidInput(str(error)) from error
     return rules.check_against_accounts(
@@ -120,10 +122,13 @@ def import_rows(
     invited = 0
     for row in rows:
         student = service.find_student(row.email)
-        if student is None:
+        new = student is None
+        if new:
             student, _ = service.invite_student(actor, row.email, row.full_name, now)
             invited += 1
-        service.enroll_student(actor, cohort, student, now, student_number=row.student_id)
+        service.enroll_student(
+            actor, cohort, student, now, student_number=row.student_id, check_ready=not new
+        )
     audit.record_event(
         "roster.imported",
         actor=actor,

@@ -142,7 +142,7 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def parse_roster(data: bytes, *, max_bytes: int) -> Roster:
+def parse_roster(data: bytes, *, max_bytes: int, max_rows: int | None = None) -> Roster:
     """Read a roster CSV and check each row on its own; raise ``RosterFileError`` when the
     file as a whole cannot be used."""
     if len(data) > max_bytes:
@@ -235,6 +235,12 @@ def parse_roster(data: bytes, *, max_bytes: int) -> Roster:
             rows.append(RosterRow(number, email, cell("first name"), cell("last name"), student_id))
     if not rows and not problems:
         raise RosterFileError("The file has a header row but no students.")
+    count = len(rows) + len({p.row for p in problems})
+    if max_rows is not None and count > max_rows:
+        raise RosterFileError(
+            f"The file lists {count} students; at most {max_rows} can be imported at once. "
+            "Split it into smaller files."
+        )
     return Roster(tuple(rows), tuple(problems))
 
 

@@ -334,6 +334,7 @@ def _enroll(
     kind: EnrollmentEventKind = EnrollmentEventKind.ENROLLED,
     student_number: str | None = None,
     note: str | None = None,
+    check_ready: bool = True,
 ) -> Enrollment:
     if cohort.is_archived:
         raise Conflict(f"{cohort.name} is archived and takes no new students.")
@@ -358,7 +359,8 @@ def _enroll(
         target_id=enrollment.id,
         details={"cohort_id": cohort.id, "student_id": student.id, "how": kind.value},
     )
-    credentials.issue_if_ready(student, cohort.credential, now)
+    if check_ready:
+        credentials.issue_if_ready(student, cohort.credential, now)
     return enrollment
 
 
@@ -388,10 +390,19 @@ def find_student(email: str) -> User | None:
 
 
 def enroll_student(
-    actor: User, cohort: Cohort, student: User, now: datetime, *, student_number: str | None = None
+    actor: User,
+    cohort: Cohort,
+    student: User,
+    now: datetime,
+    *,
+    student_number: str | None = None,
+    check_ready: bool = True,
 ) -> Enrollment:
-    """Enrol (or re-enrol) an existing student account, keeping the history."""
-    return _enroll(actor, cohort, student, now, student_number=student_number)
+    """Enrol (or re-enrol) a student account, keeping the history; ``check_ready=False``
+    skips the readiness check for an account just created (it has no facts yet)."""
+    return _enroll(
+        actor, cohort, student, now, student_number=student_number, check_ready=check_ready
+    )
 
 
 def withdraw(actor: User, cohort: Cohort, student_id: int, reason: str, now: datetime) -> None:

@@ -42,6 +42,7 @@ from lms.extensions import db
 bp = Blueprint("enrollment", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
 DEFAULT_ROSTER_MAX_BYTES = 256 * 1024
+DEFAULT_ROSTER_MAX_ROWS = 1000
 
 
 def _actor():
@@ -403,7 +404,12 @@ def roster_upload(cohort_id: int):
         )
         return render_template("enrollment/roster.html", **context), 413
     try:
-        preview = roster.preview(cohort, data, max_bytes=max_bytes)
+        preview = roster.preview(
+            cohort,
+            data,
+            max_bytes=max_bytes,
+            max_rows=int(current_app.config.get("ROSTER_MAX_ROWS", DEFAULT_ROSTER_MAX_ROWS)),
+        )
     except InvalidInput as error:
         form.form_errors.append(error.message)
         return render_template("enrollment/roster.html", **context), 400

@@ -143,6 +143,12 @@ def test_unusable_files_are_refused_with_a_clear_message(app, client, school):
     response = upload(client, cohort.id, b"ana@school.edu,Ana,Lima\r\nbo@school.edu,Bo,Chen\r\n")
     assert response.status_code == 400
     assert "the header row is missing" in response.get_data(as_text=True)
+    app.config["ROSTER_MAX_ROWS"] = 2
+    response = upload(
+        client, cohort.id, roster_csv([(f"r{i}@school.edu", "A", "B", "") for i in range(3)])
+    )
+    assert response.status_code == 400
+    assert "lists 3 students; at most 2 can be imported" in response.get_data(as_text=True)
     response = post_form(
         client, f"/cohorts/{cohort.id}/roster", {}, content_type="multipart/form-data"
     )

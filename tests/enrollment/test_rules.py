@@ -99,6 +99,13 @@ def test_a_file_over_the_limit_is_refused():
         rules.parse_roster(data, max_bytes=1024)
 
 
+def test_a_file_with_too_many_rows_is_refused():
+    data = (HEADER + "".join(f"s{i}@example.org,A,B,\n" for i in range(11))).encode()
+    assert len(rules.parse_roster(data, max_bytes=10_000, max_rows=11).rows) == 11
+    with pytest.raises(rules.RosterFileError, match="lists 11 students; at most 10"):
+        rules.parse_roster(data, max_bytes=10_000, max_rows=10)
+
+
 def test_accounts_already_enrolled_or_staff_are_reported():
     roster = rules.parse_roster(
         b"email,first name,last name\nin@x.org,In,Here\nstaff@x.org,Dana,W\nnew@x.org,New,One\n",
