@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from lms.auth.models import User
-from lms.enrollment import rules, service
+from lms.enrollment import invitations, rules, service
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
@@ -124,7 +124,7 @@ def import_rows(
         student = service.find_student(row.email)
         new = student is None
         if new:
-            student, _ = service.invite_student(actor, row.email, row.full_name, now)
+            student, _ = invitations.invite_student(actor, row.email, row.full_name, now)
             invited += 1
         service.enroll_student(
             actor, cohort, student, now, student_number=row.student_id, check_ready=not new

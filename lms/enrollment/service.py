@@ -1,50 +1,40 @@
-"""Use cases for cohorts, enrolments, invitations, overrides and exam bookings.
+"""Use cases for cohorts, join codes and enrolments.
 
-The progress views (matrix, dashboard, plan, chart) live in ``progress.py`` and the roster
-import in ``roster.py``; the names other domains use are re-exported here.
+Next to it: ``progress.py`` (matrix, dashboard, plan, chart), ``roster.py`` (CSV import),
+``invitations.py``, ``overrides.py`` and ``schedule.py`` (due dates, exam bookings). The
+progress names other domains use are re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from flask import current_app, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.auth import service as accounts
 from lms.auth.models import Role, User
-from lms.auth.passwords import hash_password, password_problems
-from lms.courses import service as courses
-from lms.credentials import rules as readiness_rules
 from lms.credentials import service as credentials
 from lms.credentials.models import Evidence
-from lms.enrollment import progress, rules
+from lms.enrollment import invitations, progress, rules
 from lms.enrollment.models import (
     Cohort,
     Enrollment,
     EnrollmentEvent,
     EnrollmentEventKind,
     EnrollmentStatus,
-    Invitation,
-    PlannedDueDate,
     cohort_instructor,
 )
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
-from lms.mail import send_mail
 from lms.records import audit
-from lms.records import service as ledger
 from lms.records.models import LedgerEntry, LedgerKind
 
 # Re-exported: callers elsewhere use these through this module.
 cohort_progress = progress.cohort_progress
 student_dashboard = progress.student_dashboard
 active_enrollments = progress.active_enrollments
-
-INVITATION_DAYS = 7
 
 # --- cohorts -----------------------------------------------------------------------------
 
@@ -377,7 +367,7 @@ def enroll_by_email(
     address = email.strip().lower()
     student = accounts.find_user_by_email(address)
     if student is None and full_name and full_name.strip():
-        student, _ = invite_student(actor, address, full_name, now)
+        student, _ = invitations.invite_student(actor, address, full_name, now)
     elif student is None or not student.is_student:
         hint = "" if student is not None else " Give their name to invite them."
         raise InvalidInput(f"There is no student account with the email {address}.{hint}")
@@ -499,180 +489,7 @@ def student_ids_select(cohort_id: int) -> Select:
     return select(Enrollment.student_id).where(Enrollment.cohort_id == cohort_id)
 
 
-# --- invitations -------------------------------------------------------------------------
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def invite_student(
-    actor: User, email: str, full_name: str, now: datetime, *, send: bool = True
-) -> tuple[User, str]:
-    """Create a student account without a password and mail an invitation link to it."""
-    student = accounts.create_user(
-        email=email, full_name=full_name, role=Role.STUDENT, password=None, actor=actor, now=now
-    )
-    return student, _new_invitation(actor, student, now, send=send)
-
-
-def resend_invitation(actor: User, cohort: Cohort, student_id: int, now: datetime) -> User:
-    """Send a fresh invitation to a student of the cohort who has not set a password yet;
-    earlier links stop working."""
-    student = get_enrollment_for(actor, cohort, student_id).student
-    if student.password_hash is not None:
-        raise Conflict(f"{student.full_name} has already set a password.")
-    for old in db.session.scalars(
-        select(Invitation).where(Invitation.user_id == student.id, Invitation.used_at.is_(None))
-    ):
-        old.expires_at = min(old.expires_at, now)
-    _new_invitation(actor, student, now)
-    return student
-
-
-def _new_invitation(actor: User, student: User, now: datetime, *, send: bool = True) -> str:
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        Invitation(
-            user_id=student.id,
-            token_hash=_token_hash(token),
-            created_at=now,
-            expires_at=now + timedelta(days=INVITATION_DAYS),
-            created_by_id=actor.id,
-        )
-    )
-    db.session.flush()
-    audit.record_event(
-        "invitation.created",
-        actor=actor,
-        now=now,
-        target_type="user",
-        target_id=student.id,
-        details={"email": student.email},
-    )
-    if send:
-        send_invitation(student, token)
-    return token
-
-
-def send_invitation(student: User, token: str) -> None:
-    """Mail the invitation link (through the console backend)."""
-    # PUBLIC_BASE_URL, when set, keeps a forged Host header out of the link.
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for("enrollment.accept_invitation", token=token)
-    link = (
-        base.rstrip("/") + path
-        if base
-        else url_for("enrollment.accept_invitation", token=token, _external=True)
-    )
-    send_mail(
-        student.email,
-        "Your student account: set your password",
-        f"Hello {student.full_name},\n\nYour school has created a student account for you. "
-        f"Open this link within {INVITATION_DAYS} days to set your password:\n\n{link}\n",
-    )
-
-
-def find_invitation(token: str, now: datetime) -> Invitation:
-    """The usable invitation for a token; ``NotFound`` if unknown, used or expired."""
-    invitation = db.session.scalar(
-        select(Invitation)
-        .where(Invitation.token_hash == _token_hash(token))
-        .options(selectinload(Invitation.user))
-    )
-    if invitation is None or invitation.used_at is not None:
-        raise NotFound("This invitation link is not valid, or it was already used.")
-    if invitation.expires_at <= now:
-        raise NotFound("This invitation link has expired. Ask your instructor for a new one.")
-    return invitation
-
-
-def accept_invitation(token: str, password: str, confirm: str, now: datetime) -> User:
-    """Set the invited person's password; the link then stops working."""
-    invitation = find_invitation(token, now)
-    problems = list(password_problems(password))
-    if password != confirm:
-        problems.append("The two passwords do not match.")
-    if problems:
-        raise InvalidInput(" ".join(problems))
-    user = invitation.user
-    user.password_hash = hash_password(password)
-    invitation.used_at = now
-    db.session.flush()
-    audit.record_event(
-        "invitation.accepted", actor=user, now=now, target_type="user", target_id=user.id
-    )
-    return user
-
-
-# --- overrides ---------------------------------------------------------------------------
-
-
-def _leaf_keys(cohort: Cohort) -> dict[str, str]:
-    """The override keys of the cohort's requirements, with a label for each."""
-    requirement_set = credentials.current_requirement_set(cohort.credential)
-    tree = readiness_rules.parse_requirements(requirement_set.tree)
-    labels = {}
-    for leaf in readiness_rules.leaves(tree):
-        key = readiness_rules.leaf_key(leaf)
-        if isinstance(leaf, readiness_rules.ModuleCompleted):
-            labels[key] = leaf.module
-        else:
-            labels[key] = readiness_rules.EVIDENCE_LABELS[leaf.kind]
-    return labels
-
-
-def record_override(
-    actor: User,
-    cohort: Cohort,
-    student_id: int,
-    *,
-    key: str,
-    met: bool | None,
-    reason: str,
-    now: datetime,
-) -> LedgerEntry:
-    """Mark a requirement met or not met for a student (``met=None`` withdraws the standing
-    override), with a mandatory reason. The ledger keeps every entry."""
-    enrollment = get_enrollment_for(actor, cohort, student_id)
-    reason = reason.strip()
-    labels = _leaf_keys(cohort)
-    if key not in labels:
-        raise InvalidInput("Choose one of the cohort's requirements.")
-    if not reason:
-        raise InvalidInput("Give the reason for the override; it is kept in the record.")
-    standing = ledger.current_overrides([student_id])[student_id]
-    if met is None and key not in standing:
-        raise Conflict(f"There is no override of {labels[key]} to reverse.")
-    if met is not None and standing.get(key) is met:
-        state = "met" if met else "not met"
-        raise Conflict(f"{labels[key]} is already marked {state}.")
-    module_id = None
-    if not key.startswith("evidence:"):
-        module = courses.modules_by_code([key]).get(key)
-        module_id = module.id if module else None
-    entry = ledger.append_entry(
-        student=enrollment.student,
-        kind=LedgerKind.OVERRIDE_REVOKED if met is None else LedgerKind.OVERRIDE_GRANTED,
-        source=(
-            "override" if met is None else (ledger.OVERRIDE_MET if met else ledger.OVERRIDE_NOT_MET)
-        ),
-        source_ref=key,
-        module_id=module_id,
-        credential_id=cohort.credential_id,
-        actor=actor,
-        now=now,
-        note=reason,
-    )
-    audit.record_event(
-        "override.revoked" if met is None else "override.granted",
-        actor=actor,
-        now=now,
-        target_type="ledger_entry",
-        target_id=entry.id,
-        details={"student_id": student_id, "key": key, "met": met, "reason": reason},
-    )
-    return entry
+# --- readiness signal and evidence ------------------------------------------------------
 
 
 def on_ledger_appended(entry: LedgerEntry, *, student: User, now: datetime, **_: object) -> None:
@@ -696,75 +513,3 @@ def decide_evidence(
     if not teaches_student(actor, evidence.student_id):
         raise NotFound("There is no such evidence among your students.")
     return credentials.decide_evidence(actor, evidence, verified=verified, reason=reason, now=now)
-
-
-# --- study plan and exams ----------------------------------------------------------------
-
-
-def move_due_date(
-    actor: User, cohort: Cohort, module_code: str, due_on: date, now: datetime
-) -> PlannedDueDate:
-    """Move one module's due date; it must fall between the start and the exam date."""
-    plan = progress.study_plan(cohort)
-    if module_code not in {item.code for item in plan}:
-        raise InvalidInput("That module is not in this cohort's study plan.")
-    if due_on < cohort.start_date or (cohort.exam_date and due_on > cohort.exam_date):
-        raise InvalidInput("A due date must fall between the start date and the exam date.")
-    moved = db.session.scalar(
-        select(PlannedDueDate).where(
-            PlannedDueDate.cohort_id == cohort.id, PlannedDueDate.module_code == module_code
-        )
-    )
-    before = next(item.due for item in plan if item.code == module_code)
-    if moved is None:
-        moved = PlannedDueDate(cohort_id=cohort.id, module_code=module_code, due_on=due_on)
-        db.session.add(moved)
-    moved.due_on = due_on
-    moved.moved_at = now
-    moved.moved_by_id = actor.id
-    db.session.flush()
-    audit.record_event(
-        "study_plan.moved",
-        actor=actor,
-        now=now,
-        target_type="cohort",
-        target_id=cohort.id,
-        details={
-            "module": module_code,
-            "from": before.isoformat() if before else None,
-            "to": due_on.isoformat(),
-        },
-    )
-    return moved
-
-
-def record_exam_booking(
-    student: User,
-    cohort_id: int,
-    *,
-    booked_on: date | None,
-    employer_paid: bool,
-    today: date,
-    now: datetime,
-) -> Enrollment:
-    """A student records the exam date they booked (or clears it) and who pays the fee."""
-    enrollment = _find_enrollment(cohort_id, student.id)
-    if enrollment is None or enrollment.status is not EnrollmentStatus.ACTIVE:
-        raise NotFound("You are not enrolled in that cohort.")
-    if booked_on is not None and booked_on < today:
-        raise InvalidInput("The exam date you booked cannot be in the past.")
-    enrollment.exam_booked_on = booked_on
-    enrollment.exam_fee_employer_paid = employer_paid if booked_on else False
-    db.session.flush()
-    audit.record_event(
-        "exam.booked" if booked_on else "exam.cleared",
-        actor=student,
-        now=now,
-        target_type="enrollment",
-        target_id=enrollment.id,
-        details={
-            "booked_on": booked_on.isoformat() if booked_on else None,
-            "employer_paid": enrollment.exam_fee_employer_paid,
-        },
-    )
-    return enrollment

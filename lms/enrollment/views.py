@@ -19,7 +19,7 @@ from lms.auth.access import public, roles_required
 from lms.auth.models import Role
 from lms.credentials import service as credentials
 from lms.db import utcnow
-from lms.enrollment import progress, roster, rules, service
+from lms.enrollment import invitations, overrides, progress, roster, rules, schedule, service
 from lms.enrollment.forms import (
     ActionForm,
     CohortForm,
@@ -89,7 +89,7 @@ def book_exam(cohort_id: int):
     if not form.validate_on_submit():
         raise InvalidInput("The exam date could not be read. Use the date picker, or YYYY-MM-DD.")
     now = utcnow()
-    enrollment = service.record_exam_booking(
+    enrollment = schedule.record_exam_booking(
         _actor(),
         cohort_id,
         booked_on=form.booked_on.data,
@@ -135,13 +135,13 @@ def join_code(code: str):
 def accept_invitation(token: str):
     """An invited person sets their password; the link works once."""
     now = utcnow()
-    invitation = service.find_invitation(token, now)
+    invitation = invitations.find_invitation(token, now)
     person = {"full_name": invitation.user.full_name, "email": invitation.user.email}
     form = InvitationForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = service.accept_invitation(token, form.password.data, form.confirm.data, now)
+            user = invitations.accept_invitation(token, form.password.data, form.confirm.data, now)
         except InvalidInput as error:
             db.session.rollback()
             form.form_errors.append(error.message)
@@ -493,17 +493,17 @@ def student_page(cohort_id: int, student_id: int):
 def override(cohort_id: int, student_id: int):
     """Mark a requirement met or not met for the student, or reverse an override."""
     cohort = service.get_cohort_for(_actor(), cohort_id)
-    service.get_enrollment_for(_actor(), cohort, student_id)
+    enrollment = service.get_enrollment_for(_actor(), cohort, student_id)
     form = OverrideForm()
     form.key.choices = None  # validated by the service against the cohort's requirements
     form.key.validate_choice = False
     if not form.validate_on_submit():
         raise InvalidInput("Choose a requirement and a decision, and give the reason.")
     decision = {"met": True, "not_met": False, "revoke": None}[form.decision.data]
-    service.record_override(
+    overrides.record_override(
         _actor(),
         cohort,
-        student_id,
+        enrollment,
         key=form.key.data,
         met=decision,
         reason=form.reason.data or "",
@@ -521,7 +521,8 @@ def resend_invitation(cohort_id: int, student_id: int):
     cohort = service.get_cohort_for(_actor(), cohort_id)
     if not ActionForm().validate_on_submit():
         raise InvalidInput("The request could not be read. Reload the page and try again.")
-    student = service.resend_invitation(_actor(), cohort, student_id, utcnow())
+    student = service.get_enrollment_for(_actor(), cohort, student_id).student
+    invitations.resend_invitation(_actor(), student, utcnow())
     message = f"A new invitation was sent to {student.email}."
     db.session.commit()
     flash(message, "success")
@@ -571,7 +572,7 @@ def study_plan(cohort_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             raise InvalidInput("The new due date could not be read. Use YYYY-MM-DD.")
-        service.move_due_date(_actor(), cohort, form.module_code.data, form.due_on.data, utcnow())
+        schedule.move_due_date(_actor(), cohort, form.module_code.data, form.due_on.data, utcnow())
         db.session.commit()
         flash(f"Due date of {form.module_code.data} moved.", "success")
         return redirect(url_for("enrollment.study_plan", cohort_id=cohort_id))

@@ -9,6 +9,7 @@ from lms.auth.models import Role, User
 from lms.courses import service as courses
 from lms.credentials import service as credentials
 from lms.credentials.rules import EvidenceKind
+from lms.enrollment import overrides
 from lms.enrollment import service as enrollment
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.extensions import db
@@ -172,8 +173,14 @@ def test_matrix_makes_the_same_number_of_queries_whatever_the_cohort_size(app, c
             students[-1], factories.module("TERM-2").id, factories.answers("TERM-2", 0), NOW
         )
         loaded = enrollment.get_cohort_for(instructor, cohort.id)
-        enrollment.record_override(
-            instructor, loaded, students[-1].id, key="TERM-3", met=True, reason="RPL", now=NOW
+        overrides.record_override(
+            instructor,
+            loaded,
+            enrollment.get_enrollment_for(instructor, loaded, students[-1].id),
+            key="TERM-3",
+            met=True,
+            reason="RPL",
+            now=NOW,
         )
         credentials.submit_evidence(
             students[-1], EvidenceKind.HS_DIPLOMA_OR_GED, "GED, Ohio, 2019", NOW
