@@ -14,6 +14,15 @@ from dataclasses import dataclass
 from flask import current_app
 
 log = logging.getLogger("lms.mail")
+log.setLevel(logging.INFO)
+
+
+def _ensure_visible() -> None:
+    """Print to stderr when nobody configured logging (``flask run`` shows only warnings)."""
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        log.addHandler(handler)
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class Message:
 def send_mail(to: str, subject: str, body: str) -> Message:
     """Send an email (log it, and keep it in the outbox when configured)."""
     message = Message(to=to, subject=subject, body=body)
+    _ensure_visible()
     log.info("mail to %s: %s\n%s", to, subject, body)
     if current_app.config.get("MAIL_OUTBOX") or current_app.testing:
         current_app.extensions.setdefault("mail_outbox", []).append(message)
