@@ -291,3 +291,40 @@ def test_the_cohort_list_shows_readiness_and_risk_at_a_glance(client, school):
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
     assert cells[3] == "1 of 2"
     assert f'href="/cohorts/{cohort.id}?show=at_risk">1</a>' in cells[4]
+
+
+def test_an_evidence_requirement_can_be_overridden_too(client, school):
+    _, instructor = school
+    credential = factories.credential(
+        "CCA",
+        tree={
+            "type": "all_of",
+            "children": [
+                {"type": "module_completed", "module": "TERM-1"},
+                {"type": "evidence", "kind": "hs_diploma_or_ged"},
+            ],
+        },
+    )
+    student = factories.user(Role.STUDENT, name="Eve Evidence")
+    cohort = factories.cohort(instructor, credential, [student])
+    factories.pass_module(student, "TERM-1")
+    login(client, instructor.email)
+    record = client.get(f"/cohorts/{cohort.id}/students/{student.id}").get_data(as_text=True)
+    assert 'value="evidence:hs_diploma_or_ged"' in record
+    response = post_form(
+        client,
+        f"/cohorts/{cohort.id}/students/{student.id}/overrides",
+        {
+            "key": "evidence:hs_diploma_or_ged",
+            "decision": "met",
+            "reason": "Diploma seen at enrolment interview",
+        },
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(select(Certificate.student_id)) == student.id
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "Met (override)" in row_of(page, "Eve Evidence")
+    client.get("/logout")
+    login(client, student.email)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "readiness certificate was issued" in dashboard
