@@ -15,6 +15,7 @@ PUBLIC_ENDPOINTS = {
     "credentials.jwks",
 }
 PUBLIC_ENDPOINTS |= {"lti.jwks", "lti.login", "lti.launch"}  # issue 10: the LMS calls these
+PUBLIC_ENDPOINTS |= {"enrollment.accept_invitation"}  # issue 5: invitation links
 
 
 def test_every_route_declares_an_access_rule(app):

@@ -294,6 +294,8 @@ class StudentFacts:
     as_of: date | None = None  # "today", for requirements within the last N days
     # hours of measured time on task: key None for every course, else a course code
     contact_hours: Mapping[str | None, float] = field(default_factory=dict)
+    # leaf key (see ``leaf_key``) -> met (True) or not met (False), set by an instructor
+    overrides: Mapping[str, bool] = field(default_factory=dict)
 
 
 # --- outcomes ----------------------------------------------------------------------------
@@ -320,6 +322,7 @@ class Outcome:
     score: float | None = None  # best score, for module leaves
     achieved_on: date | None = None
     weight: int = 1  # how many leaves must be met to meet this node
+    overridden: bool = False  # decided by an instructor's override, not by the facts
 
     def leaf_outcomes(self) -> list[Outcome]:
         """The verdicts on every leaf, in tree order."""
@@ -357,6 +360,10 @@ def evaluate(
     requirement: Requirement, facts: StudentFacts, module_titles: Mapping[str, str]
 ) -> Outcome:
     """Judge ``requirement`` against ``facts``; titles name modules in the explanations."""
+    if not isinstance(requirement, AllOf | AnyOf | NOf):
+        overridden = _evaluate_override(requirement, facts, module_titles)
+        if overridden is not None:
+            return overridden
     match requirement:
         case ModuleCompleted():
             return _evaluate_module(requirement, facts, module_titles)
@@ -369,6 +376,47 @@ def evaluate(
         case _:
             children = tuple(evaluate(c, facts, module_titles) for c in requirement.children)
             return _evaluate_group(requirement, children)
+
+
+def leaf_key(leaf: Requirement) -> str:
+    """The stable key of a leaf: names a matrix column and an override in
+    ``StudentFacts.overrides`` (a module code, ``evidence:<kind>``, ``score:<module>`` ...)."""
+    match leaf:
+        case ModuleCompleted(module):
+            return module
+        case EvidenceVerified(kind):
+            return f"evidence:{kind.value}"
+        case AssessmentScore(module):
+            return f"score:{module}"
+        case CourseCompleted(course):
+            return f"course:{course}"
+        case ExperienceMonths(min_months):
+            return f"experience:{min_months}"
+        case ContactHours(_, course):
+            return f"hours:{course or '*'}"
+    raise TypeError(f"not a leaf: {leaf!r}")
+
+
+def _evaluate_override(
+    requirement: Requirement, facts: StudentFacts, module_titles: Mapping[str, str]
+) -> Outcome | None:
+    met = facts.overrides.get(leaf_key(requirement))
+    if met is None:
+        return None
+    if isinstance(requirement, ModuleCompleted):
+        title = module_titles.get(requirement.module)
+        name = f"{title} ({requirement.module})" if title else requirement.module
+    else:
+        _, _, name = leaf_heading(requirement, module_titles)
+    verdict = "marked met" if met else "marked not met"
+    return Outcome(
+        requirement,
+        met,
+        1.0 if met else 0.0,
+        f"{name}: {verdict} by your instructor",
+        state=State.DONE if met else State.NOT_STARTED,
+        overridden=True,
+    )
 
 
 def _format_score(score: float) -> str:
@@ -688,24 +736,24 @@ def experience_months(periods: Sequence[tuple[date, date]]) -> int:
 
 def leaf_heading(leaf: Requirement, titles: Mapping[str, str]) -> tuple[str, str, str]:
     """(key, short label, long title) of a leaf, for a column of a progress matrix."""
+    key = leaf_key(leaf)
     match leaf:
         case ModuleCompleted(module, min_score):
             suffix = f" (at least {min_score:g}%)" if min_score is not None else ""
-            return module, module, titles.get(module, module) + suffix
+            return key, module, titles.get(module, module) + suffix
         case AssessmentScore(module, min_score, within_days):
             window = f" within {within_days} days" if within_days else ""
-            title = f"{titles.get(module, module)}: {min_score:g}% or more{window}"
-            return f"score:{module}", module, title
+            return key, module, f"{titles.get(module, module)}: {min_score:g}% or more{window}"
         case CourseCompleted(course):
-            return f"course:{course}", course, f"Every module of {titles.get(course, course)}"
+            return key, course, f"Every module of {titles.get(course, course)}"
         case ExperienceMonths(min_months):
-            return f"experience:{min_months}", "Experience", f"{min_months} months of experience"
+            return key, "Experience", f"{min_months} months of experience"
         case ContactHours(hours, course):
             where = f" in {titles.get(course, course)}" if course else ""
-            return f"hours:{course or '*'}", "Hours", f"{hours:g} contact hours{where}"
+            return key, "Hours", f"{hours:g} contact hours{where}"
         case EvidenceVerified(kind):
             short = "Diploma/GED" if kind is EvidenceKind.HS_DIPLOMA_OR_GED else kind.value
-            return kind.value, short.replace("_", " "), f"Verified {EVIDENCE_LABELS[kind]}"
+            return key, short.replace("_", " "), f"Verified {EVIDENCE_LABELS[kind]}"
     raise TypeError(f"not a leaf: {leaf!r}")
 
 

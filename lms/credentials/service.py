@@ -177,7 +177,7 @@ def gather_facts(
     course_modules: dict[str, tuple[str, dict[int, str]]] | None = None,
     now: datetime | None = None,
 ) -> dict[int, rules.StudentFacts]:
-    """The facts the readiness rules need, for many students at once (at most six queries,
+    """The facts the readiness rules need, for many students at once (at most seven queries,
     whatever the number of students)."""
     course_modules = course_modules or {}
     code_of = {module.id: code for code, module in modules.items()}
@@ -241,6 +241,7 @@ def gather_facts(
 
     as_of = (now or datetime.now(UTC)).date()
     hours = courses.contact_hours_facts(student_ids)
+    overrides = ledger.current_overrides(student_ids)
     return {
         sid: rules.StudentFacts(
             modules={code: rules.ModuleFact(**fact) for code, fact in completions[sid].items()},
@@ -251,6 +252,7 @@ def gather_facts(
             experience_pending=sid in pending,
             as_of=as_of,
             contact_hours=hours[sid],
+            overrides=overrides[sid],
         )
         for sid in student_ids
     }

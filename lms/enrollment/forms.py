@@ -1,27 +1,135 @@
-"""Forms for cohorts, enrolments and evidence review."""
+"""Forms for cohorts, enrolments, rosters, overrides, study plans and evidence review."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
 class CohortForm(FlaskForm):
-    """A new cohort: its name, credential and dates."""
+    """A cohort: its name, credential, dates and at-risk policy."""
 
     name = StringField("Cohort name", validators=[DataRequired(), Length(max=200)])
     credential_id = SelectField("Target credential", coerce=int, validators=[DataRequired()])
     start_date = DateField("Start date", validators=[InputRequired()])
     exam_date = DateField("Target exam date", validators=[Optional()])
-    submit = SubmitField("Create cohort")
+    inactivity_days = IntegerField(
+        "Days without activity before a student is flagged",
+        validators=[Optional(), NumberRange(min=1, max=365)],
+        description="Leave empty for the school's default.",
+    )
+    failed_attempts_limit = IntegerField(
+        "Failed attempts on one module before a student is flagged",
+        validators=[Optional(), NumberRange(min=1, max=50)],
+        description="Leave empty for the school's default.",
+    )
+    submit = SubmitField("Save cohort")
 
 
 class EnrollForm(FlaskForm):
-    """Enrol an existing student by email."""
+    """Enrol a student by email; a name invites someone who has no account yet."""
 
     email = EmailField("Student's email", validators=[DataRequired(), Length(max=254)])
+    full_name = StringField(
+        "Full name (only for a new student)",
+        validators=[Optional(), Length(max=200)],
+        description="A person without an account gets one, and an email to set a password.",
+    )
+    student_number = StringField("Student id (optional)", validators=[Optional(), Length(max=40)])
     submit = SubmitField("Enrol")
+
+
+class InstructorForm(FlaskForm):
+    """Add a co-instructor by email."""
+
+    email = EmailField("Instructor's email", validators=[DataRequired(), Length(max=254)])
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs the CSRF token (and maybe which action)."""
+
+    action = HiddenField()
+
+
+class JoinForm(FlaskForm):
+    """A student types a cohort's join code."""
+
+    code = StringField("Join code", validators=[DataRequired(), Length(max=40)])
+
+
+class RosterUploadForm(FlaskForm):
+    """A roster CSV to preview."""
+
+    file = FileField("Roster file (CSV)", validators=[FileRequired("Choose a CSV file.")])
+
+
+class RosterConfirmForm(FlaskForm):
+    """Confirm the previewed rows."""
+
+    token = HiddenField(validators=[DataRequired()])
+
+
+class WithdrawForm(FlaskForm):
+    """Withdraw a student from a cohort."""
+
+    reason = TextAreaField("Reason (optional)", validators=[Length(max=1000)])
+
+
+class MoveForm(FlaskForm):
+    """Move a student to another cohort."""
+
+    target = SelectField("Move to", coerce=int, validators=[DataRequired()])
+
+
+class OverrideForm(FlaskForm):
+    """Mark a requirement met or not met, or reverse an override; a reason is required."""
+
+    key = SelectField("Requirement", validators=[DataRequired()])
+    decision = SelectField(
+        "Decision",
+        choices=[
+            SelectChoice("met", "Mark met"),
+            SelectChoice("not_met", "Mark not met"),
+            SelectChoice("revoke", "Reverse the override"),
+        ],
+        validators=[DataRequired()],
+    )
+    reason = TextAreaField("Reason", validators=[Length(max=1000)])
+
+
+class DueDateForm(FlaskForm):
+    """Move one module's due date."""
+
+    module_code = HiddenField(validators=[DataRequired()])
+    due_on = DateField("New due date", validators=[InputRequired()])
+
+
+class ExamBookingForm(FlaskForm):
+    """The exam date a student booked and who pays the fee."""
+
+    booked_on = DateField("Exam date I booked", validators=[Optional()])
+    employer_paid = BooleanField("My employer pays the exam fee")
+
+
+class InvitationForm(FlaskForm):
+    """Set a password from an invitation link."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField("Repeat the password", validators=[DataRequired(), Length(max=200)])
 
 
 class EvidenceDecisionForm(FlaskForm):

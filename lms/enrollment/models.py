@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
@@ -32,9 +32,20 @@ class Cohort(db.Model):
     start_date: Mapped[date]
     exam_date: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Self-enrolment: students open /join/<code> or type it; off when join_enabled is False.
+    join_code: Mapped[str | None] = mapped_column(String(16), index=True, unique=True)
+    join_enabled: Mapped[bool] = mapped_column(default=False)
+    # At-risk policy; None means the application's default (config).
+    inactivity_days: Mapped[int | None]
+    failed_attempts_limit: Mapped[int | None]
 
     credential: Mapped[Credential] = relationship(lazy="raise")
     instructors: Mapped[list[User]] = relationship(secondary=cohort_instructor, lazy="raise")
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class EnrollmentStatus(StrEnum):
@@ -57,6 +68,74 @@ class Enrollment(db.Model):
         enum_column(EnrollmentStatus, "enrollment_status")
     )
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    student_number: Mapped[str | None] = mapped_column(String(40))  # the school's own id
+    # Exam scheduling, recorded by the student.
+    exam_booked_on: Mapped[date | None]
+    exam_fee_employer_paid: Mapped[bool] = mapped_column(default=False)
 
     cohort: Mapped[Cohort] = relationship(lazy="raise")
     student: Mapped[User] = relationship(lazy="raise")
+
+
+class EnrollmentEventKind(StrEnum):
+    """What happened to a student's place in a cohort."""
+
+    ENROLLED = "enrolled"
+    WITHDRAWN = "withdrawn"
+    REENROLLED = "reenrolled"
+    MOVED_OUT = "moved_out"
+    MOVED_IN = "moved_in"
+    SELF_ENROLLED = "self_enrolled"
+
+
+class EnrollmentEvent(db.Model):
+    """One change of an enrolment; rows are only added, so the history is kept."""
+
+    __tablename__ = "enrollment_event"
+    __table_args__ = (Index("ix_enrollment_event_student", "student_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"), index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[EnrollmentEventKind] = mapped_column(
+        enum_column(EnrollmentEventKind, "enrollment_event_kind")
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+
+    cohort: Mapped[Cohort] = relationship(lazy="raise")
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="raise")
+
+
+class Invitation(db.Model):
+    """A single-use link that lets an invited person set their password.
+
+    Only the SHA-256 of the token is stored; the token itself is in the email."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="raise")
+
+
+class PlannedDueDate(db.Model):
+    """A due date an instructor moved; other modules keep the computed date."""
+
+    __tablename__ = "planned_due_date"
+    __table_args__ = (UniqueConstraint("cohort_id", "module_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"))
+    module_code: Mapped[str] = mapped_column(String(30))
+    due_on: Mapped[date]
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

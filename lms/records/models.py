@@ -24,6 +24,8 @@ class LedgerKind(StrEnum):
     CERTIFICATE_ISSUED = "certificate_issued"
     CERTIFICATE_REVOKED = "certificate_revoked"
     EXAM_OUTCOME_RECORDED = "exam_outcome_recorded"
+    OVERRIDE_GRANTED = "override_granted"
+    OVERRIDE_REVOKED = "override_revoked"
 
 
 class LedgerEntry(db.Model):

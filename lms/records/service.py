@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from blinker import Namespace
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
 from lms.extensions import db
@@ -92,3 +93,76 @@ def _as_date(value: datetime | str) -> date:
     if isinstance(value, str):
         return datetime.fromisoformat(value).date()
     return value.date()
+
+
+#: ``source`` of an ``override_granted`` entry: the requirement is met, or not met.
+OVERRIDE_MET = "override:met"
+OVERRIDE_NOT_MET = "override:not_met"
+
+
+def current_overrides(student_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
+    """Each student's standing overrides, by leaf key, in one query.
+
+    An ``override_granted`` entry (source ``override:met`` or ``override:not_met``, the leaf
+    key in ``source_ref``) decides a requirement; a later ``override_revoked`` for the same key
+    withdraws it, so the facts decide again. The newest entry per key wins."""
+    student_ids = list(student_ids)
+    result: dict[int, dict[str, bool]] = {sid: {} for sid in student_ids}
+    if not student_ids:
+        return result
+    rows = db.session.execute(
+        select(LedgerEntry.student_id, LedgerEntry.kind, LedgerEntry.source, LedgerEntry.source_ref)
+        .where(
+            LedgerEntry.kind.in_([LedgerKind.OVERRIDE_GRANTED, LedgerKind.OVERRIDE_REVOKED]),
+            LedgerEntry.student_id.in_(student_ids),
+        )
+        .order_by(LedgerEntry.id)
+    )
+    for student_id, kind, source, key in rows:
+        if key is None:
+            continue
+        if kind is LedgerKind.OVERRIDE_GRANTED:
+            result[student_id][key] = source == OVERRIDE_MET
+        else:
+            result[student_id].pop(key, None)
+    return result
+
+
+def last_recorded(student_ids: Iterable[int]) -> dict[int, datetime]:
+    """The time of each student's newest entry of their own work (a completion or submitted
+    evidence), in one query; entries made by staff, such as overrides, do not count."""
+    student_ids = list(student_ids)
+    if not student_ids:
+        return {}
+    rows = db.session.execute(
+        select(LedgerEntry.student_id, func.max(LedgerEntry.recorded_at))
+        .where(
+            LedgerEntry.student_id.in_(student_ids),
+            LedgerEntry.kind.in_([LedgerKind.MODULE_COMPLETED, LedgerKind.EVIDENCE_SUBMITTED]),
+        )
+        .group_by(LedgerEntry.student_id)
+    )
+    result = {}
+    for student_id, last in rows:
+        if isinstance(last, str):
+            last = datetime.fromisoformat(last)
+        result[student_id] = last if last.tzinfo else last.replace(tzinfo=UTC)
+    return result
+
+
+def override_entries(student_ids: Iterable[int]) -> list[LedgerEntry]:
+    """Every override entry of the given students, oldest first, with their actors."""
+    student_ids = list(student_ids)
+    if not student_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.kind.in_([LedgerKind.OVERRIDE_GRANTED, LedgerKind.OVERRIDE_REVOKED]),
+                LedgerEntry.student_id.in_(student_ids),
+            )
+            .options(selectinload(LedgerEntry.actor))
+            .order_by(LedgerEntry.id)
+        )
+    )

@@ -55,7 +55,7 @@ def test_student_journey(page: Page, live_server, check_a11y):
     ).to_be_visible()
     check_a11y(page)
 
-    cpc.get_by_role("link", name="Word parts: roots, prefixes and suffixes").click()
+    cpc.get_by_role("link", name="Word parts: roots, prefixes and suffixes").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Word parts: roots, prefixes and suffixes"
     )

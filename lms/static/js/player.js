@@ -29,12 +29,19 @@
     if (!url || !tokenField) {
       return;
     }
+    var leaving = false; // once the form is sent, a late autosave answer must not reload
+    form.addEventListener("submit", function () {
+      leaving = true;
+    });
     form.addEventListener("change", function () {
       if (status) {
         status.textContent = "Saving…";
       }
       post(url, new FormData(form), tokenField.value)
         .then(function (response) {
+          if (leaving) {
+            return;
+          }
           if (response.status === 409) {
             window.location.reload(); // closed: the server shows the result
             return;

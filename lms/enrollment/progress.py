@@ -1,0 +1,483 @@
+"""Views of progress built on cohorts: the matrix, at-risk flags, the study plan, the chart
+and the student dashboard. Each loads a cohort's facts in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.auth.models import User
+from lms.courses import service as courses
+from lms.courses.models import Module
+from lms.credentials import rules
+from lms.credentials import service as credentials
+from lms.credentials.models import Certificate, Credential, Evidence, EvidenceStatus
+from lms.db import utcnow
+from lms.enrollment import chart
+from lms.enrollment import rules as cohort_rules
+from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus, PlannedDueDate
+from lms.extensions import db
+from lms.records import service as ledger
+
+
+def active_enrollments(student: User) -> list[Enrollment]:
+    """The cohorts a student is in now, with their credentials."""
+    return list(
+        db.session.scalars(
+            select(Enrollment)
+            .where(
+                Enrollment.student_id == student.id,
+                Enrollment.status == EnrollmentStatus.ACTIVE,
+            )
+            .options(selectinload(Enrollment.cohort).selectinload(Cohort.credential))
+            .order_by(Enrollment.enrolled_at)
+        )
+    )
+
+
+# --- study plan --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One required module of the study plan and when it is due."""
+
+    code: str
+    title: str
+    minutes: int
+    computed_due: date | None
+    due: date | None
+    moved: bool
+
+
+def _plan(cohort: Cohort, modules: dict[str, Module], moved: dict[str, date]) -> list[PlanItem]:
+    planned = [cohort_rules.PlannedModule(code, m.estimated_minutes) for code, m in modules.items()]
+    computed = cohort_rules.plan_due_dates(cohort.start_date, cohort.exam_date, planned)
+    return [
+        PlanItem(
+            code=code,
+            title=module.title,
+            minutes=module.estimated_minutes,
+            computed_due=computed.get(code),
+            due=moved.get(code, computed.get(code)),
+            moved=code in moved,
+        )
+        for code, module in modules.items()
+    ]
+
+
+def _moved_dates(cohort_ids: list[int]) -> dict[int, dict[str, date]]:
+    result: dict[int, dict[str, date]] = {cid: {} for cid in cohort_ids}
+    if cohort_ids:
+        rows = db.session.execute(
+            select(
+                PlannedDueDate.cohort_id, PlannedDueDate.module_code, PlannedDueDate.due_on
+            ).where(PlannedDueDate.cohort_id.in_(cohort_ids))
+        )
+        for cohort_id, code, due_on in rows:
+            result[cohort_id][code] = due_on
+    return result
+
+
+def study_plan(cohort: Cohort) -> list[PlanItem]:
+    """Every required module of the cohort's credential with its due date, in tree order."""
+    requirement_set = credentials.current_requirement_set(cohort.credential)
+    tree = rules.parse_requirements(requirement_set.tree)
+    modules = courses.modules_by_code(rules.module_codes(tree))
+    ordered = {code: modules[code] for code in rules.module_codes(tree) if code in modules}
+    return _plan(cohort, ordered, _moved_dates([cohort.id])[cohort.id])
+
+
+# --- the matrix --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One requirement shown as a column of the cohort matrix."""
+
+    key: str
+    label: str
+    title: str
+    due: date | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One student's standing on one requirement."""
+
+    key: str
+    state: str  # done / in_progress / not_started
+    score: float | None  # best score, for a module
+    label: str  # shown when there is no score
+    explanation: str
+    achieved_on: date | None = None
+    overridden: bool = False
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    """One student's line of the cohort matrix."""
+
+    student: User
+    progress: float
+    ready: bool
+    cells: list[Cell]
+    certificate: Certificate | None
+    pending_evidence: list[Evidence]
+    risk_reasons: list[str] = field(default_factory=list)
+    exam_booked_on: date | None = None
+    exam_fee_employer_paid: bool = False
+    student_number: str | None = None
+
+    @property
+    def at_risk(self) -> bool:
+        return bool(self.risk_reasons)
+
+    @property
+    def not_started(self) -> bool:
+        return all(cell.state == "not_started" for cell in self.cells)
+
+    @property
+    def booked_not_ready(self) -> bool:
+        return self.exam_booked_on is not None and not self.ready
+
+
+@dataclass(frozen=True)
+class CohortProgress:
+    """A cohort's students judged against its credential, ready to render."""
+
+    cohort: Cohort
+    requirement_version: int
+    columns: list[Column]
+    rows: list[StudentRow]
+    plan: list[PlanItem] = field(default_factory=list)
+    today: date | None = None
+
+    @property
+    def ready_count(self) -> int:
+        return sum(1 for row in self.rows if row.ready)
+
+    @property
+    def at_risk_count(self) -> int:
+        return sum(1 for row in self.rows if row.at_risk)
+
+    @property
+    def pending_evidence(self) -> list[Evidence]:
+        return [evidence for row in self.rows for evidence in row.pending_evidence]
+
+    @property
+    def upcoming_exams(self) -> list[StudentRow]:
+        """Students with a booked exam date from today on, soonest first."""
+        today = self.today or date.min
+        booked = [r for r in self.rows if r.exam_booked_on and r.exam_booked_on >= today]
+        return sorted(booked, key=lambda r: (r.exam_booked_on, r.student.full_name.lower()))
+
+
+DEFAULT_POLICY = cohort_rules.RiskPolicy()
+
+
+def policy_for(cohort: Cohort, default: cohort_rules.RiskPolicy) -> cohort_rules.RiskPolicy:
+    """The cohort's at-risk policy: its own numbers where set, the default otherwise."""
+    return cohort_rules.RiskPolicy(
+        failed_attempts=cohort.failed_attempts_limit or default.failed_attempts,
+        inactivity_days=cohort.inactivity_days or default.inactivity_days,
+    )
+
+
+def cohort_progress(
+    cohort: Cohort,
+    *,
+    today: date | None = None,
+    default_policy: cohort_rules.RiskPolicy = DEFAULT_POLICY,
+) -> CohortProgress:
+    """The students x requirements matrix with at-risk flags, in a fixed number of queries."""
+    today = today or utcnow().date()
+    enrollments = list(
+        db.session.scalars(
+            select(Enrollment)
+            .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
+            .options(selectinload(Enrollment.student))
+        )
+    )
+    enrollment_of = {e.student_id: e for e in enrollments}
+    students = sorted((e.student for e in enrollments), key=lambda s: s.full_name.lower())
+    student_ids = [s.id for s in students]
+    readiness = credentials.evaluate_readiness(cohort.credential, student_ids)
+    module_codes = [c for c in rules.module_codes(readiness.tree) if c in readiness.modules]
+    plan = _plan(
+        cohort,
+        {code: readiness.modules[code] for code in module_codes},
+        _moved_dates([cohort.id])[cohort.id],
+    )
+    due = {item.code: item.due for item in plan if item.due is not None}
+    columns = [_column(leaf, readiness, due) for leaf in rules.leaves(readiness.tree)]
+    certificates: dict[int, Certificate] = {}
+    for certificate in credentials.certificates_of(student_ids):
+        if certificate.credential_id == cohort.credential_id:
+            certificates.setdefault(certificate.student_id, certificate)
+    pending: dict[int, list[Evidence]] = {sid: [] for sid in student_ids}
+    for evidence in credentials.evidence_of(student_ids):
+        if evidence.status is EvidenceStatus.SUBMITTED:
+            pending[evidence.student_id].append(evidence)
+    code_of = {readiness.modules[code].id: code for code in module_codes}
+    failed: dict[int, dict[str, int]] = {sid: {} for sid in student_ids}
+    last_activity: dict[int, datetime] = dict(ledger.last_recorded(student_ids))
+    for student_id, module_id, failures, last in courses.attempt_activity(student_ids, code_of):
+        failed[student_id][code_of[module_id]] = failures
+        if student_id not in last_activity or last > last_activity[student_id]:
+            last_activity[student_id] = last
+    policy = policy_for(cohort, default_policy)
+    rows = []
+    for student in students:
+        outcome = readiness.outcomes[student.id]
+        leaves = outcome.leaf_outcomes()
+        enrollment = enrollment_of[student.id]
+        done = frozenset(
+            leaf.requirement.module
+            for leaf in leaves
+            if leaf.met and isinstance(leaf.requirement, rules.ModuleCompleted)
+        )
+        risk = cohort_rules.risk_reasons(
+            cohort_rules.RiskFacts(
+                ready=outcome.met,
+                done=done,
+                due=due,
+                failed_attempts=failed[student.id],
+                last_activity=last_activity.get(student.id),
+                enrolled_at=enrollment.enrolled_at,
+            ),
+            policy,
+            today,
+        )
+        rows.append(
+            StudentRow(
+                student=student,
+                progress=outcome.progress,
+                ready=outcome.met,
+                cells=[_cell(leaf) for leaf in leaves],
+                certificate=certificates.get(student.id),
+                pending_evidence=pending[student.id],
+                risk_reasons=risk,
+                exam_booked_on=enrollment.exam_booked_on,
+                exam_fee_employer_paid=enrollment.exam_fee_employer_paid,
+                student_number=enrollment.student_number,
+            )
+        )
+    return CohortProgress(
+        cohort, readiness.requirement_set.version, columns, rows, plan=plan, today=today
+    )
+
+
+FILTERS = {
+    "all": "Everyone",
+    "at_risk": "At risk",
+    "ready": "Ready",
+    "not_started": "Not started",
+    "booked_not_ready": "Booked but not ready",
+}
+SORTS = {
+    "name": "Name",
+    "progress": "Progress, lowest first",
+    "-progress": "Progress, highest first",
+    "exam": "Booked exam date",
+}
+
+
+def select_rows(rows: list[StudentRow], show: str, sort: str) -> list[StudentRow]:
+    """The rows a filter keeps, in the chosen order (unknown choices mean all / by name)."""
+    keep = {
+        "at_risk": lambda r: r.at_risk,
+        "ready": lambda r: r.ready,
+        "not_started": lambda r: r.not_started,
+        "booked_not_ready": lambda r: r.booked_not_ready,
+    }.get(show, lambda r: True)
+    chosen = [row for row in rows if keep(row)]
+    name = lambda r: r.student.full_name.lower()  # noqa: E731
+    if sort == "progress":
+        chosen.sort(key=lambda r: (r.progress, name(r)))
+    elif sort == "-progress":
+        chosen.sort(key=lambda r: (-r.progress, name(r)))
+    elif sort == "exam":
+        chosen.sort(key=lambda r: (r.exam_booked_on is None, r.exam_booked_on or date.max, name(r)))
+    return chosen
+
+
+def _column(leaf, readiness, due: dict[str, date]) -> Column:
+    titles = {code: module.title for code, module in readiness.modules.items()}
+    key, label, title = rules.leaf_heading(leaf, titles)
+    module = getattr(leaf, "module", None)
+    return Column(key=key, label=label, title=title, due=due.get(module) if module else None)
+
+
+def _cell(outcome: rules.Outcome) -> Cell:
+    if outcome.overridden:
+        label = "Met (override)" if outcome.met else "Not met (override)"
+    else:
+        label = {"done": "Verified", "in_progress": "Pending"}.get(outcome.state.value, "—")
+    return Cell(
+        key=rules.leaf_key(outcome.requirement),
+        state=outcome.state.value,
+        score=None if outcome.overridden else outcome.score,
+        label=label,
+        explanation=outcome.explanation,
+        achieved_on=outcome.achieved_on,
+        overridden=outcome.overridden,
+    )
+
+
+# --- chart -------------------------------------------------------------------------------
+
+
+def progress_chart(cohort: Cohort, today: date) -> tuple[list[chart.Point], str]:
+    """The cohort's share ready and median completion over time, and its SVG."""
+    student_ids = list(
+        db.session.scalars(
+            select(Enrollment.student_id).where(
+                Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE
+            )
+        )
+    )
+    requirement_set = credentials.current_requirement_set(cohort.credential)
+    tree = rules.parse_requirements(requirement_set.tree)
+    modules = courses.modules_by_code(rules.module_codes(tree))
+    facts = credentials.gather_facts(student_ids, modules)
+    end = min(today, cohort.exam_date) if cohort.exam_date else today
+    points = chart.progress_series(tree, facts, chart.sample_days(cohort.start_date, end))
+    return points, chart.render_svg(points, f"Progress of {cohort.name} over time")
+
+
+# --- the student's dashboard -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CredentialProgress:
+    """A student's standing on the credential of one of their cohorts."""
+
+    cohort: Cohort
+    credential: Credential
+    requirement_version: int
+    outcome: rules.Outcome
+    modules: list[tuple[Module, rules.Outcome]]  # each required module and its verdict
+    certificate: Certificate | None
+    enrollment: Enrollment | None = None
+    due: dict[str, date] = field(default_factory=dict)
+    this_week: list[tuple[Module, date, bool]] = field(default_factory=list)  # overdue?
+
+
+def student_dashboard(student: User, today: date | None = None) -> list[CredentialProgress]:
+    """For each cohort the student is in: progress, what is missing, what is due this week,
+    the exam booking and the certificate."""
+    today = today or utcnow().date()
+    certificates = credentials.certificates_of([student.id])
+    enrollments = active_enrollments(student)
+    moved = _moved_dates([e.cohort_id for e in enrollments])
+    result = []
+    for enrollment in enrollments:
+        cohort = enrollment.cohort
+        credential = cohort.credential
+        readiness = credentials.evaluate_readiness(credential, [student.id])
+        outcome = readiness.outcomes[student.id]
+        certificate = next(
+            (c for c in certificates if c.requirement_set_id == readiness.requirement_set.id), None
+        )
+        codes = [c for c in rules.module_codes(readiness.tree) if c in readiness.modules]
+        plan = _plan(cohort, {c: readiness.modules[c] for c in codes}, moved[cohort.id])
+        due = {item.code: item.due for item in plan if item.due is not None}
+        done = {
+            leaf.requirement.module
+            for leaf in outcome.leaf_outcomes()
+            if leaf.met and isinstance(leaf.requirement, rules.ModuleCompleted)
+        }
+        result.append(
+            CredentialProgress(
+                cohort=cohort,
+                credential=credential,
+                requirement_version=readiness.requirement_set.version,
+                outcome=outcome,
+                modules=[
+                    (readiness.modules[leaf.requirement.module], leaf)
+                    for leaf in outcome.leaf_outcomes()
+                    if isinstance(leaf.requirement, rules.ModuleCompleted)
+                    and leaf.requirement.module in readiness.modules
+                ],
+                certificate=certificate,
+                enrollment=enrollment,
+                due=due,
+                this_week=[
+                    (readiness.modules[code], due[code], due[code] < today)
+                    for code in cohort_rules.due_this_week(due, done, today)
+                ],
+            )
+        )
+    return result
+
+
+# --- one student's record in a cohort ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverrideLine:
+    """One override entry of the ledger, as shown on a student's record."""
+
+    entry_id: int
+    key: str
+    label: str
+    action: str  # "Marked met", "Marked not met", "Reversed"
+    reason: str
+    actor_name: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class StudentRecord:
+    """A student's standing in one cohort: each requirement, overrides, and history."""
+
+    student: User
+    enrollment: Enrollment
+    columns: list[Column]
+    cells: list[Cell]
+    progress: float
+    ready: bool
+    overrides: list[OverrideLine]
+    standing_overrides: dict[str, bool]
+
+
+def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
+    """One student's verdicts on the cohort's requirements and their override ledger."""
+    student = enrollment.student
+    readiness = credentials.evaluate_readiness(cohort.credential, [student.id])
+    outcome = readiness.outcomes[student.id]
+    columns = [_column(leaf, readiness, {}) for leaf in rules.leaves(readiness.tree)]
+    labels = {column.key: f"{column.label}: {column.title}" for column in columns}
+    lines = []
+    for entry in ledger.override_entries([student.id]):
+        if entry.kind.value == "override_revoked":
+            action = "Reversed"
+        elif entry.source == ledger.OVERRIDE_MET:
+            action = "Marked met"
+        else:
+            action = "Marked not met"
+        lines.append(
+            OverrideLine(
+                entry_id=entry.id,
+                key=entry.source_ref or "",
+                label=labels.get(entry.source_ref or "", entry.source_ref or ""),
+                action=action,
+                reason=entry.note or "",
+                actor_name=entry.actor.full_name if entry.actor else "the system",
+                recorded_at=entry.recorded_at,
+            )
+        )
+    return StudentRecord(
+        student=student,
+        enrollment=enrollment,
+        columns=columns,
+        cells=[_cell(leaf) for leaf in outcome.leaf_outcomes()],
+        progress=outcome.progress,
+        ready=outcome.met,
+        overrides=lines,
+        standing_overrides=ledger.current_overrides([student.id])[student.id],
+    )
