@@ -13,7 +13,9 @@ from flask import Flask
 from sqlalchemy import event
 
 from lms import health
+from lms.api import views as api_views
 from lms.auth import cli as auth_cli
+from lms.auth import token_views
 from lms.auth import views as auth_views
 from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
@@ -27,6 +29,8 @@ from lms.errors import register_error_handlers
 from lms.extensions import csrf, login_manager, migrate
 from lms.extensions import db as database
 from lms.paths import MIGRATIONS_DIR
+from lms.records import cli as records_cli
+from lms.records import people_views as records_people_views
 from lms.records import service as records_service
 from lms.records import views as records_views
 from lms.templating import register_template_helpers
@@ -56,6 +60,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         credentials_views.bp,
         records_views.bp,
         demo_cli.bp,
+        token_views.bp,
+        records_people_views.bp,
+        records_cli.export_bp,
+        records_cli.audit_bp,
+        api_views.bp,
     ):
         app.register_blueprint(blueprint)
 
