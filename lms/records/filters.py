@@ -16,6 +16,7 @@ from lms.auth.models import User
 from lms.courses.models import Course, Module
 from lms.credentials import service as credentials
 from lms.enrollment import service as enrollment
+from lms.enrollment.models import Cohort
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 from lms.records.models import LedgerEntry, LedgerKind
@@ -59,7 +60,9 @@ def parse_date(raw: str, label: str, problems: list[str]) -> date | None:
         return None
 
 
-def parse_filters(actor: User, raw: Mapping[str, Any], *, allow: tuple[str, ...] = FILTER_NAMES):
+def parse_filters(
+    actor: User | None, raw: Mapping[str, Any], *, allow: tuple[str, ...] = FILTER_NAMES
+):
     """Resolve text filters (codes, ids, emails, dates) to a ``RecordFilter``; every problem
     at once as ``InvalidInput``. Names outside ``allow`` that are given are refused too."""
     values = {
@@ -74,10 +77,14 @@ def parse_filters(actor: User, raw: Mapping[str, Any], *, allow: tuple[str, ...]
 
     if "cohort" in values:
         text = values["cohort"]
-        try:
-            cohort = enrollment.get_cohort_for(actor, int(text)) if text.isdigit() else None
-        except NotFound:
-            cohort = None
+        cohort = None
+        if text.isdigit() and actor is None:  # the command line: the operator sees all
+            cohort = db.session.get(Cohort, int(text))
+        elif text.isdigit():
+            try:
+                cohort = enrollment.get_cohort_for(actor, int(text))
+            except NotFound:
+                cohort = None
         if cohort is None:
             problems.append(f"There is no cohort number {text[:40]}.")
         else:

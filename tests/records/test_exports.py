@@ -221,9 +221,9 @@ def test_student_sees_who_exported_their_records(app, admin_client, school):
     login(carol, school["carol"].email)
     page = bob.get("/my/records/disclosures").get_data(as_text=True)
     assert "completion records" in page and "xlsx" in page and "(admin)" in page
-    assert "Nobody has exported your records." in carol.get(
-        "/my/records/disclosures"
-    ).get_data(as_text=True)
+    assert "Nobody has exported your records." in carol.get("/my/records/disclosures").get_data(
+        as_text=True
+    )
 
 
 def test_a_cut_off_download_is_detected(admin_client, school):
