@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, request, url_for
+from marshmallow import RAISE
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -46,7 +47,7 @@ def _filters(args: dict[str, Any]) -> dict[str, Any]:
 
 @people.route("/users")
 @token_required(READ)
-@people.arguments(schemas.UserQuery, location="query")
+@people.arguments(schemas.UserQuery, location="query", unknown=RAISE)
 @people.response(200, schemas.UserPage)
 @people.alt_response(400, schema=schemas.ApiErrorSchema)
 @people.alt_response(401, schema=schemas.ApiErrorSchema)
@@ -139,7 +140,7 @@ def list_enrollments(cohort_id: int):
 
 @records.route("/completions")
 @token_required(READ)
-@records.arguments(schemas.CompletionQuery, location="query")
+@records.arguments(schemas.CompletionQuery, location="query", unknown=RAISE)
 @records.response(200, schemas.CompletionPage)
 @records.alt_response(400, schema=schemas.ApiErrorSchema)
 @records.alt_response(401, schema=schemas.ApiErrorSchema)
@@ -242,7 +243,7 @@ def _student(student_id: int) -> User:
 
 @records.route("/readiness")
 @token_required(READ)
-@records.arguments(schemas.ReadinessQuery, location="query")
+@records.arguments(schemas.ReadinessQuery, location="query", unknown=RAISE)
 @records.response(200, schemas.ReadinessSchema)
 @records.alt_response(400, schema=schemas.ApiErrorSchema)
 @records.alt_response(404, schema=schemas.ApiErrorSchema)
@@ -317,7 +318,7 @@ STREAM_DOC = {
 
 @records.route("/exports/<any(completions, certificates):dataset>")
 @token_required(READ)
-@records.arguments(schemas.ExportQuery, location="query")
+@records.arguments(schemas.ExportQuery, location="query", unknown=RAISE)
 @records.doc(**STREAM_DOC)
 @records.alt_response(400, schema=schemas.ApiErrorSchema)
 @records.alt_response(422, schema=schemas.ApiErrorSchema)

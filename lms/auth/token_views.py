@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from lms.auth import tokens
@@ -27,7 +27,7 @@ class TokenForm(FlaskForm):
     )
     scope = SelectField(
         "Scope",
-        choices=[("read", "Read only"), ("write", "Read and write")],
+        choices=[SelectChoice("read", "Read only"), SelectChoice("write", "Read and write")],
         validators=[DataRequired()],
     )
     days = IntegerField(
