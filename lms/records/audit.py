@@ -99,22 +99,28 @@ def verify_chain(batch: int = 2000) -> ChainCheck:
         AuditEvent.details,
     )
     query = select(*columns).order_by(AuditEvent.id).execution_options(yield_per=batch)
-    for event_id, prev_hash, stored_hash, *fields in db.session.execute(query):
-        if prev_hash != previous:
-            return ChainCheck(checked, event_id, "its prev_hash is not the previous event's hash")
-        event = AuditEvent(
-            occurred_at=fields[0],
-            actor_id=fields[1],
-            action=fields[2],
-            target_type=fields[3],
-            target_id=fields[4],
-            ip=fields[5],
-            details=fields[6],
-        )
-        if stored_hash != chain_hash(prev_hash, event_body(event)):
-            return ChainCheck(checked, event_id, "its content does not match its hash")
-        previous = stored_hash
-        checked += 1
+    result = db.session.execute(query)
+    try:
+        for event_id, prev_hash, stored_hash, *fields in result:
+            if prev_hash != previous:
+                return ChainCheck(
+                    checked, event_id, "its prev_hash is not the previous event's hash"
+                )
+            event = AuditEvent(
+                occurred_at=fields[0],
+                actor_id=fields[1],
+                action=fields[2],
+                target_type=fields[3],
+                target_id=fields[4],
+                ip=fields[5],
+                details=fields[6],
+            )
+            if stored_hash != chain_hash(prev_hash, event_body(event)):
+                return ChainCheck(checked, event_id, "its content does not match its hash")
+            previous = stored_hash
+            checked += 1
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL
     return ChainCheck(checked)
 
 

@@ -134,12 +134,16 @@ def completion_records(
         query = query.where(LedgerEntry.id > after_id)
     if limit is not None:
         query = query.limit(limit)
-    for row in db.session.execute(query):
-        record = dict(zip(COMPLETION_COLUMNS, row, strict=True))
-        record["kind"] = record["kind"].value
-        if record["score"] is not None:
-            record["score"] = float(record["score"])  # SQLite hands back 100, not 100.0
-        yield record
+    result = db.session.execute(query)
+    try:
+        for row in result:
+            record = dict(zip(COMPLETION_COLUMNS, row, strict=True))
+            record["kind"] = record["kind"].value
+            if record["score"] is not None:
+                record["score"] = float(record["score"])  # SQLite hands back 100, not 100.0
+            yield record
+    finally:
+        result.close()  # also when the download stops early: free the server-side cursor
 
 
 def certificate_select(rf: RecordFilter) -> Select:
@@ -170,6 +174,13 @@ def certificate_records(rf: RecordFilter | None = None) -> Iterator[dict[str, An
     result = db.session.execute(
         certificate_select(rf or RecordFilter()).execution_options(yield_per=BATCH)
     )
+    try:
+        yield from _certificate_batches(result)
+    finally:
+        result.close()
+
+
+def _certificate_batches(result) -> Iterator[dict[str, Any]]:
     for batch in result.partitions():
         ids = [str(row[0]) for row in batch]
         history: dict[str, list[dict[str, Any]]] = {}
