@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, request, url_for
+from flask_smorest import abort
 from marshmallow import RAISE
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -219,8 +220,6 @@ def create_completion(data: dict[str, Any]):
 
 def raise_unprocessable(fields: dict[str, list[str]]):
     """A 422 with per-field messages, like a body of the wrong shape."""
-    from flask_smorest import abort
-
     abort(422, messages={"json": fields})
 
 

@@ -438,6 +438,8 @@ def certificate_register_select():
     """A SELECT of every certificate ever issued, oldest first, with what a register shows:
     (id, code, student id, email, name, credential code, requirement version, issued at,
     issuer email, status). Callers add filters on ``Certificate`` columns and stream it."""
+    # Imported here so that this addition stays at the end of the file (other branches edit
+    # its top); aliased is needed to join user_account twice.
     from sqlalchemy.orm import aliased
 
     student = aliased(User)

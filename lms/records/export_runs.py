@@ -21,7 +21,7 @@ from lms.auth.models import User
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 from lms.records import audit, exports
-from lms.records.filters import FILTER_NAMES, RecordFilter, ledger_students, parse_filters
+from lms.records.filters import FILTER_NAMES, ledger_students, parse_filters
 from lms.records.models import ExportDisclosure, ExportRun, ExportStatus, LedgerEntry
 
 DATASETS = {
@@ -217,8 +217,3 @@ def disclosures_of(student: User, limit: int = 200) -> list[ExportRun]:
             .limit(limit)
         )
     )
-
-
-def empty_filter() -> RecordFilter:
-    """A filter that keeps everything."""
-    return RecordFilter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -116,8 +116,6 @@ def build_transcript(student: User, now: datetime) -> Transcript:
 
 def _as_datetime(value: datetime | str) -> datetime:
     # Aggregates bypass the column type, so SQLite hands back naive text here.
-    from datetime import UTC
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -270,3 +270,21 @@ def test_export_page_lists_recent_exports_with_manifests(admin_client, school):
 
 def test_manifest_of_an_unknown_export_is_404(admin_client):
     assert admin_client.get("/admin/exports/999/manifest.json").status_code == 404
+
+
+def test_an_export_takes_a_fixed_number_of_queries(admin_client, school):
+    from tests.conftest import count_queries
+
+    with count_queries() as few:
+        download(admin_client, format="csv", dataset="certificates")
+        download(admin_client, format="jsonl")
+    credential = credentials.get_credential_by_code("CPC")
+    for _ in range(5):
+        student = factories.user(Role.STUDENT)
+        factories.cohort(factories.user(Role.INSTRUCTOR), credential, [student])
+        factories.pass_module(student, "TERM-1")
+        factories.pass_module(student, "TERM-2")  # a certificate for each, too
+    with count_queries() as more:
+        download(admin_client, format="csv", dataset="certificates")
+        download(admin_client, format="jsonl")
+    assert len(few) == len(more)
