@@ -7,10 +7,11 @@ import json
 import openpyxl
 import pytest
 
-from lms.auth.models import Role
+from lms.auth.models import Role, User
 from lms.extensions import db
-from lms.records.models import ExportRun
+from lms.records.models import ExportDisclosure, ExportRun
 from tests import factories
+from tests.conftest import login
 
 
 @pytest.fixture
@@ -69,3 +70,19 @@ def test_export_certificates(runner, ledger, tmp_path):
     result = runner.invoke(args=["export", "certificates", "-o", target])
     assert result.exit_code == 0, result.output
     assert target.read_text().startswith("certificate_id,code,")
+
+
+def test_a_scheduled_export_shows_in_the_students_disclosure_log(app, runner, ledger, tmp_path):
+    result = runner.invoke(
+        args=["export", "completions", "--cohort", str(ledger.id), "-o", tmp_path / "x.csv"]
+    )
+    assert result.exit_code == 0
+    run = db.session.scalar(db.select(ExportRun).order_by(ExportRun.id.desc()))
+    assert run.student_count == 1
+    student_id = db.session.scalar(
+        db.select(ExportDisclosure.student_id).where(ExportDisclosure.export_id == run.id)
+    )
+    client = app.test_client()
+    login(client, db.session.get(User, student_id).email)
+    page = client.get("/my/records/disclosures").get_data(as_text=True)
+    assert "a scheduled export" in page and "<td>cli</td>" in page
