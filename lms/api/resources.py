@@ -174,12 +174,18 @@ def list_completions(args: dict[str, Any]):
 @token_required(WRITE)
 @records.arguments(schemas.CompletionCreate)
 @records.response(201, schemas.CompletionSchema)
+@records.alt_response(
+    200,
+    schema=schemas.CompletionSchema,
+    description="Already recorded: the same student, module and source_ref (a retry).",
+)
 @records.alt_response(401, schema=schemas.ApiErrorSchema)
 @records.alt_response(403, schema=schemas.ApiErrorSchema)
 @records.alt_response(422, schema=schemas.ApiErrorSchema)
 def create_completion(data: dict[str, Any]):
     """Record a module completion reported by an integration; it goes to the ledger like a
-    quiz pass (and can make the student ready and issue a certificate)."""
+    quiz pass (and can make the student ready and issue a certificate). Sent again with the
+    same source_ref, it is not recorded twice: the first entry is returned with 200."""
     now = utcnow()
     problems = {}
     student = db.session.get(User, data["student_id"])
@@ -190,6 +196,17 @@ def create_completion(data: dict[str, Any]):
         problems["module_code"] = ["There is no module with this code."]
     if problems:
         raise_unprocessable(problems)
+    if data["source_ref"]:
+        existing = ledger.find_entry(
+            student_id=student.id,
+            kind=LedgerKind.MODULE_COMPLETED,
+            module_id=module.id,
+            source="api",
+            source_ref=data["source_ref"],
+        )
+        if existing is not None:
+            (record,) = exports.completion_records(after_id=existing.id - 1, limit=1)
+            return record, 200
     entry = ledger.append_entry(
         student=student,
         kind=LedgerKind.MODULE_COMPLETED,

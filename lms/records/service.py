@@ -92,3 +92,21 @@ def _as_date(value: datetime | str) -> date:
     if isinstance(value, str):
         return datetime.fromisoformat(value).date()
     return value.date()
+
+
+def find_entry(
+    *, student_id: int, kind: LedgerKind, module_id: int | None, source: str, source_ref: str
+) -> LedgerEntry | None:
+    """The first entry with this source reference, so a retried report is not recorded twice."""
+    return db.session.scalar(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.student_id == student_id,
+            LedgerEntry.kind == kind,
+            LedgerEntry.module_id == module_id,
+            LedgerEntry.source == source,
+            LedgerEntry.source_ref == source_ref,
+        )
+        .order_by(LedgerEntry.id)
+        .limit(1)
+    )

@@ -343,3 +343,26 @@ def test_browser_forms_still_need_csrf_but_the_api_does_not(client, school):
     response = client.post("/admin/tokens", data={"name": "x", "scope": "read", "days": "5"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(tokens.ApiToken)) == before
+
+
+def test_a_token_stops_working_when_its_owner_is_disabled_or_demoted(call, school):
+    admin = school["admin"]
+    token = make_token(admin)
+    assert call("GET", "/api/v1/courses", token).status_code == 200
+    admin.role = Role.INSTRUCTOR
+    db.session.commit()
+    assert call("GET", "/api/v1/courses", token).status_code == 403
+    admin.role, admin.active = Role.ADMIN, False
+    db.session.commit()
+    assert call("GET", "/api/v1/courses", token).status_code == 401
+
+
+def test_a_retried_completion_is_recorded_once(call, school):
+    token = make_token(school["admin"], tokens.TokenScope.WRITE)
+    body = {"student_id": school["students"][2].id, "module_code": "TERM-1", "source_ref": "r-1"}
+    first = call("POST", "/api/v1/completions", token, json=body)
+    before = counts()
+    again = call("POST", "/api/v1/completions", token, json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["entry_id"] == first.get_json()["entry_id"]
+    assert counts() == before
