@@ -24,7 +24,8 @@ class ErrorBody(Schema):
     status = fields.Integer(required=True)
     title = fields.String(required=True)
     message = fields.String(required=True)
-    fields = fields.Dict(
+    problems = fields.Dict(
+        data_key="fields",
         keys=fields.String(),
         metadata={
             "description": "Per-field problems, for a body or parameters of the wrong shape."
