@@ -14,7 +14,9 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import health
+from lms.api import views as api_views
 from lms.auth import cli as auth_cli
+from lms.auth import token_views
 from lms.auth import views as auth_views
 from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
@@ -34,6 +36,8 @@ from lms.lti import cli as lti_cli
 from lms.lti import views as lti_views
 from lms.lti.service import grades as lti_grades
 from lms.paths import MIGRATIONS_DIR
+from lms.records import cli as records_cli
+from lms.records import people_views as records_people_views
 from lms.records import service as records_service
 from lms.records import views as records_views
 from lms.templating import register_template_helpers
@@ -68,6 +72,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         demo_cli.bp,
         lti_views.bp,
         lti_cli.bp,
+        token_views.bp,
+        records_people_views.bp,
+        records_cli.export_bp,
+        records_cli.audit_bp,
+        api_views.bp,
     ):
         app.register_blueprint(blueprint)
 

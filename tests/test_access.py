@@ -16,6 +16,7 @@ PUBLIC_ENDPOINTS = {
 }
 PUBLIC_ENDPOINTS |= {"lti.jwks", "lti.login", "lti.launch"}  # issue 10: the LMS calls these
 PUBLIC_ENDPOINTS |= {"enrollment.accept_invitation"}  # issue 5: invitation links
+PUBLIC_ENDPOINTS |= {"api.openapi_json", "api.docs"}  # issue 6: the API document
 
 
 def test_every_route_declares_an_access_rule(app):

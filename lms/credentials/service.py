@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from lms.auth.models import Role, User
 from lms.courses import service as courses
@@ -911,4 +911,53 @@ def set_auto_issue(actor: User, cohort_id: int, enabled: bool, now: datetime) ->
         target_type="cohort",
         target_id=cohort_id,
         details={"auto_issue": enabled},
+    )
+
+
+# --- reads for the records domain (certificate register, filters) ------------------------
+
+
+def get_credential_by_code(code: str) -> Credential | None:
+    """The credential with this code (any case), or None."""
+    return db.session.scalar(select(Credential).where(Credential.code == code.strip().upper()))
+
+
+def required_module_ids(credential: Credential) -> list[int]:
+    """The ids of the modules named by the credential's current requirements (none if unset)."""
+    requirement_set = db.session.scalar(
+        select(RequirementSet)
+        .where(RequirementSet.credential_id == credential.id)
+        .order_by(RequirementSet.version.desc())
+        .limit(1)
+    )
+    if requirement_set is None:
+        return []
+    tree = rules.parse_requirements(requirement_set.tree)
+    return [module.id for module in courses.modules_by_code(rules.module_codes(tree)).values()]
+
+
+def certificate_register_select():
+    """A SELECT of every certificate ever issued, oldest first, with what a register shows:
+    (id, code, student id, email, name, credential code, requirement version, issued at,
+    issuer email, status). Callers add filters on ``Certificate`` columns and stream it."""
+    student = aliased(User)
+    issuer = aliased(User)
+    return (
+        select(
+            Certificate.id,
+            Certificate.code,
+            Certificate.student_id,
+            student.email,
+            student.full_name,
+            Credential.code,
+            RequirementSet.version,
+            Certificate.issued_at,
+            issuer.email,
+            Certificate.status,
+        )
+        .join(student, student.id == Certificate.student_id)
+        .join(Credential, Credential.id == Certificate.credential_id)
+        .join(RequirementSet, RequirementSet.id == Certificate.requirement_set_id)
+        .outerjoin(issuer, issuer.id == Certificate.issued_by_id)
+        .order_by(Certificate.id)
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
 from lms.extensions import db
@@ -65,3 +67,105 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """The result of walking the hash chain: how many events, and the first broken link."""
+
+    checked: int
+    broken_id: int | None = None
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_id is None
+
+
+def verify_chain(batch: int = 2000) -> ChainCheck:
+    """Recompute every event's hash in order; stop at the first that does not match."""
+    previous = GENESIS_HASH
+    checked = 0
+    columns = (
+        AuditEvent.id,
+        AuditEvent.prev_hash,
+        AuditEvent.hash,
+        AuditEvent.occurred_at,
+        AuditEvent.actor_id,
+        AuditEvent.action,
+        AuditEvent.target_type,
+        AuditEvent.target_id,
+        AuditEvent.ip,
+        AuditEvent.details,
+    )
+    query = select(*columns).order_by(AuditEvent.id).execution_options(yield_per=batch)
+    result = db.session.execute(query)
+    try:
+        for event_id, prev_hash, stored_hash, *fields in result:
+            if prev_hash != previous:
+                return ChainCheck(
+                    checked, event_id, "its prev_hash is not the previous event's hash"
+                )
+            event = AuditEvent(
+                occurred_at=fields[0],
+                actor_id=fields[1],
+                action=fields[2],
+                target_type=fields[3],
+                target_id=fields[4],
+                ip=fields[5],
+                details=fields[6],
+            )
+            if stored_hash != chain_hash(prev_hash, event_body(event)):
+                return ChainCheck(checked, event_id, "its content does not match its hash")
+            previous = stored_hash
+            checked += 1
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL
+    return ChainCheck(checked)
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    """What to look for in the audit log; None means any."""
+
+    actor_email: str | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of matching events, newest first."""
+
+    events: list[AuditEvent]
+    page: int
+    has_next: bool
+
+
+def search_events(search: AuditSearch, page: int = 1, per_page: int = 50) -> AuditPage:
+    """Events matching ``search``, newest first, one page at a time (two queries at most)."""
+    query = select(AuditEvent).options(selectinload(AuditEvent.actor))
+    if search.actor_email:
+        actor_ids = select(User.id).where(
+            func.lower(User.email).contains(search.actor_email.lower())
+        )
+        query = query.where(AuditEvent.actor_id.in_(actor_ids))
+    if search.action:
+        query = query.where(AuditEvent.action.startswith(search.action))
+    if search.target_type:
+        query = query.where(AuditEvent.target_type == search.target_type)
+    if search.target_id:
+        query = query.where(AuditEvent.target_id == search.target_id)
+    if search.since:
+        query = query.where(AuditEvent.occurred_at >= search.since)
+    if search.before:
+        query = query.where(AuditEvent.occurred_at < search.before)
+    rows = list(
+        db.session.scalars(
+            query.order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
+        )
+    )
+    return AuditPage(rows[:per_page], page, len(rows) > per_page)

@@ -166,3 +166,21 @@ def override_entries(student_ids: Iterable[int]) -> list[LedgerEntry]:
             .order_by(LedgerEntry.id)
         )
     )
+
+
+def find_entry(
+    *, student_id: int, kind: LedgerKind, module_id: int | None, source: str, source_ref: str
+) -> LedgerEntry | None:
+    """The first entry with this source reference, so a retried report is not recorded twice."""
+    return db.session.scalar(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.student_id == student_id,
+            LedgerEntry.kind == kind,
+            LedgerEntry.module_id == module_id,
+            LedgerEntry.source == source,
+            LedgerEntry.source_ref == source_ref,
+        )
+        .order_by(LedgerEntry.id)
+        .limit(1)
+    )

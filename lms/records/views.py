@@ -1,59 +1,147 @@
-"""The admin's export page and the completion-ledger download."""
+"""The admin's export page, the downloads and their manifests, and the audit log search."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from datetime import UTC, datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from lms.auth.access import roles_required
 from lms.auth.models import Role
+from lms.courses import service as courses
+from lms.credentials import service as credentials
 from lms.db import utcnow
 from lms.enrollment import service as enrollment
 from lms.errors import InvalidInput
 from lms.extensions import db
-from lms.records import audit, exports
+from lms.records import audit, export_runs
+from lms.records.filters import FILTER_NAMES
+from lms.records.models import LedgerKind
 
 bp = Blueprint("records", __name__, url_prefix="/admin")
+
+
+def base_url() -> str:
+    """The school's public address, for xAPI identifiers."""
+    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
+
+
+def stream_export(export: export_runs.Export, manifest_url: str | None = None) -> Response:
+    """Commit the disclosure, then stream the export; its manifest is written at the end."""
+    run_id = export.run_id
+    db.session.commit()  # the disclosure is logged before any byte leaves
+
+    def on_done(rows: int, size: int, sha256: str) -> None:
+        export_runs.finish_export(run_id, rows, size, sha256, utcnow())
+        db.session.commit()
+
+    manifest_url = manifest_url or url_for("records.export_manifest", run_id=run_id)
+    return Response(
+        stream_with_context(export.body(on_done)),
+        mimetype=export.mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "X-Export-Id": str(run_id),
+            "Link": f'<{manifest_url}>; rel="describedby"; type="application/json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.get("/exports")
 @roles_required(Role.ADMIN)
 def export_page():
-    """Choose what to export."""
+    """Choose what to export, and see the latest exports with their manifests."""
     return render_template(
-        "records/exports.html", cohorts=enrollment.cohorts_for(current_user._get_current_object())
+        "records/exports.html",
+        cohorts=enrollment.cohorts_for(current_user._get_current_object()),
+        credentials=credentials.list_credentials(),
+        courses=courses.list_courses(),
+        kinds=list(LedgerKind),
+        recent=export_runs.recent_exports(),
     )
+
+
+@bp.get("/exports/download")
+@roles_required(Role.ADMIN)
+def export_download():
+    """Download the completion ledger or the certificate register in the chosen format."""
+    export = export_runs.start_export(
+        current_user._get_current_object(),
+        request.args.get("dataset", "completions"),
+        request.args.get("format", "csv"),
+        {name: request.args.get(name) for name in FILTER_NAMES},
+        channel="web",
+        now=utcnow(),
+        base_url=base_url(),
+    )
+    return stream_export(export)
 
 
 @bp.get("/exports/completions.csv")
 @roles_required(Role.ADMIN)
 def export_completions_csv():
-    """Download the completion ledger as CSV, optionally for one cohort."""
-    actor = current_user._get_current_object()
-    raw_cohort = request.args.get("cohort_id", "")
-    students = None
-    cohort_id = None
-    if raw_cohort:
-        if not raw_cohort.isdigit():
-            raise InvalidInput("The cohort filter must be a cohort's number.")
-        cohort = enrollment.get_cohort_for(actor, int(raw_cohort))
-        cohort_id = cohort.id
-        students = enrollment.student_ids_select(cohort.id)
-    now = utcnow()
-    audit.record_event(
-        "export.completions",
-        actor=actor,
-        now=now,
-        target_type="cohort" if cohort_id else "ledger",
-        target_id=cohort_id,
-        details={"format": "csv", "cohort_id": cohort_id},
+    """Download the completion ledger as CSV (the first export's address, kept working)."""
+    raw = {name: request.args.get(name) for name in FILTER_NAMES}
+    raw["cohort"] = raw.get("cohort") or request.args.get("cohort_id")
+    export = export_runs.start_export(
+        current_user._get_current_object(),
+        "completions",
+        "csv",
+        raw,
+        channel="web",
+        now=utcnow(),
+        base_url=base_url(),
     )
-    db.session.commit()  # the disclosure is logged before any byte leaves
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    name = f"completions-{'cohort-' + str(cohort_id) if cohort_id else 'all'}-{stamp}.csv"
-    body = exports.stream_csv(exports.completion_rows(students), exports.COMPLETION_COLUMNS)
-    return Response(
-        stream_with_context(body),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return stream_export(export)
+
+
+@bp.get("/exports/<int:run_id>/manifest.json")
+@roles_required(Role.ADMIN)
+def export_manifest(run_id: int):
+    """The manifest of an export: row count, size and SHA-256 of what was produced."""
+    return jsonify(export_runs.manifest(export_runs.get_export(run_id)))
+
+
+def _parse_day(raw: str, label: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return datetime.combine(datetime.strptime(raw, "%Y-%m-%d").date(), time(), UTC)
+    except ValueError:
+        raise InvalidInput(f"The {label} date must look like 2026-11-30.") from None
+
+
+@bp.get("/audit")
+@roles_required(Role.ADMIN)
+def audit_log():
+    """Search the audit log by actor, action, target and dates, newest first."""
+    args = request.args
+    since = _parse_day(args.get("from", "").strip(), "from")
+    until = _parse_day(args.get("to", "").strip(), "to")
+    if since and until and since > until:
+        raise InvalidInput("The date range is backwards: the from date is after the to date.")
+    page_text = args.get("page", "1")
+    if not page_text.isdigit() or int(page_text) < 1:
+        raise InvalidInput("The page must be a positive number.")
+    search = audit.AuditSearch(
+        actor_email=args.get("actor", "").strip() or None,
+        action=args.get("action", "").strip() or None,
+        target_type=args.get("target_type", "").strip() or None,
+        target_id=args.get("target_id", "").strip() or None,
+        since=since,
+        before=until + timedelta(days=1) if until else None,
     )
+    page = audit.search_events(search, int(page_text))
+    query = {k: v for k, v in args.items() if k != "page" and v}
+    return render_template("records/audit.html", page=page, args=args, query=query)

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 
+import openpyxl
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -150,20 +151,39 @@ def test_instructor_journey(page: Page, live_server, check_a11y):
     check_a11y(page)
 
 
-def test_admin_exports_csv(page: Page, live_server, check_a11y):
+def test_admin_exports_csv_and_xlsx_and_reads_the_audit_log(page: Page, live_server, check_a11y):
     log_in(page, live_server, "admin@example.com")
-    expect(page.get_by_role("heading", name="Exports")).to_be_visible()
+    expect(page.get_by_role("heading", name="Exports", exact=True)).to_be_visible()
     check_a11y(page)
-    page.get_by_label("Cohort").select_option(label="CPC prep, day class (CPC)")
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Download CSV").click()
-    download = info.value
-    assert download.suggested_filename.startswith("completions-cohort-")
-    rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
-    assert rows[0][:3] == ["entry_id", "recorded_at", "student_id"]
-    emails = {row[3] for row in rows[1:]}
-    assert "certified@example.com" in emails
-    assert {row[5] for row in rows[1:]} >= {"module_completed", "certificate_issued"}
+
+    def download(fmt: str):
+        page.get_by_label("Records").select_option("completions")
+        page.get_by_label("Format").select_option(fmt)
+        page.get_by_label("Cohort").select_option(label="CPC prep, day class (CPC)")
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download").click()
+        return info.value
+
+    csv_file = download("csv")
+    assert csv_file.suggested_filename.endswith(".csv")
+    rows = list(csv.reader(io.StringIO(csv_file.path().read_text(encoding="utf-8"))))
+    header, body = rows[0], rows[1:]
+    email = header.index("student_email")
+    kind = header.index("kind")
+    assert "certified@example.com" in {row[email] for row in body}
+    assert {row[kind] for row in body} >= {"module_completed", "certificate_issued"}
+
+    xlsx_file = download("xlsx")
+    assert xlsx_file.suggested_filename.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_file.path().read_bytes()), read_only=True).active
+    xlsx_rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert [str(cell) for cell in xlsx_rows[0]] == header
+    assert len(xlsx_rows) == len(rows)  # the same entries in both formats
+
+    page.goto(live_server.url + "/admin/audit")
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    expect(page.get_by_role("cell", name=re.compile("^export")).first).to_be_visible()
+    check_a11y(page)
 
 
 def test_anyone_verifies_valid_and_revoked_certificates(browser, live_server, check_a11y):

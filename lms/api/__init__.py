@@ -1,0 +1,1 @@
+"""JSON API v1: personal access tokens, the same services as the HTML views, OpenAPI."""
