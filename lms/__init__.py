@@ -12,7 +12,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from lms import health
+from lms import backup as backup_cli
+from lms import health, security
+from lms.auth import account_views, admin_views
 from lms.auth import cli as auth_cli
 from lms.auth import views as auth_views
 from lms.auth.passwords import configure_hashing
@@ -56,12 +58,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         credentials_views.bp,
         records_views.bp,
         demo_cli.bp,
+        account_views.bp,
+        admin_views.bp,
+        backup_cli.bp,
     ):
         app.register_blueprint(blueprint)
 
     records_service.ledger_appended.connect(enrollment_service.on_ledger_appended)
     register_template_helpers(app)
     register_error_handlers(app)
+    security.init_app(app)
     return app
 
 

@@ -3,7 +3,15 @@
 from lms.auth.access import PUBLIC
 from lms.auth.models import Role
 
-PUBLIC_ENDPOINTS = {"static", "health.healthz", "auth.home", "auth.login", "credentials.verify"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "health.healthz",
+    "auth.home",
+    "auth.login",
+    "credentials.verify",
+    "account.forgot_password",
+    "account.reset_password",
+}
 
 
 def test_every_route_declares_an_access_rule(app):

@@ -1,0 +1,42 @@
+"""issue 7: password reset tokens
+
+Revision ID: 2589fc09ffca
+Revises: 99f3feddbb97
+Create Date: 2026-11-26 01:16:18.166684
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import lms.db
+
+
+# revision identifiers, used by Alembic.
+revision = '2589fc09ffca'
+down_revision = '99f3feddbb97'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('password_reset_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', lms.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', lms.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', lms.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_password_reset_token_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_reset_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_password_reset_token_token_hash'))
+    )
+    with op.batch_alter_table('password_reset_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_reset_token_user_id'), ['user_id'], unique=False)
+
+
+
+def downgrade():
+    with op.batch_alter_table('password_reset_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_reset_token_user_id'))
+
+    op.drop_table('password_reset_token')
