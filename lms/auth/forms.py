@@ -1,7 +1,14 @@
 """Forms for logging in and out, passwords, and the admin's user management."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms.auth.models import Role
@@ -54,7 +61,8 @@ class UserSearchForm(FlaskForm):
     q = StringField("Name or email", validators=[Optional(), Length(max=200)])
     role = SelectField(
         "Role",
-        choices=[("", "Any role")] + [(r.value, r.value.capitalize()) for r in Role],
+        choices=[SelectChoice("", "Any role")]
+        + [SelectChoice(r.value, r.value.capitalize()) for r in Role],
         validators=[Optional()],
     )
 
@@ -62,7 +70,7 @@ class UserSearchForm(FlaskForm):
 class UserRoleForm(FlaskForm):
     """A new role for an account."""
 
-    role = SelectField("Role", choices=[(r.value, r.value.capitalize()) for r in Role])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.capitalize()) for r in Role])
     submit = SubmitField("Change role")
 
 
