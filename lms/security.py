@@ -93,7 +93,7 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
                 "deduct_when": _failed_login,
             },
         ],
-        "auth.login_code": [
+        "account.login_code": [
             {"limit_value": _limit("LOGIN_RATE_LIMIT_IP"), "deduct_when": _failed_login},
         ],
         "credentials.verify": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],

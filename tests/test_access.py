@@ -11,6 +11,7 @@ PUBLIC_ENDPOINTS = {
     "credentials.verify",
     "account.forgot_password",
     "account.reset_password",
+    "account.login_code",
 }
 
 

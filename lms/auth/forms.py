@@ -78,3 +78,20 @@ class UserActiveForm(FlaskForm):
     """Only a CSRF token: the button says whether it disables or enables."""
 
     submit = SubmitField("Apply")
+
+
+class CodeForm(FlaskForm):
+    """The 6-digit code of the authenticator app."""
+
+    code = StringField(
+        "6-digit code from your authenticator app",
+        validators=[DataRequired(), Length(max=12)],
+    )
+    submit = SubmitField("Continue")
+
+
+class TotpDisableForm(FlaskForm):
+    """The password, to turn the second factor off."""
+
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField("Turn off")

@@ -17,6 +17,7 @@ from flask import Flask, current_app, flash, session
 from flask_login import current_user, login_user, logout_user
 
 from lms.auth.models import User
+from lms.auth.service import load_session_user
 from lms.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -111,3 +112,24 @@ def enforce_session_lifetime() -> None:
         return
     if current_user.is_authenticated:
         session[SEEN_AT] = at
+
+
+SECOND_FACTOR_USER = "mfa_user"
+SECOND_FACTOR_AT = "mfa_at"
+SECOND_FACTOR_WINDOW = 5 * 60  # seconds to type the code after the password
+MUST_ENROL = "must_enrol_totp"
+
+
+def begin_second_factor(user: User) -> None:
+    """The password was right; remember (in a fresh session) who still owes a code."""
+    session.clear()
+    session[SECOND_FACTOR_USER] = user.get_id()
+    session[SECOND_FACTOR_AT] = now().timestamp()
+
+
+def second_factor_user() -> User | None:
+    """The user who gave the right password in the last few minutes and owes a code."""
+    key, at = session.get(SECOND_FACTOR_USER), session.get(SECOND_FACTOR_AT)
+    if not key or at is None or now().timestamp() - at > SECOND_FACTOR_WINDOW:
+        return None
+    return load_session_user(key)

@@ -32,4 +32,4 @@ def render_markdown(text: str) -> Markup:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)  # noqa: S704  # nosec B704 - sanitised by nh3 just above
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above  # nosec B704

@@ -1,8 +1,8 @@
-"""issue 7: password reset tokens
+"""issue 7: password reset tokens and TOTP second factor
 
-Revision ID: 2589fc09ffca
+Revision ID: da02d3c69e35
 Revises: 99f3feddbb97
-Create Date: 2026-11-26 01:16:18.166684
+Create Date: 2026-11-26 01:26:48.331614
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import lms.db
 
 
 # revision identifiers, used by Alembic.
-revision = '2589fc09ffca'
+revision = 'da02d3c69e35'
 down_revision = '99f3feddbb97'
 branch_labels = None
 depends_on = None
@@ -33,9 +33,20 @@ def upgrade():
     with op.batch_alter_table('password_reset_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_password_reset_token_user_id'), ['user_id'], unique=False)
 
+    op.create_table('totp_credential',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('enabled_at', lms.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_step', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_totp_credential_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_totp_credential')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_totp_credential_user_id'))
+    )
 
 
 def downgrade():
+    op.drop_table('totp_credential')
     with op.batch_alter_table('password_reset_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_password_reset_token_user_id'))
 
