@@ -52,6 +52,12 @@ def login_account_key() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
+def second_factor_account_key() -> str:
+    """The rate-limit key of a second-factor code: the account that owes it."""
+    key = str(session.get(sessions.SECOND_FACTOR_USER) or "")
+    return "code:" + key.partition(".")[0]
+
+
 def _failed_login(response: Response) -> bool:
     return response.status_code == 401
 
@@ -95,6 +101,11 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
         ],
         "account.login_code": [
             {"limit_value": _limit("LOGIN_RATE_LIMIT_IP"), "deduct_when": _failed_login},
+            {
+                "limit_value": _limit("LOGIN_RATE_LIMIT_ACCOUNT"),
+                "key_func": second_factor_account_key,
+                "deduct_when": _failed_login,
+            },
         ],
         "credentials.verify": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "credentials.verify_json": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from lms.auth import service
+from lms.auth import service, totp
 from lms.auth.access import roles_required
 from lms.auth.forms import UserActiveForm, UserRoleForm, UserSearchForm
 from lms.auth.models import Role
@@ -31,6 +31,7 @@ def user_list():
         "users/list.html",
         form=form,
         users=users,
+        with_totp=totp.users_with_totp([u.id for u in users]),
         roles=list(Role),
     )
 
@@ -66,4 +67,23 @@ def set_active(user_id: int):
     message = f"The account of {user.full_name} is {state}." if changed else "Nothing changed."
     db.session.commit()
     flash(message, "success" if changed else "info")
+    return _back()
+
+
+@bp.post("/<int:user_id>/totp/remove")
+@roles_required(Role.ADMIN)
+def remove_totp(user_id: int):
+    """Remove an account's second factor, e.g. after a lost phone (audited)."""
+    form = UserActiveForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The change could not be read. Reload the page and try again.")
+    user = service.get_user(user_id)
+    removed = totp.remove_for(current_user._get_current_object(), user, utcnow())
+    message = (
+        f"The second factor of {user.full_name} is removed; they can set up a new one."
+        if removed
+        else f"{user.full_name} has no second factor."
+    )
+    db.session.commit()
+    flash(message, "success" if removed else "info")
     return _back()

@@ -122,3 +122,27 @@ def disable(user: User, password: str, now: datetime) -> None:
     db.session.delete(credential)
     db.session.flush()
     audit.record_event("totp.disabled", actor=user, now=now, target_type="user", target_id=user.id)
+
+
+def remove_for(actor: User, user: User, now: datetime) -> bool:
+    """An admin removes a user's second factor (a lost phone); False when there was none."""
+    credential = credential_of(user)
+    if credential is None:
+        return False
+    db.session.delete(credential)
+    db.session.flush()
+    audit.record_event(
+        "totp.removed_by_admin", actor=actor, now=now, target_type="user", target_id=user.id
+    )
+    return True
+
+
+def users_with_totp(user_ids: list[int]) -> set[int]:
+    """Which of these users have a second factor (one query)."""
+    if not user_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(TotpCredential.user_id).where(TotpCredential.user_id.in_(user_ids))
+        )
+    )

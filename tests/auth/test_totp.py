@@ -134,3 +134,18 @@ def test_turning_it_off_needs_the_password(client):
     response = post_form(client, "/account/totp/disable", {"password": factories.PASSWORD})
     assert response.status_code == 302
     assert db.session.scalar(select(TotpCredential)) is None
+
+
+def test_code_guessing_is_rate_limited_per_account(app, client):
+    app.config["LOGIN_RATE_LIMIT_ACCOUNT"] = "3 per minute"
+    student = factories.user(Role.STUDENT)
+    login(client, student.email)
+    secret = enrol(client)
+    post_form(client, "/logout")
+    statuses = []
+    for n in range(4):
+        guesser = app.test_client()  # a fresh session (and cookie) each time
+        login(guesser, student.email)
+        statuses.append(post_form(guesser, "/login/code", {"code": f"00000{n}"}).status_code)
+    assert statuses == [401, 401, 401, 429]
+    assert post_form(guesser, "/login/code", {"code": pyotp.TOTP(secret).now()}).status_code == 429

@@ -1,8 +1,11 @@
 """The admin's user management: search, change a role, disable and enable; all audited."""
 
+import pyotp
 from sqlalchemy import select
 
+from lms.auth import totp
 from lms.auth.models import Role, User
+from lms.db import utcnow
 from lms.extensions import db
 from lms.records.models import AuditEvent
 from tests import factories
@@ -91,3 +94,24 @@ def test_only_admins_manage_users(client):
         )
         assert db.session.get(User, target.id).role is Role.STUDENT
         post_form(client, "/logout")
+
+
+def test_admin_removes_a_lost_second_factor(app, client):
+    admin = factories.user(Role.ADMIN)
+    person = factories.user(Role.STUDENT)
+    secret = totp.new_secret()
+    totp.enrol(person, secret, pyotp.TOTP(secret).now(), utcnow())
+    db.session.commit()
+    login(client, admin.email)
+    assert "Remove second factor" in client.get("/admin/users").get_data(as_text=True)
+    response = post_form(client, f"/admin/users/{person.id}/totp/remove")
+    assert response.status_code == 302
+    assert totp.credential_of(person) is None
+    event = last_event()
+    assert (event.action, event.actor_id, event.target_id) == (
+        "totp.removed_by_admin",
+        admin.id,
+        str(person.id),
+    )
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "Remove second factor" not in page

@@ -154,6 +154,13 @@ CASES: dict[str, list[Case]] = {
             frozenset({"admin"}),
         )
     ],
+    "users.remove_totp": [
+        Case(
+            "POST",
+            lambda s: (f"/admin/users/{s.people['owner'].id}/totp/remove", {}),
+            frozenset({"admin"}),
+        )
+    ],
     "account.reset_password": [Case("GET", _reset_link, EVERYONE)],
 }
 
