@@ -10,11 +10,16 @@ from tests.conftest import csrf_token, login
 from tests.security.test_object_access import CASES, scenario  # noqa: F401  (fixture)
 
 
+# POST endpoints that do not use the session cookie (e.g. an API authenticated by a bearer
+# token) and are therefore exempt from CSRF; each needs a reason. None yet.
+CSRF_EXEMPT: dict[str, str] = {}
+
+
 def post_routes(app):
     return sorted(
         (rule.endpoint, rule)
         for rule in app.url_map.iter_rules()
-        if "POST" in rule.methods and rule.endpoint != "static"
+        if "POST" in rule.methods and rule.endpoint not in ("static", *CSRF_EXEMPT)
     )
 
 
@@ -45,6 +50,7 @@ def test_every_post_without_token_is_refused_and_changes_nothing(app, scenario, 
     targets = []
     for endpoint, rule in post_routes(app):
         if rule.arguments:
+            assert endpoint in CASES, f"add {endpoint} to CASES in test_object_access.py"
             url, data = CASES[endpoint][0].build(scenario)
         else:
             url, data = rule.rule, {"email": factories.user(Role.STUDENT).email, "name": "X"}
