@@ -9,7 +9,6 @@ from tests import factories
 from tests.conftest import csrf_token, login
 from tests.security.test_object_access import CASES, scenario  # noqa: F401  (fixture)
 
-
 # POST endpoints that do not use the session cookie (e.g. an API authenticated by a bearer
 # token) and are therefore exempt from CSRF; each needs a reason. None yet.
 CSRF_EXEMPT: dict[str, str] = {}
