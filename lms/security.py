@@ -52,6 +52,11 @@ def login_account_key() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
+def reset_account_key() -> str:
+    """The rate-limit key of a reset request: the email it is for."""
+    return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 def second_factor_account_key() -> str:
     """The rate-limit key of a second-factor code: the account that owes it."""
     key = str(session.get(sessions.SECOND_FACTOR_USER) or "")
@@ -77,6 +82,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    # If Redis goes away, keep limiting in this process's memory rather than failing logins.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     configure_logging(app)
     sessions.configure_session_cookies(app)
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
@@ -109,7 +116,11 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
         ],
         "credentials.verify": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "credentials.verify_json": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
-        "account.forgot_password": [{"limit_value": _limit("RESET_RATE_LIMIT")}],
+        "account.forgot_password": [
+            {"limit_value": _limit("RESET_RATE_LIMIT")},
+            # Per email too, so nobody can flood one person's inbox from many addresses.
+            {"limit_value": _limit("RESET_RATE_LIMIT"), "key_func": reset_account_key},
+        ],
     }
     for endpoint, specs in limits.items():
         view = app.view_functions.get(endpoint)

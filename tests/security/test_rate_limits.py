@@ -140,3 +140,46 @@ def test_redis_shares_the_count_between_app_instances(app):
             with worker.app_context():
                 db.engine.dispose()
     assert keys, "the counts were not kept in Redis"
+
+
+def test_reset_requests_are_limited_per_email(app):
+    app.config["RESET_RATE_LIMIT"] = "2 per minute"
+    student = factories.user(Role.STUDENT)
+    statuses = []
+    for n in range(3):
+        client = app.test_client()
+        token = csrf_token(client)
+        response = client.post(
+            "/password/forgot",
+            data={"email": student.email, "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [302, 302, 429]
+    assert len(app.extensions["mail_outbox"]) == 2
+
+
+def test_unreachable_redis_falls_back_to_memory(app):
+    """Logins keep working (and limited) if Redis is down."""
+    worker = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "test-secret-key",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 8 * 1024,
+            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
+            "LOGIN_RATE_LIMIT_ACCOUNT": "2 per minute",
+        }
+    )
+    worker.test_client_class = IsolatedClient
+    student = factories.user(Role.STUDENT)
+    client = worker.test_client()
+    try:
+        assert login(client, student.email).status_code == 302
+        other = worker.test_client()
+        statuses = [login(other, student.email, "wrong password 1").status_code for _ in range(3)]
+        assert statuses == [401, 401, 429]
+    finally:
+        with worker.app_context():
+            db.engine.dispose()
