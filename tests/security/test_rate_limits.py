@@ -183,3 +183,19 @@ def test_unreachable_redis_falls_back_to_memory(app):
     finally:
         with worker.app_context():
             db.engine.dispose()
+
+
+def test_every_login_and_verify_route_is_rate_limited(app):
+    """Routes added later (e.g. ``/verify/<code>.json``) must be in security._apply_rate_limits."""
+    must_limit = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(("/verify", "/login", "/password/forgot"))
+    }
+    assert {"auth.login", "credentials.verify", "account.login_code"} <= must_limit
+    unlimited = sorted(
+        endpoint
+        for endpoint in must_limit
+        if getattr(app.view_functions[endpoint], "__wrapper-limiter-instance", None) is None
+    )
+    assert unlimited == [], "add these endpoints to lms.security._apply_rate_limits"
