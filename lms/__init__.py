@@ -13,10 +13,11 @@ from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lms import health
+from lms import backup as backup_cli
+from lms import health, security
 from lms.api import views as api_views
+from lms.auth import account_views, admin_views, token_views
 from lms.auth import cli as auth_cli
-from lms.auth import token_views
 from lms.auth import views as auth_views
 from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
@@ -77,6 +78,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         records_cli.export_bp,
         records_cli.audit_bp,
         api_views.bp,
+        account_views.bp,
+        admin_views.bp,
+        backup_cli.bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -85,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_error_handlers(app)
     _trust_proxy(app)
+    security.init_app(app)
     return app
 
 

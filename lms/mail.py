@@ -19,7 +19,7 @@ log.setLevel(logging.INFO)
 
 def _ensure_visible() -> None:
     """Print to stderr when nobody configured logging (``flask run`` shows only warnings)."""
-    if not log.handlers and not logging.getLogger().handlers:
+    if not log.hasHandlers():  # neither this logger nor its parents (lms, root) write anywhere
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
         log.addHandler(handler)

@@ -17,6 +17,11 @@ PUBLIC_ENDPOINTS = {
 PUBLIC_ENDPOINTS |= {"lti.jwks", "lti.login", "lti.launch"}  # issue 10: the LMS calls these
 PUBLIC_ENDPOINTS |= {"enrollment.accept_invitation"}  # issue 5: invitation links
 PUBLIC_ENDPOINTS |= {"api.openapi_json", "api.docs"}  # issue 6: the API document
+PUBLIC_ENDPOINTS |= {
+    "account.forgot_password",
+    "account.reset_password",
+    "account.login_code",
+}  # issue 7
 
 
 def test_every_route_declares_an_access_rule(app):

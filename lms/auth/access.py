@@ -40,6 +40,15 @@ def roles_required(*roles: Role) -> Callable[[View], View]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
+                log.info(
+                    "login required",
+                    extra={
+                        "event": "login_required",
+                        "method": request.method,
+                        "path": request.path,
+                        "ip": request.remote_addr,
+                    },
+                )
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
                 log.warning(

@@ -1,8 +1,17 @@
-"""Forms for logging in and out."""
+"""Forms for logging in and out, passwords, and the admin's user management."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from lms.auth.models import Role
 
 
 class LoginForm(FlaskForm):
@@ -17,3 +26,72 @@ class LogoutForm(FlaskForm):
     """Only a CSRF token: logging out is a POST."""
 
     submit = SubmitField("Log out")
+
+
+class PasswordChangeForm(FlaskForm):
+    """The current password and the new one, twice."""
+
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField("New password (at least 12 characters)", validators=[Length(max=1024)])
+    repeat = PasswordField("New password again", validators=[Length(max=1024)])
+    submit = SubmitField("Change password")
+
+
+class ResetRequestForm(FlaskForm):
+    """The email of the account whose password was forgotten."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password, twice."""
+
+    new = PasswordField("New password (at least 12 characters)", validators=[Length(max=1024)])
+    repeat = PasswordField("New password again", validators=[Length(max=1024)])
+    submit = SubmitField("Set the new password")
+
+
+class UserSearchForm(FlaskForm):
+    """Search accounts by name or email, and by role (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name or email", validators=[Optional(), Length(max=200)])
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice("", "Any role")]
+        + [SelectChoice(r.value, r.value.capitalize()) for r in Role],
+        validators=[Optional()],
+    )
+
+
+class UserRoleForm(FlaskForm):
+    """A new role for an account."""
+
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.capitalize()) for r in Role])
+    submit = SubmitField("Change role")
+
+
+class UserActiveForm(FlaskForm):
+    """Only a CSRF token: the button says whether it disables or enables."""
+
+    submit = SubmitField("Apply")
+
+
+class CodeForm(FlaskForm):
+    """The 6-digit code of the authenticator app."""
+
+    code = StringField(
+        "6-digit code from your authenticator app",
+        validators=[DataRequired(), Length(max=12)],
+    )
+    submit = SubmitField("Continue")
+
+
+class TotpDisableForm(FlaskForm):
+    """The password, to turn the second factor off."""
+
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField("Turn off")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password, password_problems, verify_password
-from lms.errors import Conflict, InvalidInput
+from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
 from lms.records import audit
 
@@ -107,3 +107,97 @@ def load_session_user(session_key: str) -> User | None:
     if user is None or not user.active or user.session_epoch != int(epoch):
         return None
     return user
+
+
+def revoke_sessions(user: User) -> None:
+    """End every session of the user (all devices, copied cookies too); no audit event."""
+    user.session_epoch += 1
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str, repeat: str, now: datetime) -> None:
+    """Replace the user's password after checking the current one; ends every session."""
+    problems = []
+    if not verify_password(user.password_hash, current):
+        problems.append("The current password is not right.")
+    if new != repeat:
+        problems.append("The two new passwords differ.")
+    problems.extend(password_problems(new))
+    if not problems and new == current:
+        problems.append("Choose a password different from the current one.")
+    if problems:
+        raise InvalidInput(" ".join(problems))
+    set_password(user, new, actor=user, now=now, action="password.changed")
+
+
+def set_password(user: User, password: str, *, actor: User | None, now: datetime, action: str):
+    """Store a new password that meets the policy, end every session and audit ``action``."""
+    problems = password_problems(password)
+    if problems:
+        raise InvalidInput(" ".join(problems))
+    user.password_hash = hash_password(password)
+    revoke_sessions(user)
+    audit.record_event(action, actor=actor, now=now, target_type="user", target_id=user.id)
+
+
+def search_users(query: str = "", role: Role | None = None, limit: int = 200) -> list[User]:
+    """Accounts whose name or email contains ``query``, optionally of one role, by name."""
+    statement = select(User).order_by(func.lower(User.full_name), User.id).limit(limit)
+    query = query.strip().lower()
+    if query:
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(
+            func.lower(User.full_name).like(pattern, escape="\\")
+            | func.lower(User.email).like(pattern, escape="\\")
+        )
+    if role is not None:
+        statement = statement.where(User.role == role)
+    return list(db.session.scalars(statement))
+
+
+def get_user(user_id: int) -> User:
+    """The account with this id, or ``NotFound``."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such account.")
+    return user
+
+
+def change_role(actor: User, user: User, role: Role, now: datetime) -> bool:
+    """Give ``user`` another role; False when it already had it. An admin keeps their own."""
+    if user.role is role:
+        return False
+    if user.id == actor.id:
+        raise Conflict("You cannot change your own role: ask another admin.")
+    previous = user.role
+    user.role = role
+    db.session.flush()
+    audit.record_event(
+        "user.role_changed",
+        actor=actor,
+        now=now,
+        target_type="user",
+        target_id=user.id,
+        details={"from": previous.value, "to": role.value},
+    )
+    return True
+
+
+def set_active(actor: User, user: User, active: bool, now: datetime) -> bool:
+    """Enable or disable an account; disabling ends every session. False when unchanged."""
+    if user.active == active:
+        return False
+    if user.id == actor.id and not active:
+        raise Conflict("You cannot disable your own account.")
+    user.active = active
+    if not active:
+        revoke_sessions(user)
+    db.session.flush()
+    audit.record_event(
+        "user.enabled" if active else "user.disabled",
+        actor=actor,
+        now=now,
+        target_type="user",
+        target_id=user.id,
+    )
+    return True

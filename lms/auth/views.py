@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from lms.auth import service
+from lms.auth import service, sessions, totp
 from lms.auth.access import login_required, public
 from lms.auth.forms import LoginForm, LogoutForm
 from lms.auth.models import Role
@@ -52,10 +52,15 @@ def login():
         user = service.authenticate(form.email.data, form.password.data, utcnow())
         db.session.commit()
         if user is not None:
-            session.clear()  # nothing from before the login carries over
-            login_user(user)
+            next_page = _safe_next(request.args.get("next"))
+            if totp.credential_of(user) is not None:
+                sessions.begin_second_factor(user)
+                return redirect(url_for("account.login_code", next=next_page))
+            sessions.start_session(user)  # a new session: nothing from before carries over
+            if totp.is_required(user):
+                session[sessions.MUST_ENROL] = True
             flash(f"Welcome, {user.full_name}.", "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+            return redirect(next_page or url_for("auth.home"))
         form.password.errors.append("The email or password is not right.")
         status = 401
     elif request.method == "POST":
@@ -71,8 +76,7 @@ def logout():
     if form.validate_on_submit():
         service.end_all_sessions(current_user._get_current_object(), utcnow())
         db.session.commit()
-        logout_user()
-        session.clear()
+        sessions.end_session()
         flash("You are logged out.", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/logout.html", form=form)

@@ -40,4 +40,4 @@ def render_markdown(text: str, heading_offset: int = 1) -> Markup:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above  # nosec B704

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_login import current_user, login_user
+from flask_login import current_user
 from wtforms import SelectChoice
 
+from lms import security
+from lms.auth import sessions
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
 from lms.db import utcnow
@@ -136,8 +140,7 @@ def launch():
     user = result.user
     cookie = launching.STATE_COOKIE_PREFIX + login_state.state
     db.session.commit()
-    session.clear()
-    login_user(user)
+    sessions.start_session(user)  # a fresh session with its login and idle clocks
     if result.deep_link is not None:
         session[DEEP_LINK_SESSION_KEY] = result.deep_link
         response = redirect(url_for("lti.deep_link"))
@@ -187,7 +190,15 @@ def deep_link():
         else:
             db.session.commit()
             session.pop(DEEP_LINK_SESSION_KEY, None)
-            return render_template("lti/deep_link_return.html", return_url=return_url, jwt=token)
+            response = make_response(
+                render_template("lti/deep_link_return.html", return_url=return_url, jwt=token)
+            )
+            # The answer is a form posted to the LMS: allow that one origin for this page.
+            target = urlsplit(return_url)
+            response.headers["Content-Security-Policy"] = security.content_security_policy(
+                (f"{target.scheme}://{target.netloc}",)
+            )
+            return response
     elif form.is_submitted():
         status = 400
     return render_template("lti/deep_link.html", form=form, choices=choices), status

@@ -1,0 +1,89 @@
+"""The admin's user management: find accounts, change a role, disable or enable."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from lms.auth import service, totp
+from lms.auth.access import roles_required
+from lms.auth.forms import UserActiveForm, UserRoleForm, UserSearchForm
+from lms.auth.models import Role
+from lms.db import utcnow
+from lms.errors import InvalidInput
+from lms.extensions import db
+
+bp = Blueprint("users", __name__, url_prefix="/admin/users")
+
+
+def _back():
+    return redirect(url_for("users.user_list", **request.args))
+
+
+@bp.get("")
+@roles_required(Role.ADMIN)
+def user_list():
+    """Every account, searchable by name, email and role."""
+    form = UserSearchForm(request.args)
+    role = Role(form.role.data) if form.validate() and form.role.data else None
+    users = service.search_users(form.q.data or "", role)
+    return render_template(
+        "users/list.html",
+        form=form,
+        users=users,
+        with_totp=totp.users_with_totp([u.id for u in users]),
+        roles=list(Role),
+    )
+
+
+@bp.post("/<int:user_id>/role")
+@roles_required(Role.ADMIN)
+def change_role(user_id: int):
+    """Give an account another role (audited)."""
+    form = UserRoleForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("Choose one of the roles.")
+    user = service.get_user(user_id)
+    changed = service.change_role(
+        current_user._get_current_object(), user, Role(form.role.data), utcnow()
+    )
+    message = f"{user.full_name} is now {user.role.value}." if changed else "Nothing changed."
+    db.session.commit()
+    flash(message, "success" if changed else "info")
+    return _back()
+
+
+@bp.post("/<int:user_id>/active")
+@roles_required(Role.ADMIN)
+def set_active(user_id: int):
+    """Disable an account (which ends all its sessions) or enable it again (audited)."""
+    form = UserActiveForm()
+    if not form.validate_on_submit() or request.form.get("active") not in ("0", "1"):
+        raise InvalidInput("The change could not be read. Reload the page and try again.")
+    user = service.get_user(user_id)
+    active = request.form["active"] == "1"
+    changed = service.set_active(current_user._get_current_object(), user, active, utcnow())
+    state = "enabled" if active else "disabled; all its sessions have ended"
+    message = f"The account of {user.full_name} is {state}." if changed else "Nothing changed."
+    db.session.commit()
+    flash(message, "success" if changed else "info")
+    return _back()
+
+
+@bp.post("/<int:user_id>/totp/remove")
+@roles_required(Role.ADMIN)
+def remove_totp(user_id: int):
+    """Remove an account's second factor, e.g. after a lost phone (audited)."""
+    form = UserActiveForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The change could not be read. Reload the page and try again.")
+    user = service.get_user(user_id)
+    removed = totp.remove_for(current_user._get_current_object(), user, utcnow())
+    message = (
+        f"The second factor of {user.full_name} is removed; they can set up a new one."
+        if removed
+        else f"{user.full_name} has no second factor."
+    )
+    db.session.commit()
+    flash(message, "success" if removed else "info")
+    return _back()

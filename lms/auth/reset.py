@@ -1,0 +1,113 @@
+"""Password reset by an emailed one-time link: stored hashed, used once, short-lived."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.auth import service
+from lms.auth.models import User
+from lms.db import UTCDateTime
+from lms.errors import InvalidInput
+from lms.extensions import db
+from lms.mail import send_mail
+from lms.records import audit
+
+RESET_LIFETIME = timedelta(hours=1)
+
+
+class PasswordResetToken(db.Model):
+    """A reset link sent by email; only the SHA-256 of its secret is kept."""
+
+    __tablename__ = "password_reset_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a reset secret."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_reset(email: str, now: datetime, link_for) -> str | None:
+    """Email a one-time reset link to an active account with this email.
+
+    Answers the same whether or not the account exists (the caller shows one message);
+    returns the secret for the caller's tests only. ``link_for(token)`` builds the URL."""
+    user = service.find_user_by_email(email)
+    if user is None or not user.active:
+        audit.record_event(
+            "password.reset_requested",
+            actor=None,
+            now=now,
+            target_type="user",
+            details={"email": email.strip().lower()[:254], "known": False},
+        )
+        return None
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + RESET_LIFETIME,
+        )
+    )
+    db.session.flush()
+    audit.record_event(
+        "password.reset_requested", actor=None, now=now, target_type="user", target_id=user.id
+    )
+    minutes = int(RESET_LIFETIME.total_seconds() // 60)
+    send_mail(
+        user.email,
+        "Reset your password",
+        f"Hello {user.full_name},\n\nSomeone (we hope you) asked to reset the password of your "
+        f"account. Open this link within {minutes} minutes to choose a new one; it works once:"
+        f"\n\n{link_for(token)}\n\nIf you did not ask for this, ignore this email: your "
+        "password stays as it is.\n",
+    )
+    return token
+
+
+def valid_token(token: str, now: datetime) -> PasswordResetToken | None:
+    """The unused, unexpired reset token with this secret, or None."""
+    row = db.session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def reset_password(token: str, new: str, repeat: str, now: datetime) -> User:
+    """Set a new password with a reset link; the link and all others of the user are spent."""
+    row = valid_token(token, now)
+    if row is None:
+        raise InvalidInput("This reset link has expired or was already used. Ask for a new one.")
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise InvalidInput("This reset link has expired or was already used. Ask for a new one.")
+    if new != repeat:
+        raise InvalidInput("The two new passwords differ.")
+    # Spend every open link of the user in one statement; a link used at the same moment by
+    # another request has already been spent, so this one is refused.
+    spent = db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .returning(PasswordResetToken.id)
+    ).scalars()
+    if row.id not in set(spent):
+        raise InvalidInput("This reset link has expired or was already used. Ask for a new one.")
+    db.session.expire(row)
+    service.set_password(user, new, actor=user, now=now, action="password.reset")
+    return user

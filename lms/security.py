@@ -1,0 +1,249 @@
+"""Security settings applied to the whole app: headers, rate limits, session cookies, logs.
+
+``init_app(app)`` is called once by ``create_app``. It adds:
+
+- response headers: a strict Content-Security-Policy (no inline script or style),
+  X-Content-Type-Options, Referrer-Policy, X-Frame-Options, and HSTS outside development;
+- rate limits (Flask-Limiter; in memory, or Redis when ``LMS_REDIS_URL`` is set) on login and
+  on the public certificate check, answered by a clear 429 page;
+- session cookie settings and the idle and absolute session timeouts;
+- JSON-lines logging, and a log line for every denied request (403 or 404 to a logged-in
+  user, 401 to a visitor).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, current_app, request, session
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from lms.auth import sessions
+from lms.errors import error_response
+
+log = logging.getLogger(__name__)
+
+
+def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """The app's strict policy; ``form_targets`` are extra origins a form may post to (an
+    LMS that receives a deep-linking answer)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            " ".join(["form-action 'self'", *form_targets]),
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def login_account_key() -> str:
+    """The rate-limit key of a login attempt: the account's email as typed, lower case."""
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def reset_account_key() -> str:
+    """The rate-limit key of a reset request: the email it is for."""
+    return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def second_factor_account_key() -> str:
+    """The rate-limit key of a second-factor code: the account that owes it."""
+    key = str(session.get(sessions.SECOND_FACTOR_USER) or "")
+    return "code:" + key.partition(".")[0]
+
+
+def _failed_login(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def init_app(app: Flask) -> None:
+    """Install headers, rate limits, session rules, JSON logs and the 413/429 pages."""
+    app.config.setdefault("ENVIRONMENT", None)
+    app.config.setdefault("LOGIN_RATE_LIMIT_IP", "20 per minute; 100 per hour")
+    app.config.setdefault("LOGIN_RATE_LIMIT_ACCOUNT", "5 per minute; 30 per hour")
+    app.config.setdefault("VERIFY_RATE_LIMIT", "30 per minute; 300 per hour")
+    app.config.setdefault("RESET_RATE_LIMIT", "5 per minute; 20 per hour")
+    redis_url = app.config.get("REDIS_URL")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    # If Redis goes away, keep limiting in this process's memory rather than failing logins.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    configure_logging(app)
+    sessions.configure_session_cookies(app)
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
+    _apply_rate_limits(app, limiter)
+    app.after_request(add_security_headers)
+    app.after_request(log_denials)
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
+
+
+def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
+    """Limits keyed by endpoint, so views owned by other domains need no decorator."""
+    limits = {
+        "auth.login": [
+            # Failed logins per address and per account; a success costs nothing.
+            {"limit_value": _limit("LOGIN_RATE_LIMIT_IP"), "deduct_when": _failed_login},
+            {
+                "limit_value": _limit("LOGIN_RATE_LIMIT_ACCOUNT"),
+                "key_func": login_account_key,
+                "deduct_when": _failed_login,
+            },
+        ],
+        "account.login_code": [
+            {"limit_value": _limit("LOGIN_RATE_LIMIT_IP"), "deduct_when": _failed_login},
+            {
+                "limit_value": _limit("LOGIN_RATE_LIMIT_ACCOUNT"),
+                "key_func": second_factor_account_key,
+                "deduct_when": _failed_login,
+            },
+        ],
+        "credentials.verify": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
+        "credentials.verify_json": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
+        "credentials.certificate_pdf": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
+        "credentials.credential_jwt": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
+        "enrollment.join_code": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
+        "account.forgot_password": [
+            {"limit_value": _limit("RESET_RATE_LIMIT")},
+            # Per email too, so nobody can flood one person's inbox from many addresses.
+            {"limit_value": _limit("RESET_RATE_LIMIT"), "key_func": reset_account_key},
+        ],
+    }
+    for endpoint, specs in limits.items():
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            continue
+        methods = None if endpoint.startswith("credentials.") else ["POST"]
+        for number, spec in enumerate(specs):
+            view = limiter.limit(methods=methods, scope=f"{endpoint}.{number}", **spec)(view)
+        # The wrapper keeps the view's attributes (its access rule among them).
+        app.view_functions[endpoint] = view
+
+
+def add_security_headers(response: Response) -> Response:
+    """The headers every response carries."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if not sessions.is_development(current_app):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if "_user_id" in session:
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def log_denials(response: Response) -> Response:
+    """Log every refused request: who asked for what, and the answer."""
+    if response.status_code in (401, 403, 404):
+        user = current_user if current_user and current_user.is_authenticated else None
+        log.warning(
+            "access denied",
+            extra={
+                "event": "access_denied",
+                "status": response.status_code,
+                "method": request.method,
+                "path": request.path,
+                "user_id": user.id if user is not None else None,
+                "role": user.role.value if user is not None else None,
+                "ip": request.remote_addr,
+            },
+        )
+    return response
+
+
+def too_many_requests(error: RateLimitExceeded):
+    """A clear 429 page (or JSON) that says when to try again."""
+    response, status = error_response(
+        429,
+        "Too many attempts in a short time. Wait a minute and try again. "
+        "If you forgot your password, use “Forgot your password?” on the login page.",
+    )
+    if not isinstance(response, Response):
+        response = current_app.make_response((response, status))
+    response.status_code = 429
+    retry_after = getattr(error, "retry_after", None)
+    response.headers["Retry-After"] = str(int(retry_after)) if retry_after else "60"
+    return response
+
+
+def too_large(error: RequestEntityTooLarge):
+    """A clear 413 page naming the size limit."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return error_response(
+        413,
+        f"What you sent is too large: the limit is {limit / (1024 * 1024):.0f} MB. "
+        "Send a smaller file.",
+    )
+
+
+# --- logging ----------------------------------------------------------------------------
+
+_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request, extras, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                data[key] = value
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)
+
+
+class _JsonHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (test runners swap it); installed once."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def configure_logging(app: Flask) -> None:
+    """Send the ``lms`` loggers to stderr as JSON lines (level from ``LMS_LOG_LEVEL``)."""
+    logger = logging.getLogger("lms")
+    level = str(app.config.get("LOG_LEVEL") or "INFO").upper()
+    logger.setLevel(level)
+    if not any(isinstance(h, _JsonHandler) for h in logger.handlers):
+        handler = _JsonHandler()
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
