@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve-prod install migrate seed test e2e screenshots lint clean
+.PHONY: run serve-prod install migrate seed test e2e screenshots bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,9 +41,17 @@ e2e: install
 screenshots: install
 	$(BIN)/python -m pytest tests/e2e -m screenshots -q
 
+# Benchmarks (not tests): they print their figures. BENCH_PG must name a scratch database.
+BENCH_ROWS ?= 1000000
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench
+bench: install
+	-createdb -h 127.0.0.1 -U postgres bench 2>/dev/null
+	$(BIN)/python bench/export_bench.py --rows $(BENCH_ROWS) --postgres $(BENCH_PG)
+
 lint: install
 	$(BIN)/ruff check lms tests
 	$(BIN)/ruff format --check lms tests
+	$(BIN)/bandit -ll -q -r lms
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
