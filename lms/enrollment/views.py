@@ -17,6 +17,7 @@ from wtforms import SelectChoice
 
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
+from lms.courses import service as courses
 from lms.credentials import service as credentials
 from lms.db import utcnow
 from lms.enrollment import invitations, overrides, progress, roster, rules, schedule, service
@@ -78,6 +79,7 @@ def dashboard():
         progress=service.student_dashboard(student, utcnow().date()),
         evidence=credentials.evidence_of([student.id]),
         exam_form=ExamBookingForm(),
+        contact_hours=courses.contact_hours_by_student([student.id])[student.id],
     )
 
 
@@ -342,6 +344,7 @@ def cohort_page(cohort_id: int):
         "enrollment/cohort.html",
         progress=result,
         rows=progress.select_rows(result.rows, show, sort),
+        contact_hours=courses.contact_hours_by_student([row.student.id for row in result.rows]),
         show=show,
         sort=sort,
         filters=progress.FILTERS,

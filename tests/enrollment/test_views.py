@@ -213,3 +213,25 @@ def test_student_cannot_open_cohort_pages(client, school):
     assert client.get(f"/cohorts/{cohort.id}").status_code == 403
     assert post_form(client, "/cohorts/new", {"name": "x"}).status_code == 403
     assert cohort_count() == 1
+
+
+def test_contact_hours_show_on_both_dashboards(app, client, school):
+    from datetime import timedelta
+
+    from lms.courses import service as courses
+
+    credential, instructor = school
+    student = factories.user(Role.STUDENT, name="Hana Hours")
+    cohort = factories.cohort(instructor, credential, [student])
+    module = factories.module("TERM-1")
+    start = factories.NOW
+    for minute in range(0, 91):  # a heartbeat a minute for an hour and a half
+        courses.record_heartbeat(student, module.id, start + timedelta(minutes=minute))
+    db.session.commit()
+    login(client, student.email)
+    assert "<strong>1.5 hours</strong>" in client.get("/dashboard").get_data(as_text=True)
+    teacher = app.test_client()
+    login(teacher, instructor.email)
+    page = teacher.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    row = page[page.index("Hana Hours") :]
+    assert "<td>1.5</td>" in row[: row.index("</tr>")]
