@@ -138,12 +138,61 @@ def test_instructor_journey(page: Page, live_server, check_a11y):
     page.get_by_role("button", name="Create cohort").click()
     expect(page.get_by_role("heading", name="CPB weekend class")).to_be_visible()
 
-    page.get_by_label("Student's email").fill("certified@example.com")
-    page.get_by_role("button", name="Enrol").click()
-    expect(page.get_by_text("Priya Natarajan is enrolled in CPB weekend class.")).to_be_visible()
+    # Roster: one bad row is reported with its row, column and reason, and nobody is enrolled;
+    # the fixed file enrols everyone.
+    page.get_by_role("link", name="Import a roster").click()
+    check_a11y(page)
+    bad = "email,first name,last name\r\nana.ng@example.com,Ana,Ng\r\nnot-an-email,Bo,Lee\r\n"
+    page.get_by_label("Roster file (CSV)").set_input_files(
+        files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
+    )
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_text("1 problem: nobody was enrolled")).to_be_visible()
+    problem = page.locator("tr.problem")
+    expect(problem).to_contain_text("3")
+    expect(problem).to_contain_text("email")
+    check_a11y(page)
+    fixed = bad.replace("not-an-email", "bo.lee@example.com") + "certified@example.com,Priya,N\r\n"
+    page.get_by_label("Roster file (CSV)").set_input_files(
+        files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": fixed.encode()}]
+    )
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Enrol all 3").click()
+    expect(page.get_by_role("heading", name="CPB weekend class")).to_be_visible()
+
+    # The matrix: Priya has done four of the CPB modules already.
     row = page.locator("tr", has=page.get_by_role("rowheader", name=re.compile("Priya Natarajan")))
     expect(row.locator("td.cell-done")).to_have_count(4)  # MTERM-1, CODING-1, CODING-2, LAW-3
     check_a11y(page)
+
+    # Override one of her two missing requirements, with a reason; then issue the certificate.
+    row.get_by_role("link", name="Priya Natarajan").click()
+    check_a11y(page)
+    page.get_by_label("Requirement").select_option("LAW-1")
+    page.get_by_label("Decision").select_option("met")
+    page.get_by_role("button", name="Record the override").click()
+    expect(page.get_by_text("reason", exact=False).first).to_be_visible()  # refused: no reason
+    if page.get_by_label("Requirement").count() == 0:
+        page.go_back()
+    page.get_by_label("Requirement").select_option("LAW-1")
+    page.get_by_label("Decision").select_option("met")
+    page.get_by_label("Reason").fill("Passed the school's HIPAA privacy workshop on 3 Nov.")
+    page.get_by_role("button", name="Record the override").click()
+    expect(
+        page.get_by_role("cell", name="Passed the school's HIPAA privacy workshop on 3 Nov.")
+    ).to_be_visible()
+    page.get_by_label("Requirement").select_option("LAW-2")
+    page.get_by_label("Decision").select_option("met")
+    page.get_by_label("Reason").fill("Completed LAW-2 at her previous school (transcript on file).")
+    page.get_by_role("button", name="Record the override").click()
+    cohort_url = re.match(r"(.*/cohorts/\d+)/", page.url).group(1)
+    page.goto(cohort_url)
+    ready = page.locator("tr", has=page.get_by_role("rowheader", name=re.compile("Priya")))
+    expect(ready.locator("td", has_text="override")).to_have_count(2)
+    expect(ready).to_contain_text("Issued")  # ready now, so the certificate was issued
+    page.get_by_role("link", name=re.compile("Certificates")).first.click()
+    check_a11y(page)
+    expect(page.get_by_text("Priya Natarajan").first).to_be_visible()
 
     page.get_by_role("link", name="My cohorts").click()
     page.get_by_role("link", name="CPC prep, day class").click()
