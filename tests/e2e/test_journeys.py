@@ -263,10 +263,18 @@ def test_anyone_verifies_valid_and_revoked_certificates(browser, live_server, ch
 
 
 def test_pages_fit_a_phone(browser, live_server):
-    context = browser.new_context(viewport=PHONE)
-    page = context.new_page()
-    log_in(page, live_server, "student@example.com")
-    for path in ["/dashboard", "/courses", "/evidence"]:
-        page.goto(live_server.url + path)
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
-    context.close()
+    pages = {
+        "student@example.com": ["/dashboard", "/courses", "/evidence", "/exam-results"],
+        "instructor@example.com": ["/cohorts", "/cohorts/1", "/cohorts/1/certificates"],
+        "admin@example.com": ["/admin/exports", "/admin/audit", "/admin/users"],
+    }
+    for email, paths in pages.items():
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        log_in(page, live_server, email)
+        for path in paths:
+            response = page.goto(live_server.url + path)
+            assert response.status == 200, path
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], (path, width)
+        context.close()
