@@ -317,6 +317,21 @@ def verify_certificate(code: str):
     return _certificate_body(credentials.get_certificate_by_code(code))
 
 
+@records.route("/certificates/<code>/revoke", methods=["POST"])
+@token_required(WRITE)
+@records.arguments(schemas.CertificateRevoke)
+@records.response(200, schemas.CertificateSchema)
+@records.alt_response(400, schema=schemas.ApiErrorSchema)
+@records.alt_response(404, schema=schemas.ApiErrorSchema)
+@records.alt_response(409, schema=schemas.ApiErrorSchema)
+def revoke_certificate(data: dict[str, Any], code: str):
+    """Revoke a certificate with a reason its verification page will show (409 if already
+    revoked or superseded)."""
+    certificate = credentials.get_certificate_by_code(code)
+    credentials.revoke_certificate(g.api_user, certificate, data["reason"], utcnow())
+    return _certificate_body(credentials.get_certificate_by_code(code))
+
+
 # --- exports -----------------------------------------------------------------------------
 
 STREAM_DOC = {

@@ -178,6 +178,10 @@ class CertificateIssue(StrictSchema):
     credential_code = fields.String(required=True, validate=validate.Length(1, 20))
 
 
+class CertificateRevoke(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
 class CertificateSchema(Schema):
     code = fields.String(required=True)
     student_id = fields.Integer(required=True)
