@@ -8,6 +8,7 @@ import re
 
 import openpyxl
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from lms.courses.models import Choice
@@ -123,6 +124,20 @@ def test_certified_student_opens_verify_page(page: Page, live_server, check_a11y
     expect(page.get_by_text("Valid.")).to_be_visible()
     expect(page.locator("dd", has_text="Priya Natarajan")).to_be_visible()
     check_a11y(page)
+    # The browser shows the PDF inline; fetch what the link points to, as the browser does.
+    href = page.get_by_role("link", name="Printable certificate (PDF)").get_attribute("href")
+    response = page.request.get(live_server.url + href)
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    pdf = PdfReader(io.BytesIO(response.body()))
+    text = "".join(p.extract_text() for p in pdf.pages)
+    assert "Priya Natarajan" in text and "CPC" in text
+    code = live_server.app.config["DEMO_CERTIFICATE_CODE"]
+    links = [
+        annotation.get_object().get("/A", {}).get("/URI")
+        for p in pdf.pages
+        for annotation in p.get("/Annots") or []
+    ]
+    assert any(link and link.endswith(f"/verify/{code}") for link in links)  # the QR's target
 
 
 def test_instructor_journey(page: Page, live_server, check_a11y):
