@@ -10,8 +10,37 @@ from tests.conftest import csrf_token, login
 from tests.security.test_object_access import CASES, scenario  # noqa: F401  (fixture)
 
 # POST endpoints that do not use the session cookie (e.g. an API authenticated by a bearer
-# token) and are therefore exempt from CSRF; each needs a reason. None yet.
-CSRF_EXEMPT: dict[str, str] = {}
+# token) and are therefore exempt from CSRF; each needs a reason.
+_API = (
+    "JSON API v1: authenticated only by a bearer token in the Authorization header, which a "
+    "browser never adds to a cross-site request; it ignores the session cookie "
+    "(tests/security/test_api_object_access.py, tests/api/)"
+)
+API_EXEMPT = {"Records.create_completion": _API, "Records.issue_certificate": _API}
+CSRF_EXEMPT: dict[str, str] = {
+    **API_EXEMPT,
+    # LTI 1.3: the platform (another site) posts these by design. The login initiation only
+    # stores a random state and nonce and redirects; the launch is accepted only with a
+    # platform-signed id_token whose nonce and state cookie match that login
+    # (tests/lti/test_launch.py).
+    "lti.login": "LTI 1.3 third-party initiated login: a cross-site POST by design",
+    "lti.launch": "LTI 1.3 launch: authenticated by the platform's signed id_token and state",
+}
+
+
+def test_csrf_exempt_routes_ignore_the_session(app, scenario):  # noqa: F811
+    """An exempt route really takes no cookie: a logged-in admin's session without a token
+    is refused (401), so a forged cross-site POST cannot ride on the session."""
+    client = app.test_client()
+    assert login(client, scenario.people["admin"].email).status_code == 302
+    before = snapshot()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in API_EXEMPT:
+            response = client.post(rule.rule, json={})
+            assert response.status_code == 401, (rule.endpoint, response.status_code)
+    # A launch without a signed id_token and its state is refused and logs nobody in.
+    assert client.post("/lti/launch", data={"state": "forged"}).status_code == 400
+    assert snapshot() == before
 
 
 def post_routes(app):

@@ -21,18 +21,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
-from lms.auth import reset
+from lms.auth import reset, tokens
 from lms.auth.models import Role, User
 from lms.courses import service as courses
+from lms.courses.models import Module, Question, Quiz
 from lms.credentials import service as credentials
+from lms.credentials import views as credential_views
 from lms.credentials.models import Certificate
 from lms.credentials.rules import EvidenceKind
 from lms.db import utcnow
+from lms.enrollment import invitations, overrides, roster
+from lms.enrollment import service as enrollment
 from lms.extensions import db
+from lms.lti import platform_api
+from lms.lti.models import LtiContext, LtiContextMember, LtiPlatform
+from lms.records import export_runs
 from tests import factories
 from tests.conftest import login, post_form
+from tests.security.test_api_object_access import TOKEN_CASES
 
 ACTORS = ("owner", "other_student", "other_instructor", "cohort_instructor", "admin")
 EVERYONE = frozenset(ACTORS)
@@ -48,6 +57,8 @@ class Scenario:
     cohort_b: object
     module_id: int
     attempt_id: int
+    credential: object = None
+    lti_context_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,182 @@ def _new_student_email() -> str:
     return factories.user(Role.STUDENT).email
 
 
+# --- builders for the routes added by the merged branches -----------------------------------
+
+
+def _term1_quiz() -> Quiz:
+    return db.session.scalar(
+        select(Quiz).join(Module, Module.id == Quiz.module_id).where(Module.code == "TERM-1")
+    )
+
+
+def _bank_id(s: Scenario) -> int:
+    return _term1_quiz().bank_id
+
+
+def _question_id(s: Scenario) -> int:
+    """A live question of the course's bank."""
+    return db.session.scalar(
+        select(Question.id)
+        .where(Question.bank_id == _bank_id(s), Question.retired_at.is_(None))
+        .order_by(Question.id)
+    )
+
+
+def _course_id(s: Scenario) -> int:
+    return db.session.scalar(select(Module.course_id).where(Module.id == s.module_id))
+
+
+def _open_attempt(s: Scenario) -> int:
+    """The owner's attempt in progress at the second module's quiz (started or resumed)."""
+    module = courses.modules_by_code(["TERM-2"])["TERM-2"]
+    attempt = courses.start_attempt(s.people["owner"], module.id, utcnow())
+    attempt_id = attempt.id
+    db.session.commit()
+    return attempt_id
+
+
+def _cohort_a(s: Scenario):
+    """Cohort A loaded with what the services read (its credential and instructors)."""
+    return enrollment.get_cohort_for(s.people["admin"], s.cohort_a.id)
+
+
+def _student_in_a(s: Scenario) -> User:
+    """A new student enrolled in cohort A (for actions that use a student up)."""
+    student = factories.user(Role.STUDENT)
+    enrollment.enroll_student(s.people["cohort_instructor"], _cohort_a(s), student, factories.NOW)
+    db.session.commit()
+    return student
+
+
+def _fresh_certificate_id(s: Scenario) -> int:
+    """A new student of cohort A who passes both modules and so holds an issued certificate."""
+    student = _student_in_a(s)
+    factories.pass_module(student, "TERM-1")
+    factories.pass_module(student, "TERM-2")
+    certificate_id = db.session.scalar(
+        select(Certificate.id).where(Certificate.student_id == student.id)
+    )
+    assert certificate_id is not None
+    return certificate_id
+
+
+def _evidence_with_file(s: Scenario) -> int:
+    evidence = credentials.submit_evidence(
+        s.people["owner"],
+        EvidenceKind.HS_DIPLOMA_OR_GED,
+        "Lincoln High, 2019",
+        factories.NOW,
+        upload=credentials.Upload(content=b"%PDF-1.4\n%%EOF\n", filename="diploma.pdf"),
+        storage=credential_views._storage(),
+    )
+    db.session.commit()
+    return evidence.id
+
+
+def _invitation_token(s: Scenario) -> str:
+    _, token = invitations.invite_student(
+        s.people["cohort_instructor"],
+        f"invitee{factories.user(Role.STUDENT).id}@example.org",
+        "Ida Invitee",
+        utcnow(),
+        send=False,
+    )
+    db.session.commit()
+    return token
+
+
+def _invited_student_in_a(s: Scenario) -> int:
+    """A student of cohort A who was invited and has not set a password yet."""
+    email = f"invited{factories.user(Role.STUDENT).id}@example.org"
+    with current_app.test_request_context():  # the invitation mail carries a link
+        enrolled = enrollment.enroll_by_email(
+            s.people["cohort_instructor"], _cohort_a(s), email, utcnow(), full_name="Ivo Invited"
+        )
+    student_id = enrolled.student_id
+    db.session.commit()
+    return student_id
+
+
+def _join_code(s: Scenario) -> str:
+    enrollment.set_join(
+        s.people["cohort_instructor"], _cohort_a(s), enabled=True, new_code=False, now=factories.NOW
+    )
+    db.session.commit()
+    code = _cohort_a(s).join_code
+    assert code
+    return code
+
+
+def _co_instructor_of_a(s: Scenario) -> int:
+    person = factories.user(Role.INSTRUCTOR)
+    enrollment.add_instructor(
+        s.people["cohort_instructor"], _cohort_a(s), person.email, factories.NOW
+    )
+    db.session.commit()
+    return person.id
+
+
+def _move_target(s: Scenario) -> tuple[str, dict]:
+    """A new student of cohort A, moved to a third cohort the cohort's instructor teaches."""
+    student = _student_in_a(s)
+    target = factories.cohort(s.people["cohort_instructor"], s.credential)
+    return (
+        f"/cohorts/{s.cohort_a.id}/students/{student.id}/move",
+        {"target": str(target.id)},
+    )
+
+
+def _override_key(s: Scenario) -> str:
+    return sorted(overrides._leaf_keys(_cohort_a(s)))[0]
+
+
+def _roster_token(s: Scenario) -> str:
+    cohort = _cohort_a(s)
+    email = f"roster{factories.user(Role.STUDENT).id}@example.org"
+    preview = roster.preview(
+        cohort,
+        f"email,first name,last name\n{email},Rosa,Roster\n".encode(),
+        max_bytes=10_000,
+        max_rows=10,
+    )
+    assert preview.ok, preview
+    return roster.sign_rows(cohort, preview.rows, current_app.config["SECRET_KEY"])
+
+
+def _platform_id(s: Scenario) -> int:
+    return db.session.scalar(
+        select(LtiContext.platform_id).where(LtiContext.id == s.lti_context_id)
+    )
+
+
+def _export_run_id(s: Scenario) -> int:
+    started = export_runs.start_export(
+        s.people["admin"],
+        "completions",
+        "csv",
+        {},
+        channel="web",
+        now=utcnow(),
+        base_url="http://localhost",
+    )
+    db.session.commit()
+    return started.run_id
+
+
+def _token_of(person: User) -> int:
+    token, _ = tokens.create_token(
+        person, name="SIS", scope=tokens.TokenScope.READ, days=30, now=utcnow()
+    )
+    db.session.commit()
+    return token.id
+
+
+STAFF_ONLY = frozenset({"other_instructor", "cohort_instructor", "admin"})
+COHORT_STAFF = frozenset({"cohort_instructor", "admin"})
+STUDENTS = frozenset({"owner", "other_student"})
+
+
 CASES: dict[str, list[Case]] = {
     "courses.module_page": [Case("GET", lambda s: (f"/modules/{s.module_id}", {}), EVERYONE)],
     "courses.submit_quiz": [
@@ -100,8 +287,55 @@ CASES: dict[str, list[Case]] = {
             frozenset({"owner", "other_student"}),
         )
     ],
-    "courses.attempt_result": [
-        Case("GET", lambda s: (f"/attempts/{s.attempt_id}", {}), frozenset({"owner", "admin"}))
+    "courses.attempt_page": [
+        Case("GET", lambda s: (f"/attempts/{s.attempt_id}", {}), frozenset({"owner", "admin"})),
+        Case("GET", lambda s: (f"/attempts/{_open_attempt(s)}", {}), frozenset({"owner", "admin"})),
+    ],
+    "courses.start_attempt": [
+        Case("POST", lambda s: (f"/modules/{s.module_id}/attempts", {}), STUDENTS)
+    ],
+    "courses.save_answers": [
+        Case(
+            "POST",
+            lambda s: (f"/attempts/{_open_attempt(s)}/answers", factories.answer_form("TERM-2")),
+            frozenset({"owner"}),
+        )
+    ],
+    "courses.submit_attempt": [
+        Case(
+            "POST",
+            lambda s: (f"/attempts/{_open_attempt(s)}/submit", factories.answer_form("TERM-2")),
+            frozenset({"owner"}),
+        )
+    ],
+    "courses.heartbeat": [
+        Case("POST", lambda s: (f"/modules/{s.module_id}/heartbeat", {}), STUDENTS)
+    ],
+    # Courses and question banks are the school's shared content: every instructor edits them.
+    "courses.set_sequential": [
+        Case("POST", lambda s: (f"/courses/{_course_id(s)}/sequential", {}), STAFF_ONLY)
+    ],
+    "bank.bank_page": [Case("GET", lambda s: (f"/banks/{_bank_id(s)}", {}), STAFF_ONLY)],
+    "bank.new_question": [
+        Case("GET", lambda s: (f"/banks/{_bank_id(s)}/questions/new", {}), STAFF_ONLY)
+    ],
+    "bank.edit_question": [
+        Case("GET", lambda s: (f"/questions/{_question_id(s)}/edit", {}), STAFF_ONLY)
+    ],
+    "bank.retire_question": [
+        Case("POST", lambda s: (f"/questions/{_question_id(s)}/retire", {}), STAFF_ONLY)
+    ],
+    "bank.export_bank": [
+        Case("GET", lambda s: (f"/banks/{_bank_id(s)}/export/gift", {}), STAFF_ONLY)
+    ],
+    "bank.new_exam": [
+        Case("GET", lambda s: (f"/courses/{_course_id(s)}/exams/new", {}), STAFF_ONLY)
+    ],
+    "bank.quiz_settings": [
+        Case("GET", lambda s: (f"/quizzes/{_term1_quiz().id}/settings", {}), STAFF_ONLY)
+    ],
+    "bank.item_analysis": [
+        Case("GET", lambda s: (f"/quizzes/{_term1_quiz().id}/analysis", {}), STAFF_ONLY)
     ],
     "enrollment.cohort_page": [
         Case(
@@ -140,6 +374,279 @@ CASES: dict[str, list[Case]] = {
         Case("GET", lambda s: (f"/verify/{_certificate_code(s)}", {}), EVERYONE),
         Case("GET", lambda s: ("/verify/NOPE", {}), frozenset()),
     ],
+    "credentials.verify_json": [
+        Case("GET", lambda s: (f"/verify/{_certificate_code(s)}.json", {}), EVERYONE),
+        Case("GET", lambda s: ("/verify/NOPE.json", {}), frozenset()),
+    ],
+    "credentials.certificate_pdf": [
+        Case("GET", lambda s: (f"/verify/{_certificate_code(s)}/certificate.pdf", {}), EVERYONE),
+        Case("GET", lambda s: ("/verify/NOPE/certificate.pdf", {}), frozenset()),
+    ],
+    "credentials.credential_jwt": [
+        Case("GET", lambda s: (f"/verify/{_certificate_code(s)}/credential.jwt", {}), EVERYONE),
+        Case("GET", lambda s: ("/verify/NOPE/credential.jwt", {}), frozenset()),
+    ],
+    "credentials.evidence_file": [
+        Case(
+            "GET",
+            lambda s: (f"/evidence/{_evidence_with_file(s)}/file", {}),
+            frozenset({"owner", "cohort_instructor", "admin"}),
+        )
+    ],
+    "credentials.cohort_certificates": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/certificates", {}), COHORT_STAFF)
+    ],
+    "credentials.issue": [
+        Case("POST", lambda s: (f"/cohorts/{s.cohort_a.id}/certificates/issue", {}), COHORT_STAFF)
+    ],
+    "credentials.auto_issue": [
+        Case(
+            "POST",
+            lambda s: (f"/cohorts/{s.cohort_a.id}/certificates/auto-issue", {"enabled": "1"}),
+            COHORT_STAFF,
+        )
+    ],
+    "credentials.revoke": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/certificates/{_fresh_certificate_id(s)}/revoke",
+                {"reason": "Issued in error"},
+            ),
+            COHORT_STAFF,
+        ),
+        # The other instructor names their own cohort but a certificate of cohort A.
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/certificates/{_fresh_certificate_id(s)}/revoke",
+                {"reason": "Issued in error"},
+            ),
+            frozenset(),
+        ),
+    ],
+    "credentials.record_result": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/exam-results",
+                {
+                    "subject_id": str(s.people["owner"].id),
+                    "exam_date": "2026-10-15",
+                    "result": "passed",
+                    "score": "",
+                },
+            ),
+            COHORT_STAFF,
+        ),
+    ],
+    "credentials.credential_page": [
+        Case("GET", lambda s: (f"/admin/credentials/{s.credential.id}", {}), frozenset({"admin"}))
+    ],
+    "enrollment.edit_cohort": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/edit", {}), COHORT_STAFF)
+    ],
+    "enrollment.archive_cohort": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{factories.cohort(s.people['cohort_instructor'], s.credential).id}"
+                "/archive",
+                {"action": "archive"},
+            ),
+            COHORT_STAFF,
+        )
+    ],
+    "enrollment.add_instructor": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/instructors",
+                {"email": factories.user(Role.INSTRUCTOR).email},
+            ),
+            COHORT_STAFF,
+        )
+    ],
+    "enrollment.remove_instructor": [
+        Case(
+            "POST",
+            lambda s: (f"/cohorts/{s.cohort_a.id}/instructors/{_co_instructor_of_a(s)}/remove", {}),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but someone of cohort A.
+        Case(
+            "POST",
+            lambda s: (f"/cohorts/{s.cohort_b.id}/instructors/{_co_instructor_of_a(s)}/remove", {}),
+            frozenset(),
+        ),
+    ],
+    "enrollment.join_settings": [
+        Case("POST", lambda s: (f"/cohorts/{s.cohort_a.id}/join", {"action": "on"}), COHORT_STAFF)
+    ],
+    # A join code is shared with the class: any student who has it may see and use it.
+    "enrollment.join_code": [
+        Case("GET", lambda s: (f"/join/{_join_code(s)}", {}), STUDENTS),
+        Case("GET", lambda s: ("/join/NOPE-NOPE", {}), frozenset()),
+    ],
+    "enrollment.accept_invitation": [
+        Case("GET", lambda s: (f"/invite/{_invitation_token(s)}", {}), EVERYONE),
+        Case("GET", lambda s: ("/invite/not-a-token", {}), frozenset()),
+    ],
+    "enrollment.book_exam": [
+        Case(
+            "POST",
+            lambda s: (f"/dashboard/exam/{s.cohort_a.id}", {"booked_on": "2027-01-10"}),
+            frozenset({"owner"}),
+        )
+    ],
+    "enrollment.progress_chart": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/progress.svg", {}), COHORT_STAFF)
+    ],
+    "enrollment.roster_upload": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/roster", {}), COHORT_STAFF)
+    ],
+    "enrollment.roster_confirm": [
+        Case(
+            "POST",
+            lambda s: (f"/cohorts/{s.cohort_a.id}/roster/confirm", {"token": _roster_token(s)}),
+            COHORT_STAFF,
+        )
+    ],
+    "enrollment.student_page": [
+        Case(
+            "GET",
+            lambda s: (f"/cohorts/{s.cohort_a.id}/students/{s.people['owner'].id}", {}),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but cohort A's student.
+        Case(
+            "GET",
+            lambda s: (f"/cohorts/{s.cohort_b.id}/students/{s.people['owner'].id}", {}),
+            frozenset(),
+        ),
+    ],
+    "enrollment.override": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/students/{_student_in_a(s).id}/overrides",
+                {"key": _override_key(s), "decision": "met", "reason": "Completed elsewhere"},
+            ),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but someone of cohort A.
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/students/{_student_in_a(s).id}/overrides",
+                {"key": _override_key(s), "decision": "met", "reason": "Completed elsewhere"},
+            ),
+            frozenset(),
+        ),
+    ],
+    "enrollment.resend_invitation": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/students/{_invited_student_in_a(s)}/invitation",
+                {},
+            ),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but someone of cohort A.
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/students/{_invited_student_in_a(s)}/invitation",
+                {},
+            ),
+            frozenset(),
+        ),
+    ],
+    "enrollment.withdraw": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/students/{_student_in_a(s).id}/withdraw",
+                {"reason": ""},
+            ),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but someone of cohort A.
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/students/{_student_in_a(s).id}/withdraw",
+                {"reason": ""},
+            ),
+            frozenset(),
+        ),
+    ],
+    "enrollment.move": [
+        Case("POST", _move_target, COHORT_STAFF),
+        # Cohort B's instructor names their own cohort but someone of cohort A.
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/students/{_student_in_a(s).id}/move",
+                {"target": str(s.cohort_b.id)},
+            ),
+            frozenset(),
+        ),
+    ],
+    "enrollment.study_plan": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/plan", {}), COHORT_STAFF)
+    ],
+    "lti.context_page": [
+        Case("GET", lambda s: (f"/lti/courses/{s.lti_context_id}", {}), COHORT_STAFF)
+    ],
+    "lti.link_cohort": [
+        Case(
+            "POST",
+            lambda s: (f"/lti/courses/{s.lti_context_id}/cohort", {"cohort_id": s.cohort_a.id}),
+            COHORT_STAFF,
+        )
+    ],
+    "lti.sync_roster": [
+        Case("POST", lambda s: (f"/lti/courses/{s.lti_context_id}/sync", {}), COHORT_STAFF)
+    ],
+    "lti.platform_edit": [
+        Case("GET", lambda s: (f"/admin/lti/platforms/{_platform_id(s)}", {}), frozenset({"admin"}))
+    ],
+    "records.export_manifest": [
+        Case(
+            "GET",
+            lambda s: (f"/admin/exports/{_export_run_id(s)}/manifest.json", {}),
+            frozenset({"admin"}),
+        )
+    ],
+    "tokens.revoke": [
+        Case(
+            "POST",
+            lambda s: (f"/admin/tokens/{_token_of(s.people['admin'])}/revoke", {}),
+            frozenset({"admin"}),
+        ),
+        # Another admin's token: nobody but its owner revokes it here.
+        Case(
+            "POST",
+            lambda s: (f"/admin/tokens/{_token_of(factories.user(Role.ADMIN))}/revoke", {}),
+            frozenset(),
+        ),
+    ],
+    "transcripts.transcript_page": [
+        Case(
+            "GET",
+            lambda s: (f"/transcripts/{s.people['owner'].id}", {}),
+            frozenset({"owner", "cohort_instructor", "admin"}),
+        )
+    ],
+    "transcripts.transcript_pdf": [
+        Case(
+            "GET",
+            lambda s: (f"/transcripts/{s.people['owner'].id}.pdf", {}),
+            frozenset({"owner", "cohort_instructor", "admin"}),
+        )
+    ],
     "users.change_role": [
         Case(
             "POST",
@@ -165,7 +672,14 @@ CASES: dict[str, list[Case]] = {
 }
 
 # Public routes: anyone may open them without logging in.
-PUBLIC = {"credentials.verify", "account.reset_password"}
+PUBLIC = {
+    "credentials.verify",
+    "credentials.verify_json",
+    "credentials.certificate_pdf",
+    "credentials.credential_jwt",
+    "account.reset_password",
+    "enrollment.accept_invitation",
+}
 
 
 def object_endpoints(app) -> set[str]:
@@ -178,14 +692,69 @@ def object_endpoints(app) -> set[str]:
 
 
 def test_every_object_route_is_in_the_table(app):
-    missing = object_endpoints(app) - set(CASES)
+    # Routes authenticated by an API token (not the session) have their own table.
+    covered = set(CASES) | set(TOKEN_CASES)
+    missing = object_endpoints(app) - covered
     assert not missing, f"add these object routes to CASES in {__file__}: {sorted(missing)}"
-    stale = set(CASES) - object_endpoints(app)
+    stale = covered - object_endpoints(app)
     assert not stale, f"routes in CASES that no longer exist: {sorted(stale)}"
 
 
+class _EmptyRoster:
+    """The scenario's LMS platform: it grants a token and answers with an empty roster."""
+
+    @staticmethod
+    def access_token(platform, scopes, now):
+        return "token"
+
+    @staticmethod
+    def roster(url, token):
+        return []
+
+
+def _lti_context(people: dict[str, User], cohort_a) -> int:
+    """An LMS course the cohort's instructor launched from, feeding cohort A."""
+    now = utcnow()
+    platform = LtiPlatform(
+        name="Canvas",
+        issuer="https://canvas.example.edu",
+        client_id="10000000000042",
+        auth_login_url="https://canvas.example.edu/api/lti/authorize_redirect",
+        auth_token_url="https://canvas.example.edu/login/oauth2/token",
+        key_set_url="https://canvas.example.edu/api/lti/security/jwks",
+        created_at=now,
+    )
+    db.session.add(platform)
+    db.session.flush()
+    context = LtiContext(
+        platform_id=platform.id,
+        deployment_id="7:a1b2c3",
+        context_id="course-12",
+        title="Medical Coding 101",
+        memberships_url="https://canvas.example.edu/api/lti/courses/12/names_and_roles",
+        cohort_id=cohort_a.id,
+        created_at=now,
+    )
+    db.session.add(context)
+    db.session.flush()
+    db.session.add(
+        LtiContextMember(
+            context_id=context.id,
+            user_id=people["cohort_instructor"].id,
+            is_instructor=True,
+            created_at=now,
+        )
+    )
+    db.session.commit()
+    return context.id
+
+
 @pytest.fixture
-def scenario(app) -> Scenario:
+def scenario(app, monkeypatch, tmp_path) -> Scenario:
+    # Evidence uploads and the signing key stay in the test's own folder.
+    app.config["EVIDENCE_FOLDER"] = str(tmp_path / "evidence")
+    app.config["SIGNING_KEY_FILE"] = str(tmp_path / "signing_key.pem")
+    app.extensions.pop("lms_signing_key", None)
     factories.course("TERM", modules=2)
     credential = factories.credential("CPC", modules=["TERM-1", "TERM-2"])
     people = {
@@ -199,7 +768,10 @@ def scenario(app) -> Scenario:
     cohort_b = factories.cohort(people["other_instructor"], credential, [people["other_student"]])
     attempt = factories.pass_module(people["owner"], "TERM-1")
     module = courses.modules_by_code(["TERM-1"])["TERM-1"]
-    return Scenario(people, cohort_a, cohort_b, module.id, attempt.id)
+    monkeypatch.setattr(platform_api, "access_token", _EmptyRoster.access_token)
+    monkeypatch.setattr(platform_api, "roster", _EmptyRoster.roster)
+    context_id = _lti_context(people, cohort_a)
+    return Scenario(people, cohort_a, cohort_b, module.id, attempt.id, credential, context_id)
 
 
 def _call(client, case: Case, s: Scenario):
