@@ -66,6 +66,7 @@ class TokenCase:
     build: Callable[[ApiWorld], str]
     missing: str
     scope: tokens.TokenScope = READ
+    body: dict | None = None  # a POST with this JSON body; a GET when None
 
 
 TOKEN_CASES: dict[str, TokenCase] = {
@@ -82,6 +83,12 @@ TOKEN_CASES: dict[str, TokenCase] = {
     ),
     "Records.export_manifest": TokenCase(
         lambda w: f"/api/v1/exports/{w.run_id}/manifest", "/api/v1/exports/999999/manifest"
+    ),
+    "Records.revoke_certificate": TokenCase(
+        lambda w: f"/api/v1/certificates/{w.certificate_code}/revoke",
+        "/api/v1/certificates/NOPE/revoke",
+        scope=WRITE,
+        body={"reason": "Issued by mistake."},
     ),
 }
 
@@ -144,8 +151,10 @@ def _tokens(world: ApiWorld) -> dict[str, str | None]:
     return made
 
 
-def _get(client, url: str, secret: str | None):
+def _call(client, case: TokenCase, url: str, secret: str | None):
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    if case.body is not None:
+        return client.post(url, json=case.body, headers=headers)
     return client.get(url, headers=headers)
 
 
@@ -164,7 +173,7 @@ def test_api_object_route_takes_only_usable_admin_tokens(app, world, endpoint, c
     for kind, secret in _tokens(world).items():
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="lms"):
-            response = _get(client, url, secret)
+            response = _call(client, case, url, secret)
         if kind in ALLOWED and (case.scope is READ or kind == "write"):
             assert response.status_code == 200, (endpoint, kind, response.get_json())
             continue
@@ -182,7 +191,7 @@ def test_api_object_route_answers_404_for_an_object_that_does_not_exist(
     case = TOKEN_CASES[endpoint]
     secret = _secret(world.admin, WRITE)
     with caplog.at_level(logging.WARNING, logger="lms"):
-        response = _get(app.test_client(), case.missing, secret)
+        response = _call(app.test_client(), case, case.missing, secret)
     assert response.status_code == 404, (endpoint, response.status_code)
     assert _denials(caplog, case.missing), f"the 404 of {case.missing} was not logged"
 

@@ -16,7 +16,11 @@ _API = (
     "browser never adds to a cross-site request; it ignores the session cookie "
     "(tests/security/test_api_object_access.py, tests/api/)"
 )
-API_EXEMPT = {"Records.create_completion": _API, "Records.issue_certificate": _API}
+API_EXEMPT = {
+    "Records.create_completion": _API,
+    "Records.issue_certificate": _API,
+    "Records.revoke_certificate": _API,
+}
 CSRF_EXEMPT: dict[str, str] = {
     **API_EXEMPT,
     # LTI 1.3: the platform (another site) posts these by design. The login initiation only
