@@ -68,7 +68,7 @@ def list_users(args: dict[str, Any]):
     return {"items": users, "next_cursor": cursor}
 
 
-@people.route("/users/<int:user_id>")
+@people.route("/users/<int(max=2147483647):user_id>")
 @token_required(READ)
 @people.response(200, schemas.UserSchema)
 @people.alt_response(404, schema=schemas.ApiErrorSchema)
@@ -108,7 +108,7 @@ def list_cohorts():
     }
 
 
-@people.route("/cohorts/<int:cohort_id>/enrollments")
+@people.route("/cohorts/<int(max=2147483647):cohort_id>/enrollments")
 @token_required(READ)
 @people.response(200, schemas.EnrollmentList)
 @people.alt_response(404, schema=schemas.ApiErrorSchema)
@@ -367,7 +367,7 @@ def export(args: dict[str, Any], dataset: str):
     return stream_export(started, url_for("Records.export_manifest", run_id=started.run_id))
 
 
-@records.route("/exports/<int:run_id>/manifest")
+@records.route("/exports/<int(max=2147483647):run_id>/manifest")
 @token_required(READ)
 @records.response(200, schemas.ManifestSchema)
 @records.alt_response(404, schema=schemas.ApiErrorSchema)

@@ -8,6 +8,10 @@ from marshmallow import RAISE, Schema, fields, validate
 LIMIT = fields.Integer(
     load_default=100, validate=validate.Range(1, 500), metadata={"description": "Page size."}
 )
+# Record numbers are 32-bit integers in PostgreSQL (and 64-bit in SQLite): a larger number
+# sent by a client is refused with a 422 instead of failing in the database.
+MAX_ID = 2**31 - 1
+ID_RANGE = validate.Range(1, MAX_ID)
 CURSOR = fields.String(
     load_default=None, metadata={"description": "The next_cursor of the previous page."}
 )
@@ -150,7 +154,7 @@ class CompletionPage(Schema):
 class CompletionCreate(StrictSchema):
     """A module completion reported by an integration (an SIS, a proctoring service ...)."""
 
-    student_id = fields.Integer(required=True, strict=True)
+    student_id = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     module_code = fields.String(required=True, validate=validate.Length(1, 30))
     score = fields.Float(
         load_default=None, allow_none=True, validate=validate.Range(0, 100, min_inclusive=True)
@@ -160,7 +164,7 @@ class CompletionCreate(StrictSchema):
 
 
 class ReadinessQuery(StrictSchema):
-    student_id = fields.Integer(required=True)
+    student_id = fields.Integer(required=True, validate=ID_RANGE)
     credential = fields.String(required=True, metadata={"description": "Credential code."})
 
 
@@ -174,7 +178,7 @@ class ReadinessSchema(Schema):
 
 
 class CertificateIssue(StrictSchema):
-    student_id = fields.Integer(required=True, strict=True)
+    student_id = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     credential_code = fields.String(required=True, validate=validate.Length(1, 20))
 
 

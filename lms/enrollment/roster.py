@@ -13,6 +13,7 @@ from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
 from lms.enrollment import invitations, rules, service
@@ -111,6 +112,10 @@ def import_rows(
     commits once, and any error rolls everything back)."""
     if not rows:
         raise InvalidInput("There is nobody to enrol.")
+    # Two imports into one cohort at the same moment (a double click, two tabs): the second
+    # waits here until the first commits, then finds its rows enrolled and is refused below
+    # like a stale preview. (SQLite has one writer at a time and ignores FOR UPDATE.)
+    db.session.execute(select(Cohort.id).where(Cohort.id == cohort.id).with_for_update())
     roster = rules.check_against_accounts(
         rules.Roster(rows, ()), _known_accounts(cohort, [row.email for row in rows])
     )
@@ -119,6 +124,31 @@ def import_rows(
             "The roster changed since the preview; nobody was enrolled. Fix these rows:",
             roster.problems,
         )
+    try:
+        with db.session.begin_nested():
+            invited = _enrol_rows(actor, cohort, rows, now)
+    except IntegrityError as error:
+        # Another request created one of these accounts or enrolments at the same moment
+        # (an import into another cohort): the constraints held; nothing of this import stays.
+        raise Conflict(
+            "Some of these students were enrolled or invited by someone else at the same"
+            " moment; nobody was enrolled. Upload the file again."
+        ) from error
+    audit.record_event(
+        "roster.imported",
+        actor=actor,
+        now=now,
+        target_type="cohort",
+        target_id=cohort.id,
+        details={"enrolled": len(rows), "invited": invited},
+    )
+    return ImportResult(enrolled=len(rows), invited=invited)
+
+
+def _enrol_rows(
+    actor: User, cohort: Cohort, rows: tuple[rules.RosterRow, ...], now: datetime
+) -> int:
+    """Enrol every row, inviting people without an account; how many were invited."""
     invited = 0
     for row in rows:
         student = service.find_student(row.email)
@@ -129,12 +159,4 @@ def import_rows(
         service.enroll_student(
             actor, cohort, student, now, student_number=row.student_id, check_ready=not new
         )
-    audit.record_event(
-        "roster.imported",
-        actor=actor,
-        now=now,
-        target_type="cohort",
-        target_id=cohort.id,
-        details={"enrolled": len(rows), "invited": invited},
-    )
-    return ImportResult(enrolled=len(rows), invited=invited)
+    return invited
