@@ -674,20 +674,22 @@ def certificates_of(student_ids: Iterable[int]) -> list[Certificate]:
     )
 
 
+# What a certificate page or answer shows: loaded with the certificate, in one go each.
+_CERTIFICATE_DETAILS = (
+    selectinload(Certificate.student),
+    selectinload(Certificate.credential),
+    selectinload(Certificate.requirement_set),
+    selectinload(Certificate.events),
+)
+
+
 def get_certificate_by_code(code: str) -> Certificate:
     """The certificate with this public code, or ``NotFound``."""
     canonical = normalise_code(code)
     certificate = None
     if canonical is not None:
         certificate = db.session.scalar(
-            select(Certificate)
-            .where(Certificate.code == canonical)
-            .options(
-                selectinload(Certificate.student),
-                selectinload(Certificate.credential),
-                selectinload(Certificate.requirement_set),
-                selectinload(Certificate.events),
-            )
+            select(Certificate).where(Certificate.code == canonical).options(*_CERTIFICATE_DETAILS)
         )
     if certificate is None:
         raise NotFound("No certificate has this code. Check it against the printed certificate.")
@@ -697,14 +699,7 @@ def get_certificate_by_code(code: str) -> Certificate:
 def get_certificate(certificate_id: int) -> Certificate:
     """One certificate with its student, credential and events, or ``NotFound``."""
     certificate = db.session.scalar(
-        select(Certificate)
-        .where(Certificate.id == certificate_id)
-        .options(
-            selectinload(Certificate.student),
-            selectinload(Certificate.credential),
-            selectinload(Certificate.requirement_set),
-            selectinload(Certificate.events),
-        )
+        select(Certificate).where(Certificate.id == certificate_id).options(*_CERTIFICATE_DETAILS)
     )
     if certificate is None:
         raise NotFound("There is no such certificate.")
