@@ -468,6 +468,17 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, 28))
 
 
+def certificate_snapshot(
+    credential: Credential, requirement_set: RequirementSet, outcome: rules.Outcome
+) -> dict:
+    """The facts a certificate is issued on, frozen into it: the verdict on every requirement."""
+    return {
+        "credential": credential.code,
+        "requirement_version": requirement_set.version,
+        "outcome": outcome.to_data(),
+    }
+
+
 def issue_certificate(
     student: User, credential: Credential, actor: User | None, now: datetime
 ) -> Certificate:
@@ -494,11 +505,7 @@ def issue_certificate(
         expires_at=(
             add_months(now, credential.validity_months) if credential.validity_months else None
         ),
-        snapshot={
-            "credential": credential.code,
-            "requirement_version": readiness.requirement_set.version,
-            "outcome": outcome.to_data(),
-        },
+        snapshot=certificate_snapshot(credential, readiness.requirement_set, outcome),
     )
     try:
         with db.session.begin_nested():
