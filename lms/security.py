@@ -94,6 +94,10 @@ def init_app(app: Flask) -> None:
     configure_logging(app)
     sessions.configure_session_cookies(app)
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
+    # The limited views hold the limiter only weakly; a disabled limiter (RATELIMIT_ENABLED
+    # off) registers nothing with the app, so without this reference it was collected and
+    # every limited page answered 500.
+    app.extensions["lms.limiter"] = limiter
     _apply_rate_limits(app, limiter)
     app.after_request(add_security_headers)
     app.after_request(log_denials)

@@ -199,3 +199,24 @@ def test_every_login_and_verify_route_is_rate_limited(app):
         if getattr(app.view_functions[endpoint], "__wrapper-limiter-instance", None) is None
     )
     assert unlimited == [], "add these endpoints to lms.security._apply_rate_limits"
+
+
+def test_limits_switched_off_leave_the_limited_pages_working(app):
+    """LMS_RATELIMIT_ENABLED=false (a load test's setting) turns the limits off, not the pages."""
+    import gc
+
+    quiet = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "test-secret-key",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    gc.collect()  # the limiter was collected here when nothing held it
+    client = quiet.test_client()
+    statuses = [client.get("/login").status_code for _ in range(30)]
+    assert statuses == [200] * 30
+    assert client.get("/verify/AAAA-BBBB").status_code == 404
+    with quiet.app_context():
+        db.engine.dispose()
