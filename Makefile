@@ -41,16 +41,22 @@ e2e: install
 screenshots: install
 	$(BIN)/python -m pytest tests/e2e -m screenshots -q
 
-# Benchmarks (not tests): they print their figures. BENCH_PG must name a scratch database.
-BENCH_ROWS ?= 1000000
-BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench
-bench: install
-	-createdb -h 127.0.0.1 -U postgres bench 2>/dev/null
-	$(BIN)/python bench/export_bench.py --rows $(BENCH_ROWS) --postgres $(BENCH_PG)
+# Benchmarks (not tests): each prints its figures beside a baseline measured in the same run,
+# writes bench/results/<name>.json, and the last step writes the table in docs/PERFORMANCE.md.
+# BENCH_PG names a PostgreSQL server whose bench_* databases the benchmarks may drop and make.
+BENCH_STAMP := $(VENV)/.bench-installed
+export BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run_all.py
 
 lint: install
-	$(BIN)/ruff check lms tests
-	$(BIN)/ruff format --check lms tests
+	$(BIN)/ruff check lms tests bench
+	$(BIN)/ruff format --check lms tests bench
 	$(BIN)/bandit -ll -q -r lms
 
 clean:
