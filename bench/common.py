@@ -136,6 +136,9 @@ SCHOOL = {
     "cohort_sizes": (10, 100, 1_000),
 }
 SCHOOL_NAME = os.environ.get("BENCH_SCHOOL", "bench_school")
+if os.environ.get("BENCH_SCHOOL_STUDENTS"):  # a smaller school, to try a benchmark out quickly
+    SCHOOL["students"] = int(os.environ["BENCH_SCHOOL_STUDENTS"])
+    SCHOOL["cohorts"] = min(SCHOOL["cohorts"], SCHOOL["students"] // 10)
 
 
 def school(engine: str, rebuild: bool = False) -> tuple[str, dict[str, Any]]:
