@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Integer, Numeric, Select, Text, case, cast, func, literal
+from sqlalchemy import Integer, LargeBinary, Numeric, Select, Text, case, cast, func, literal
 from sqlalchemy.engine import Connection
 
 from lms.db import UTCDateTime
@@ -301,24 +301,25 @@ def sqlite_lines(
     if fmt == "csv":
         template = ",".join(["%s"] * len(COMPLETION_COLUMNS))
 
-        def line(columns: dict[str, Any]) -> list[Any]:
-            return [SQLiteSpelling.line(template, csv_cells(columns, SQLiteSpelling))]
+        def line(columns: dict[str, Any]) -> Any:
+            return SQLiteSpelling.line(template, csv_cells(columns, SQLiteSpelling))
     else:
 
-        def line(columns: dict[str, Any]) -> list[Any]:
-            return [json_line(columns, SQLiteSpelling)]
+        def line(columns: dict[str, Any]) -> Any:
+            return json_line(columns, SQLiteSpelling)
 
-    query = completion_select(rf, upto_entry_id, line)
+    # As a BLOB, a line comes as UTF-8 bytes: nothing to decode, then encode again.
+    query = completion_select(rf, upto_entry_id, lambda c: [cast(line(c), LargeBinary)])
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(inline_sql(query, connection))
-        end = "\r\n" if fmt == "csv" else "\n"
+        end = b"\r\n" if fmt == "csv" else b"\n"
         # Row by row, so that each row's tuple is gone before the next: a batch of them
         # would keep the garbage collector busy walking the app's objects.
-        while batch := [text for (text,) in islice(cursor, BATCH)]:
-            data = (end.join(batch) + end).encode()
+        while batch := [data for (data,) in islice(cursor, BATCH)]:
+            data = end.join(batch) + end
             if fmt == "csv" and not plain_csv(data, len(batch)):
-                data = requoted(connection, rf, upto_entry_id, [t.encode() for t in batch])
+                data = requoted(connection, rf, upto_entry_id, batch)
             yield len(batch), data
     finally:
         cursor.close()  # also when the download stops early
