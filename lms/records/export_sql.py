@@ -64,6 +64,8 @@ def _formula_cell() -> re.Pattern[bytes]:
 
 
 FORMULA_CELL = _formula_cell()
+# An empty string from COPY, or a quoted cell that starts with a double quote.
+EMPTY_STRING = b',""'
 
 
 # --- the cells in SQL ------------------------------------------------------------------------
@@ -117,8 +119,9 @@ class PostgresSpelling:
 
     @staticmethod
     def text(column: Any) -> Any:
-        # COPY writes NULL as nothing but "" as "" (the csv module: both as nothing).
-        return func.nullif(column, "")
+        # COPY writes NULL as nothing but "" as "" (the csv module: both as nothing); such
+        # lines are written again (copied_chunk). NULLIF here cost a third of the COPY.
+        return column
 
     @staticmethod
     def json_number(column: Any) -> Any:
@@ -263,11 +266,12 @@ def copy_out(
     # A download stopped early cancels the COPY, which aborts the transaction: rolling back
     # to the savepoint leaves it usable (for the manifest, say).
     with connection.begin_nested(), driver.cursor() as cursor, cursor.copy(statement) as copy:
+        read = copy.read
         rows: list[bytes] = []
-        for row in copy:  # COPY sends each row by itself, ending with LF
-            # bytes, not the memoryview: a batch of those would keep the garbage collector
-            # busy walking the app's objects.
-            rows.append(bytes(row[:-1]) if fmt == "csv" else bytes(row))
+        # COPY sends each row by itself, ending with LF. bytes, not the memoryview: a batch
+        # of those would keep the garbage collector busy walking the app's objects.
+        while row := read():
+            rows.append(bytes(row))
             if len(rows) == BATCH:
                 yield len(rows), copied_chunk(fmt, rows)
                 rows = []
@@ -276,20 +280,26 @@ def copy_out(
 
 
 def copied_chunk(fmt: str, rows: list[bytes]) -> bytes:
-    """Rows from COPY as export bytes.
+    """Rows from COPY (each ending with LF) as export bytes.
 
-    CSV lines end with CRLF, as RFC 4180 has them, and a line with a cell that starts like a
-    formula is written again. In JSON Lines only the backslashes COPY's text format doubled
-    need halving: JSON has left no control character in a string, and no tab in a line."""
+    In JSON Lines only the backslashes COPY's text format doubled need halving: JSON has left
+    no control character in a string, and no tab in a line. CSV lines end with CRLF, as RFC
+    4180 has them (with no double quote in the batch, no cell is quoted and every LF ends a
+    line). A CSV line with a cell that starts like a formula, or an empty string (which
+    COPY writes as "", the csv module as nothing), is written again from its cells."""
+    data = b"".join(rows)
     if fmt == "jsonl":
-        return b"".join(rows).replace(b"\\\\", b"\\")
-    data = b"\r\n".join(rows) + b"\r\n"
-    if not FORMULA_CELL.search(data):
+        return data.replace(b"\\\\", b"\\")
+    if b'"' in data:
+        data = b"".join(row[:-1] + b"\r\n" for row in rows)
+    else:
+        data = data.replace(b"\n", b"\r\n")
+    if not (FORMULA_CELL.search(data) or EMPTY_STRING in data):
         return data
     return b"".join(
         guarded_line(next(csv.reader(io.StringIO(row.decode(), newline=""))))
-        if FORMULA_CELL.search(row)
-        else row + b"\r\n"
+        if FORMULA_CELL.search(row) or EMPTY_STRING in row
+        else row[:-1] + b"\r\n"
         for row in rows
     )
 
