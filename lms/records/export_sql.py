@@ -13,9 +13,10 @@ only checks it, hashes it and sends it on, a batch at a time:
   comma, a double quote, CR or LF goes out as it is (counted over the batch at once).
 
 In both, a cell that starts like a formula (``exports.FORMULA_TRIGGERS``) is looked for over
-the whole batch with one regular expression; the rare line that has one, or that needs
-quotes on SQLite, is written again from its cells by the csv module, as ``exports.csv_cells``
-does. Doing that in SQL, per cell, cost a quarter of the time of the whole export.
+the whole batch with one regular expression; the rare line that has one, that needs quotes
+on SQLite, or that holds an empty string on PostgreSQL (COPY writes it as ``""``), is written
+again from its cells by the csv module, as ``exports.csv_cells`` does. Doing that in SQL, per
+cell, cost a quarter of the time of the whole export.
 
 The bytes are those ``exports.stream_csv`` and ``exports.stream_jsonl`` write from the ORM's
 rows, on both databases (``tests/records/test_export_sql.py`` compares them), so neither the
@@ -180,7 +181,8 @@ def json_line(columns: dict[str, Any], spelling: Any) -> Any:
 
 
 def inline_sql(query: Select, connection: Connection) -> str:
-    """The statement's SQL with its values written in (COPY takes no parameters).
+    """The statement's SQL with its values written in (COPY takes no parameters; SQLite's
+    lines are made the same way, for one path).
 
     The values are the filter's: numbers, dates and ledger kinds, each rendered by its
     column's type, so no text from a request is pasted into the SQL."""
@@ -340,12 +342,10 @@ def requoted(
 ) -> bytes:
     """SQLite's unquoted CSV lines, those that are not plain written again from their cells
     (fetched anew, in the same transaction) by the csv module."""
-    suspect: dict[int, bytes] = {
-        entry_id(line): line for line in lines if not plain_csv(line + b"\r\n", 1)
-    }
+    again = [entry_id(line) for line in lines if not plain_csv(line + b"\r\n", 1)]
     query = completion_select(
         rf, upto_entry_id, lambda columns: csv_cells(columns, SQLiteSpelling)
-    ).where(LedgerEntry.id.in_(suspect))
+    ).where(LedgerEntry.id.in_(again))
     cursor = connection.connection.driver_connection.cursor()
     try:
         rewritten = {
