@@ -17,7 +17,9 @@ databases, loaded with the same rows, must have the same SHA-256. Not part of th
     .venv/bin/python bench/export_bench.py --rows 1000000 --formats csv,jsonl \\
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench_export
 
-The PostgreSQL database is emptied (its public schema is dropped): never point it at real data.
+Without ``--postgres`` it makes (drops and creates) ``bench_export`` on the BENCH_PG server
+when that answers (``--no-postgres`` skips it). A database given with ``--postgres`` is
+emptied (its public schema is dropped): never point it at real data.
 """
 
 from __future__ import annotations
@@ -33,7 +35,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORKDIR, Figure, high_water_kib, make_app, run_child, write_result  # noqa: E402
+from common import (  # noqa: E402
+    WORKDIR,
+    Figure,
+    engines,
+    fresh_database,
+    high_water_kib,
+    make_app,
+    run_child,
+    scratch_url,
+    write_result,
+)
 
 DUMP_SQL = """
 SELECT e.id, e.recorded_at, s.id, s.email, s.full_name, e.kind, c.code, m.code, m.title,
@@ -52,9 +64,10 @@ TARGET_FORMATS = ("csv", "jsonl")
 PEAK_LIMIT_BYTES = 150_000_000  # "150 MB"
 
 
-def prepare(url: str, rows: int, students: int = 2000) -> None:
+def prepare(url: str, rows: int, students: int = 2000, *, given: bool = False) -> None:
     """A migrated database with students, a course and ``rows`` synthetic ledger entries,
-    the same on every database."""
+    the same on every database. A database given by URL is emptied (its public schema
+    dropped); the benchmark's own (a file, or bench_export on BENCH_PG) is made anew."""
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -62,13 +75,15 @@ def prepare(url: str, rows: int, students: int = 2000) -> None:
     from lms.courses import service as courses
     from lms.extensions import db
 
+    if not given:
+        fresh_database(url)
     app = make_app(url)
     with app.app_context():
-        if url.startswith("postgresql"):
+        if given:
             db.session.execute(text("DROP SCHEMA public CASCADE"))
             db.session.execute(text("CREATE SCHEMA public"))
             db.session.commit()
-        upgrade()
+            upgrade()
         now = datetime(2026, 1, 1, tzinfo=UTC)
         db.session.add_all(
             User(
@@ -195,12 +210,14 @@ def export_once(label: str, url: str, fmt: str, rows: int, output: Path) -> dict
     return report | {"peak_kib": max(peak, report["peak_kib"])}
 
 
-def bench(label: str, url: str, rows: int, formats: list[str], rounds: int, workdir: Path):
+def bench(
+    label: str, url: str, rows: int, formats: list[str], rounds: int, workdir: Path, given: bool
+):
     """Load, then rounds of the dump and the app's exports: the figures of one database
     (each the best of its rounds, the dump's as much as the app's) and what lies behind."""
     print(f"== {label}: loading {rows:,} rows ...", flush=True)
     started = time.perf_counter()
-    prepare(url, rows)
+    prepare(url, rows, given=given)
     details: dict = {"load_seconds": round(time.perf_counter() - started, 1), "exports": {}}
     print(f"   loaded in {details['load_seconds']} s", flush=True)
 
@@ -272,8 +289,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--formats", default="csv,jsonl", help="any of csv,jsonl,xlsx,xapi")
-    parser.add_argument("--postgres", help="PostgreSQL URL of a scratch database (emptied!)")
+    parser.add_argument(
+        "--postgres",
+        help="PostgreSQL URL of a scratch database (emptied!); by default bench_export on the"
+        " BENCH_PG server, when it answers",
+    )
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument(
         "--rounds", type=int, default=2, help="runs of each, the best kept (the machine is shared)"
     )
@@ -287,16 +309,25 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="export-", dir=WORKDIR))
     started = time.perf_counter()
     figures, details = [], {}
+    postgres = args.postgres
+    if not postgres and not args.no_postgres and "postgresql" in engines():
+        postgres = scratch_url("postgresql", "bench_export")
     try:
         if not args.no_sqlite:
             url = f"sqlite:///{workdir / 'bench.sqlite3'}"
             figures_of, details["sqlite"] = bench(
-                "sqlite", url, args.rows, formats, args.rounds, workdir
+                "sqlite", url, args.rows, formats, args.rounds, workdir, given=False
             )
             figures += figures_of
-        if args.postgres:
+        if postgres:
             figures_of, details["postgresql"] = bench(
-                "postgresql", args.postgres, args.rows, formats, args.rounds, workdir
+                "postgresql",
+                postgres,
+                args.rows,
+                formats,
+                args.rounds,
+                workdir,
+                given=bool(args.postgres),
             )
             figures += figures_of
     finally:
@@ -317,7 +348,7 @@ def main() -> None:
             "rows": args.rows,
             "formats": formats,
             "rounds": args.rounds,
-            "postgres": bool(args.postgres),
+            "postgres": bool(postgres),
         },
         figures,
         details,
