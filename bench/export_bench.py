@@ -1,37 +1,51 @@
-"""Export one million ledger rows on SQLite and PostgreSQL; compare with the databases' own dumps.
+"""Export a million ledger rows on SQLite and PostgreSQL, beside the databases' own dumps.
 
 For each database it builds a fresh schema (the real migrations), loads N synthetic ledger
-rows in bulk (executemany on SQLite, COPY on PostgreSQL), then runs, each in a child process
-whose peak resident memory is read with ``os.wait4``:
+rows in bulk (executemany on SQLite, COPY on PostgreSQL), then runs ``--rounds`` times (2),
+each in a child process whose peak resident memory is read from /proc (``common.run_child``):
 
-- the app's export (``lms.records.export_runs.start_export``, the same code as the web, API
-  and CLI) in each chosen format, written to a file;
-- the database's own dump of the same columns: the sqlite3 shell in CSV mode, psql's ``\\copy``.
+- the database's own CSV dump of the same columns: the sqlite3 shell's CSV mode, psql's
+  ``\\copy``;
+- the app's export (``lms.records.export_runs.start_export``, the code behind the web, API
+  and CLI) in each chosen format, written to a file.
 
-It prints rows per second and peak RSS for each. Not part of the test suite.
+The best round of each is kept, the dump's as the app's (the machine is shared). The app's
+rows per second are held to half the dump's, its peak RSS to 150 MB; the figures go to
+``bench/results/export.json`` (``common.write_result``). The CSV and JSON Lines of the two
+databases, loaded with the same rows, must have the same SHA-256. Not part of the tests.
 
     .venv/bin/python bench/export_bench.py --rows 1000000 --formats csv,jsonl \\
-        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench_export
 
-The PostgreSQL database is emptied (its public schema is dropped): never point it at real data.
+Without ``--postgres`` it makes (drops and creates) ``bench_export`` on the BENCH_PG server
+when that answers (``--no-postgres`` skips it). A database given with ``--postgres`` is
+emptied (its public schema is dropped): never point it at real data.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    WORKDIR,
+    Figure,
+    engines,
+    fresh_database,
+    high_water_kib,
+    make_app,
+    run_child,
+    scratch_url,
+    write_result,
+)
 
 DUMP_SQL = """
 SELECT e.id, e.recorded_at, s.id, s.email, s.full_name, e.kind, c.code, m.code, m.title,
@@ -45,22 +59,15 @@ LEFT JOIN user_account a ON a.id = e.actor_id
 ORDER BY e.id
 """.strip()
 
-
-def make_app(url: str):
-    from lms import create_app
-
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 8 * 1024,
-        }
-    )
+# The formats the app's database path writes, held to the target; the others are measured.
+TARGET_FORMATS = ("csv", "jsonl")
+PEAK_LIMIT_BYTES = 150_000_000  # "150 MB"
 
 
-def prepare(url: str, rows: int, students: int = 2000) -> None:
-    """A migrated database with students, a course and ``rows`` synthetic ledger entries."""
+def prepare(url: str, rows: int, students: int = 2000, *, given: bool = False) -> None:
+    """A migrated database with students, a course and ``rows`` synthetic ledger entries,
+    the same on every database. A database given by URL is emptied (its public schema
+    dropped); the benchmark's own (a file, or bench_export on BENCH_PG) is made anew."""
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -68,13 +75,15 @@ def prepare(url: str, rows: int, students: int = 2000) -> None:
     from lms.courses import service as courses
     from lms.extensions import db
 
+    if not given:
+        fresh_database(url)
     app = make_app(url)
     with app.app_context():
-        if url.startswith("postgresql"):
+        if given:
             db.session.execute(text("DROP SCHEMA public CASCADE"))
             db.session.execute(text("CREATE SCHEMA public"))
             db.session.commit()
-        upgrade()
+            upgrade()
         now = datetime(2026, 1, 1, tzinfo=UTC)
         db.session.add_all(
             User(
@@ -98,8 +107,8 @@ def prepare(url: str, rows: int, students: int = 2000) -> None:
             }
         )
         db.session.commit()
-        student_ids = list(db.session.scalars(db.select(User.id)))
-        module_ids = list(db.session.scalars(text("SELECT id FROM module")))
+        student_ids = list(db.session.scalars(db.select(User.id).order_by(User.id)))
+        module_ids = list(db.session.scalars(text("SELECT id FROM module ORDER BY id")))
 
         def row(n: int):
             at = now + timedelta(seconds=n)
@@ -142,10 +151,11 @@ def prepare(url: str, rows: int, students: int = 2000) -> None:
         if url.startswith("postgresql"):
             db.session.execute(text("ANALYZE"))
             db.session.commit()
+        db.engine.dispose()
 
 
 def child_export(url: str, fmt: str, output: str) -> None:
-    """Run in a child process: one export to a file; prints its row count and time."""
+    """Run in a child process: one export to a file; prints what it measured as JSON."""
     from lms.db import utcnow
     from lms.extensions import db
     from lms.records import export_runs
@@ -161,126 +171,191 @@ def child_export(url: str, fmt: str, output: str) -> None:
         done = {}
 
         def on_done(count: int, size: int, sha256: str) -> None:
-            done.update(rows=count, bytes=size)
+            done.update(rows=count, bytes=size, sha256=sha256)
 
         with open(output, "wb") as handle:
             for chunk in export.body(on_done):
                 handle.write(chunk)
+        seconds = time.perf_counter() - started
         print(
             json.dumps(
-                {
-                    **done,
-                    "seconds": time.perf_counter() - started,
-                    "before_kib": before,
-                    "peak_kib": high_water_kib(),
-                }
+                {**done, "seconds": seconds, "before_kib": before, "peak_kib": high_water_kib()}
             )
         )
 
 
-def high_water_kib(pid: int | str = "self") -> int:
-    """The process's peak resident memory (VmHWM, reset by exec, unlike ru_maxrss)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return 0
-
-
-def run_child(command: list[str], stdout=None) -> tuple[float, int, str]:
-    """Run a command; its wall time, its peak RSS in KiB (polled), and its output."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as captured:
-        process = subprocess.Popen(  # noqa: S603 - our own fixed commands
-            command, stdout=stdout or captured, stderr=subprocess.PIPE
-        )
-        peak = 0
-        while process.poll() is None:
-            peak = max(peak, high_water_kib(process.pid))
-            time.sleep(0.02)
-        elapsed = time.perf_counter() - started
-        error = process.stderr.read().decode()
-        if process.returncode != 0:
-            raise SystemExit(f"{command[:3]} failed: {error}")
-        captured.seek(0)
-        out = captured.read().decode()
-    return elapsed, peak, out
-
-
-def bench(label: str, url: str, rows: int, formats: list[str], workdir: Path) -> list[tuple]:
-    results = []
-    print(f"== {label}: loading {rows:,} rows ...", flush=True)
-    started = time.perf_counter()
-    prepare(url, rows)
-    print(f"   loaded in {time.perf_counter() - started:.1f} s", flush=True)
-    for fmt in formats:
-        output = workdir / f"{label}.{fmt}"
-        elapsed, rss, out = run_child([sys.executable, __file__, "--child", url, fmt, str(output)])
-        report = json.loads(out.strip().splitlines()[-1])
-        assert report["rows"] == rows, report
-        rss = max(rss, report["peak_kib"])
-        elapsed = report["seconds"]  # the export itself, without starting Python
-        results.append((label, f"app export {fmt}", rows, elapsed, rss, output.stat().st_size))
-        print(
-            f"   {fmt}: peak {report['peak_kib'] / 1024:.0f} MiB, of which "
-            f"{report['before_kib'] / 1024:.0f} MiB before the first row",
-            flush=True,
-        )
-        print(f"   {fmt}: {rows / elapsed:,.0f} rows/s", flush=True)
-    dump = workdir / f"{label}.dump.csv"
-    if url.startswith("postgresql"):
+def dump(label: str, url: str, output: Path) -> tuple[str, float, int]:
+    """The database's own CSV dump of the export's columns: its name, seconds, peak KiB."""
+    if label == "postgresql":
         psql_url = url.replace("postgresql+psycopg://", "postgresql://")
         oneline = " ".join(DUMP_SQL.split())
-        command = ["psql", psql_url, "-q", "-c", f"\\copy ({oneline}) TO '{dump}' WITH CSV HEADER"]
-        elapsed, rss, _ = run_child(command)
-        results.append((label, "psql \\copy (csv)", rows, elapsed, rss, dump.stat().st_size))
-    else:
-        path = url.removeprefix("sqlite:///")
-        with dump.open("wb") as handle:
-            elapsed, rss, _ = run_child(
-                ["sqlite3", "-csv", "-header", path, DUMP_SQL + ";"], stdout=handle
+        copy = f"\\copy ({oneline}) TO '{output}' WITH CSV HEADER"
+        seconds, peak, _ = run_child(["psql", psql_url, "-q", "-c", copy])
+        return "psql \\copy", seconds, peak
+    with output.open("wb") as handle:
+        seconds, peak, _ = run_child(
+            ["sqlite3", "-csv", "-header", url.removeprefix("sqlite:///"), DUMP_SQL + ";"],
+            stdout=handle,
+        )
+    return "sqlite3 -csv", seconds, peak
+
+
+def export_once(label: str, url: str, fmt: str, rows: int, output: Path) -> dict:
+    """One app export in a child process: what it reports, with its peak RSS."""
+    _, peak, out = run_child([sys.executable, __file__, "--child", url, fmt, str(output)])
+    report = json.loads(out.strip().splitlines()[-1])
+    if report["rows"] != rows:
+        raise SystemExit(f"{label} {fmt}: {report['rows']} rows exported, not {rows}")
+    output.unlink()  # the disk holds one output at a time
+    return report | {"peak_kib": max(peak, report["peak_kib"])}
+
+
+def bench(
+    label: str, url: str, rows: int, formats: list[str], rounds: int, workdir: Path, given: bool
+):
+    """Load, then rounds of the dump and the app's exports: the figures of one database
+    (each the best of its rounds, the dump's as much as the app's) and what lies behind."""
+    print(f"== {label}: loading {rows:,} rows ...", flush=True)
+    started = time.perf_counter()
+    prepare(url, rows, given=given)
+    details: dict = {"load_seconds": round(time.perf_counter() - started, 1), "exports": {}}
+    print(f"   loaded in {details['load_seconds']} s", flush=True)
+
+    dump_file = workdir / f"{label}.dump.csv"
+    dumps: list[tuple[float, int]] = []
+    runs: dict[str, list[dict]] = {fmt: [] for fmt in formats}
+    for _ in range(rounds):
+        name, seconds, peak = dump(label, url, dump_file)
+        dumps.append((seconds, peak))
+        print(f"   {name}: {rows / seconds:,.0f} rows/s", flush=True)
+        for fmt in formats:
+            report = export_once(label, url, fmt, rows, workdir / f"{label}.{fmt}")
+            runs[fmt].append(report)
+            print(
+                f"   app {fmt}: {rows / report['seconds']:,.0f} rows/s,"
+                f" peak {report['peak_kib'] / 1024:.0f} MiB"
+                f" ({report['before_kib'] / 1024:.0f} MiB before the first row)",
+                flush=True,
             )
-        results.append((label, "sqlite3 -csv", rows, elapsed, rss, dump.stat().st_size))
-    return results
+    dump_rate = rows / min(seconds for seconds, _ in dumps)
+    details["dump"] = {
+        "command": name,
+        "seconds": [round(seconds, 3) for seconds, _ in dumps],
+        "peak_kib": max(peak for _, peak in dumps),
+        "bytes": dump_file.stat().st_size,
+    }
+    dump_file.unlink()
+
+    figures = [Figure("export", label, f"{name} rows/s", round(dump_rate), "rows/s")]
+    for fmt, reports in runs.items():
+        rate = rows / min(report["seconds"] for report in reports)
+        peak_kib = max(report["peak_kib"] for report in reports)
+        held = fmt in TARGET_FORMATS
+        figures.append(
+            Figure(
+                "export",
+                label,
+                f"app export {fmt} rows/s",
+                round(rate),
+                "rows/s",
+                baseline=name,
+                baseline_value=round(dump_rate),
+                target=">= 50% of the dump" if held else "",
+                met=rate >= 0.5 * dump_rate if held else None,
+            )
+        )
+        figures.append(
+            Figure(
+                "export",
+                label,
+                f"app export {fmt} peak RSS",
+                round(peak_kib / 1024, 1),
+                "MiB",
+                target="< 150 MB",
+                met=peak_kib * 1024 < PEAK_LIMIT_BYTES,
+            )
+        )
+        details["exports"][fmt] = {
+            "seconds": [round(report["seconds"], 3) for report in reports],
+            "bytes": reports[0]["bytes"],
+            "sha256": sorted({report["sha256"] for report in reports}),
+            "peak_kib": peak_kib,
+            "before_first_row_kib": max(report["before_kib"] for report in reports),
+        }
+    return figures, details
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--formats", default="csv,jsonl", help="any of csv,jsonl,xlsx,xapi")
-    parser.add_argument("--postgres", help="PostgreSQL URL of a scratch database (emptied!)")
+    parser.add_argument(
+        "--postgres",
+        help="PostgreSQL URL of a scratch database (emptied!); by default bench_export on the"
+        " BENCH_PG server, when it answers",
+    )
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="runs of each, the best kept (the machine is shared)"
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_export(*args.child)
         return
     formats = [f for f in args.formats.split(",") if f]
-    workdir = Path(tempfile.mkdtemp(prefix="lms-bench-"))
-    results = []
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="export-", dir=WORKDIR))
+    started = time.perf_counter()
+    figures, details = [], {}
+    postgres = args.postgres
+    if not postgres and not args.no_postgres and "postgresql" in engines():
+        postgres = scratch_url("postgresql", "bench_export")
     try:
         if not args.no_sqlite:
             url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-            results += bench("sqlite", url, args.rows, formats, workdir)
-        if args.postgres:
-            results += bench("postgresql", args.postgres, args.rows, formats, workdir)
+            figures_of, details["sqlite"] = bench(
+                "sqlite", url, args.rows, formats, args.rounds, workdir, given=False
+            )
+            figures += figures_of
+        if postgres:
+            figures_of, details["postgresql"] = bench(
+                "postgresql",
+                postgres,
+                args.rows,
+                formats,
+                args.rounds,
+                workdir,
+                given=bool(args.postgres),
+            )
+            figures += figures_of
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    out = io.StringIO()
-    out.write(
-        f"\n{'database':<11} {'what':<20} {'rows':>10} {'seconds':>8} {'rows/s':>10}"
-        f" {'peak RSS MiB':>12} {'MiB out':>8}\n"
+    if "sqlite" in details and "postgresql" in details:
+        details["same_bytes_on_both_databases"] = {
+            fmt: len(details["sqlite"]["exports"][fmt]["sha256"]) == 1
+            and details["sqlite"]["exports"][fmt]["sha256"]
+            == details["postgresql"]["exports"][fmt]["sha256"]
+            for fmt in formats
+            if fmt in TARGET_FORMATS
+        }
+    details["seconds"] = round(time.perf_counter() - started, 1)
+    write_result(
+        "export",
+        f"Completion-ledger export of {args.rows:,} rows beside the database's own dump",
+        {
+            "rows": args.rows,
+            "formats": formats,
+            "rounds": args.rounds,
+            "postgres": bool(postgres),
+        },
+        figures,
+        details,
     )
-    for label, what, rows, seconds, rss_kib, size in results:
-        out.write(
-            f"{label:<11} {what:<20} {rows:>10,} {seconds:>8.1f} {rows / seconds:>10,.0f}"
-            f" {rss_kib / 1024:>12.1f} {size / 2**20:>8.1f}\n"
-        )
-    print(out.getvalue())
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"(peak RSS of this script, which loaded the rows: {own:.0f} MiB)")
+    if "same_bytes_on_both_databases" in details:
+        print(f"   same bytes on both databases: {details['same_bytes_on_both_databases']}")
+    print(f"   ({details['seconds']} s in all)")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ against the manifest; one the server never finished has a manifest that says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from lms.auth.models import User
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
-from lms.records import audit, exports
+from lms.records import audit, export_sql, exports
 from lms.records.filters import FILTER_NAMES, ledger_students, parse_filters
 from lms.records.models import ExportDisclosure, ExportRun, ExportStatus, LedgerEntry
 
@@ -83,13 +83,18 @@ def start_export(
     columns = spec["columns"]
 
     def body(on_done: Callable[[int, int, str], None]) -> Iterator[bytes]:
-        records = exports.Measured(
-            exports.completion_records(rf, upto)
-            if dataset == "completions"
-            else exports.certificate_records(rf)
-        )
-        chunks = exports.render(fmt, records, columns, sheet=dataset, base_url=base_url)
-        yield from exports.hashed(chunks, lambda size, sha: on_done(records.count, size, sha))
+        source: exports.Measured | export_sql.LedgerText
+        if dataset == "completions" and export_sql.handles(fmt):
+            source = export_sql.LedgerText(fmt, rf, upto)  # the database writes the text
+            chunks: Iterable[bytes] = source
+        else:
+            source = exports.Measured(
+                exports.completion_records(rf, upto)
+                if dataset == "completions"
+                else exports.certificate_records(rf)
+            )
+            chunks = exports.render(fmt, source, columns, sheet=dataset, base_url=base_url)
+        yield from exports.hashed(chunks, lambda size, sha: on_done(source.count, size, sha))
 
     return Export(run.id, run.filename, mimetype, body)
 

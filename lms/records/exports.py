@@ -92,6 +92,53 @@ def neutralise(value: Any) -> Any:
 # --- rows --------------------------------------------------------------------------------
 
 
+def completion_select(
+    rf: RecordFilter | None = None,
+    upto_entry_id: int | None = None,
+    cells: Callable[[dict[str, Any]], list[Any]] | None = None,
+) -> Select:
+    """The completion ledger's SELECT: one row per entry the filter keeps, oldest first.
+
+    It selects the ``COMPLETION_COLUMNS``; ``cells``, given them by name, returns what to
+    select instead (the same columns turned into text by ``lms.records.export_sql``)."""
+    student = aliased(User)
+    actor = aliased(User)
+    columns = dict(
+        zip(
+            COMPLETION_COLUMNS,
+            [
+                LedgerEntry.id,
+                LedgerEntry.recorded_at,
+                student.id,
+                student.email,
+                student.full_name,
+                LedgerEntry.kind,
+                Course.code,
+                Module.code,
+                Module.title,
+                Credential.code,
+                LedgerEntry.score,
+                LedgerEntry.source,
+                LedgerEntry.source_ref,
+                actor.email,
+                LedgerEntry.note,
+            ],
+            strict=True,
+        )
+    )
+    return (
+        select(*(cells(columns) if cells else columns.values()))
+        .select_from(LedgerEntry)
+        .join(student, student.id == LedgerEntry.student_id)
+        .outerjoin(Module, Module.id == LedgerEntry.module_id)
+        .outerjoin(Course, Course.id == Module.course_id)
+        .outerjoin(Credential, Credential.id == LedgerEntry.credential_id)
+        .outerjoin(actor, actor.id == LedgerEntry.actor_id)
+        .where(*ledger_conditions(rf or RecordFilter(), upto_entry_id))
+        .order_by(LedgerEntry.id)
+    )
+
+
 def completion_records(
     rf: RecordFilter | None = None,
     upto_entry_id: int | None = None,
@@ -101,35 +148,7 @@ def completion_records(
 ) -> Iterator[dict[str, Any]]:
     """Ledger entries as dicts of native values (ids, aware datetimes, floats), oldest first,
     fetched in batches; ``after_id`` and ``limit`` give one page of them."""
-    student = aliased(User)
-    actor = aliased(User)
-    query = (
-        select(
-            LedgerEntry.id,
-            LedgerEntry.recorded_at,
-            student.id,
-            student.email,
-            student.full_name,
-            LedgerEntry.kind,
-            Course.code,
-            Module.code,
-            Module.title,
-            Credential.code,
-            LedgerEntry.score,
-            LedgerEntry.source,
-            LedgerEntry.source_ref,
-            actor.email,
-            LedgerEntry.note,
-        )
-        .join(student, student.id == LedgerEntry.student_id)
-        .outerjoin(Module, Module.id == LedgerEntry.module_id)
-        .outerjoin(Course, Course.id == Module.course_id)
-        .outerjoin(Credential, Credential.id == LedgerEntry.credential_id)
-        .outerjoin(actor, actor.id == LedgerEntry.actor_id)
-        .where(*ledger_conditions(rf or RecordFilter(), upto_entry_id))
-        .order_by(LedgerEntry.id)
-        .execution_options(yield_per=BATCH)
-    )
+    query = completion_select(rf, upto_entry_id).execution_options(yield_per=BATCH)
     if after_id is not None:
         query = query.where(LedgerEntry.id > after_id)
     if limit is not None:

@@ -45,7 +45,9 @@ def test_export_completions_writes_file_and_manifest(runner, ledger, tmp_path, f
     if fmt == "csv":
         assert len(list(csv.reader(data.decode().splitlines()))) == 2
     elif fmt == "xlsx":
-        assert openpyxl.load_workbook(target, read_only=True).active.max_row == 2
+        workbook = openpyxl.load_workbook(target, read_only=True)
+        assert workbook.active.max_row == 2
+        workbook.close()  # a read-only workbook keeps its file open until closed
     elif fmt == "jsonl":
         assert len([json.loads(line) for line in data.decode().splitlines()]) == 1
     else:

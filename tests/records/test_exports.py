@@ -81,8 +81,9 @@ def test_xlsx_opens_with_openpyxl_with_the_same_rows(admin_client, school, tmp_p
     response = download(admin_client, format="xlsx", cohort=school["first"].id)
     path = tmp_path / "export.xlsx"
     path.write_bytes(response.get_data())
-    sheet = openpyxl.load_workbook(path, read_only=True).active
-    rows = list(sheet.iter_rows(values_only=True))
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    workbook.close()  # a read-only workbook keeps its file open until closed
     assert list(rows[0]) == COMPLETION_COLUMNS
     manifest = manifest_of(admin_client, response)
     assert manifest["row_count"] == len(rows) - 1 == 4
