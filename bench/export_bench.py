@@ -296,6 +296,7 @@ def main() -> None:
     )
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], help="one database only")
     parser.add_argument(
         "--rounds", type=int, default=2, help="runs of each, the best kept (the machine is shared)"
     )
@@ -304,6 +305,8 @@ def main() -> None:
     if args.child:
         child_export(*args.child)
         return
+    if args.engine:
+        args.no_sqlite, args.no_postgres = args.engine != "sqlite", args.engine != "postgresql"
     formats = [f for f in args.formats.split(",") if f]
     WORKDIR.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="export-", dir=WORKDIR))
