@@ -66,6 +66,9 @@ class BulkWriter:
 
     def declare(self, table: str, columns: tuple[str, ...]) -> None:
         """Name the columns that ``add`` gives values for, in order."""
+        table_columns = db.metadata.tables[table].c
+        if table not in TABLE_ORDER or any(name not in table_columns for name in columns):
+            raise ValueError(f"not a bulk table and its columns: {table} {columns}")
         self.columns[table] = columns
         self.pending.setdefault(table, [])
 
@@ -98,12 +101,10 @@ class BulkWriter:
         self.flush()
         if self.dialect == "postgresql":
             for table in self._ids:
-                self.connection.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - our table names
-                        f"(SELECT coalesce(max(id), 1) FROM {table}))"
-                    )
-                )
+                # Table names are TABLE_ORDER's own (declare refuses others), never input.
+                highest = f"(SELECT coalesce(max(id), 1) FROM {table})"  # noqa: S608  # nosec B608
+                sequence = f"pg_get_serial_sequence('{table}', 'id')"
+                self.connection.execute(text(f"SELECT setval({sequence}, {highest})"))
         return self.written
 
     def _write(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -117,6 +118,7 @@ class BulkWriter:
                         copy.write_row(row)
             else:
                 marks = ", ".join("?" for _ in columns)
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+                insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+                cursor.executemany(insert, rows)
         finally:
             cursor.close()
