@@ -118,7 +118,7 @@ class BulkWriter:
                         copy.write_row(row)
             else:
                 marks = ", ".join("?" for _ in columns)
-                insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+                insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608  # nosec B608
                 cursor.executemany(insert, rows)
         finally:
             cursor.close()
