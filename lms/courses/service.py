@@ -6,9 +6,10 @@ import json
 import random
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import String, case, func, select, type_coerce, update
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
@@ -650,6 +651,53 @@ def attempt_scores(
         )
     )
     return [(sid, mid, float(score), when) for sid, mid, score, when in rows]
+
+
+@dataclass(frozen=True)
+class AttemptSummary:
+    """Submitted quiz attempts of many students, summed up per student and module."""
+
+    # (student id, module id, best score, failed attempts), one per pair with an attempt
+    by_module: list[tuple[int, int, float | None, int]]
+    last_submitted: dict[int, datetime]  # student id -> newest submission on those modules
+
+
+def attempt_summary(student_ids: Iterable[int], module_ids: Iterable[int]) -> AttemptSummary:
+    """Best score and failed attempts per student and module, and each student's newest
+    submission, in one query: what readiness and the at-risk check need of the attempts,
+    without a row per attempt."""
+    student_ids, module_ids = list(student_ids), list(module_ids)
+    summary = AttemptSummary([], {})
+    if not student_ids or not module_ids:
+        return summary
+    graded = Attempt.submitted_at.is_not(None)
+    rows = db.session.execute(
+        select(
+            Attempt.student_id,
+            Quiz.module_id,
+            func.max(case((graded, Attempt.score))),
+            func.sum(case((Attempt.passed.is_(False), 1), else_=0)),
+            # the driver's own value, converted below only for each student's newest
+            type_coerce(func.max(Attempt.submitted_at), String),
+        )
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(
+            Attempt.status == AttemptStatus.SUBMITTED,
+            Attempt.student_id.in_(student_ids),
+            Quiz.module_id.in_(module_ids),
+        )
+        .group_by(Attempt.student_id, Quiz.module_id)
+    )
+    add = summary.by_module.append
+    newest: dict[int, datetime | str] = {}
+    for student_id, module_id, best, failed, last in rows:
+        add((student_id, module_id, best, failed))
+        # One backend hands back datetimes, SQLite its text; both order by time as they are,
+        # so only each student's newest is converted.
+        if last is not None and (student_id not in newest or last > newest[student_id]):
+            newest[student_id] = last
+    summary.last_submitted.update((sid, _as_datetime(last)) for sid, last in newest.items())
+    return summary
 
 
 def courses_by_code(codes: Iterable[str]) -> dict[str, Course]:
