@@ -757,34 +757,6 @@ def _add_question(bank: QuestionBank, data: Mapping) -> Question:
     return question
 
 
-def attempt_activity(
-    student_ids: Iterable[int], module_ids: Iterable[int]
-) -> list[tuple[int, int, int, datetime]]:
-    """(student, module, failed attempts, last submission) per pair, in one query."""
-    student_ids, module_ids = list(student_ids), list(module_ids)
-    if not student_ids or not module_ids:
-        return []
-    rows = db.session.execute(
-        select(
-            Attempt.student_id,
-            Quiz.module_id,
-            func.sum(case((Attempt.passed.is_(False), 1), else_=0)),
-            func.max(Attempt.submitted_at),
-        )
-        .join(Quiz, Quiz.id == Attempt.quiz_id)
-        .where(
-            Attempt.status == AttemptStatus.SUBMITTED,
-            Attempt.student_id.in_(student_ids),
-            Quiz.module_id.in_(module_ids),
-        )
-        .group_by(Attempt.student_id, Quiz.module_id)
-    )
-    return [
-        (student_id, module_id, int(failed or 0), _as_datetime(last))
-        for student_id, module_id, failed, last in rows
-    ]
-
-
 def _as_datetime(value: datetime | str) -> datetime:
     # Aggregates bypass the column type, so SQLite hands back naive text here.
     if isinstance(value, str):
