@@ -253,18 +253,47 @@ def module_codes(requirement: Requirement) -> list[str]:
 
 
 class ModuleFact(NamedTuple):
-    """What is known of one student's work on one module.
-
-    A named tuple, not a dataclass: a cohort's facts hold one per student and module (tens of
-    thousands for a large cohort), and a tuple is several times cheaper to make."""
+    """What is known of one student's work on one module."""
 
     completed_score: float | None = None  # best score among recorded completions
     completed_on: date | None = None
     best_attempt_score: float | None = None  # best quiz score, passed or not
-    failed_attempts: int = 0  # submitted attempts that failed (for the at-risk check)
 
 
-@dataclass(frozen=True)
+class ModuleFacts(Mapping[str, ModuleFact]):
+    """A student's facts by module code, kept as plain tuples and handed out as ``ModuleFact``.
+
+    A cohort's facts hold one per student and module: 25,000 for 1,000 students. The garbage
+    collector stops watching a plain tuple of numbers and dates after its first look, but never
+    a named tuple or a dataclass, and so many watched objects made every page of such a cohort
+    pay for two full collections (100 ms each)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Mapping[str, tuple[float | None, date | None, float | None]]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, code: str) -> ModuleFact:
+        return ModuleFact._make(self._rows[code])
+
+    def get(self, code: str, default: ModuleFact | None = None) -> ModuleFact | None:
+        row = self._rows.get(code)
+        return default if row is None else ModuleFact._make(row)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._rows
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        return f"ModuleFacts({dict(self.items())!r})"
+
+
+@dataclass(frozen=True, slots=True)
 class CourseFact:
     """How much of one course a student has completed."""
 
@@ -273,7 +302,7 @@ class CourseFact:
     completed_on: date | None = None  # when the last module was completed, if all are
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttemptFact:
     """One scored attempt at a module's assessment."""
 
@@ -281,7 +310,7 @@ class AttemptFact:
     on: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StudentFacts:
     """Everything the engine needs to know about one student."""
 
@@ -299,7 +328,9 @@ class StudentFacts:
     contact_hours: Mapping[str | None, float] = field(default_factory=dict)
     # leaf key (see ``leaf_key``) -> met (True) or not met (False), set by an instructor
     overrides: Mapping[str, bool] = field(default_factory=dict)
-    # the newest quiz submission on the tree's modules (for the at-risk check, not readiness)
+    # For the at-risk check, not for readiness: failed quiz attempts by module code (only
+    # modules with some), and the newest quiz submission on the tree's modules.
+    failed_attempts: Mapping[str, int] = field(default_factory=dict)
     last_submission_at: datetime | None = None
 
 
@@ -314,7 +345,7 @@ class State(StrEnum):
     NOT_STARTED = "not_started"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """The verdict on one requirement node, with its children's verdicts."""
 
@@ -651,7 +682,9 @@ def _compile_module_list(node: AllOf, children: list[_Compiled]) -> _Compiled:
     def judge_modules(facts: StudentFacts, states: list[State]) -> NodeVerdict:
         if facts.overrides:
             return general(facts, states)
-        get = facts.modules.get
+        known = facts.modules
+        # a ModuleFact or ModuleFacts' own tuple: (completed score, completed on, best attempt)
+        get = known._rows.get if type(known) is ModuleFacts else known.get
         done = 0
         started = False
         for code, threshold in modules:
@@ -659,11 +692,11 @@ def _compile_module_list(node: AllOf, children: list[_Compiled]) -> _Compiled:
             if fact is None:
                 states.append(not_started)
                 continue
-            completed = fact.completed_score
+            completed = fact[0]
             if completed is not None and (threshold is None or completed >= threshold):
                 done += 1
                 states.append(done_)
-            elif completed is None and fact.best_attempt_score is None:
+            elif completed is None and fact[2] is None:
                 states.append(not_started)
             else:
                 started = True

@@ -1,6 +1,7 @@
 """The fast judge (``rules.Judge``) agrees with ``rules.evaluate`` on every tree and facts:
 the same met, progress and leaf states, only without the sentences."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from lms.credentials.rules import (
     CourseFact,
     Judge,
     ModuleFact,
+    ModuleFacts,
     State,
     StudentFacts,
     evaluate,
@@ -144,14 +146,32 @@ module_list = st.lists(
 def test_the_judge_agrees_with_evaluate(data, student):
     tree = parse_requirements(data)
     outcome = evaluate(tree, student, {})
-    verdict = Judge(tree)(student)
-    assert verdict.met == outcome.met
-    assert verdict.progress == pytest.approx(outcome.progress)
-    assert verdict.leaf_states == tuple(leaf.state for leaf in outcome.leaf_outcomes())
+    # the service hands the facts over as ModuleFacts; tests and others as plain dicts
+    as_rows = replace(
+        student, modules=ModuleFacts({c: tuple(f) for c, f in student.modules.items()})
+    )
+    assert evaluate(tree, as_rows, {}) == outcome
+    for facts in (student, as_rows):
+        verdict = Judge(tree)(facts)
+        assert verdict.met == outcome.met
+        assert verdict.progress == pytest.approx(outcome.progress)
+        assert verdict.leaf_states == tuple(leaf.state for leaf in outcome.leaf_outcomes())
     # a leaf is met exactly when it is done, which is why a verdict keeps only states
     assert [leaf.met for leaf in outcome.leaf_outcomes()] == [
         state is State.DONE for state in verdict.leaf_states
     ]
+
+
+def test_module_facts_read_like_a_mapping_of_module_facts():
+    done = ModuleFact(completed_score=80.0, completed_on=TODAY, best_attempt_score=85.0)
+    facts = ModuleFacts({"A-1": (80.0, TODAY, 85.0), "A-2": (None, None, 40.0)})
+    assert facts["A-1"] == done and facts.get("A-1") == done
+    assert facts.get("A-2").best_attempt_score == 40.0 and facts.get("A-2").completed_on is None
+    assert facts.get("B-1") is None and facts.get("B-1", ModuleFact()) == ModuleFact()
+    assert "A-1" in facts and "B-1" not in facts and len(facts) == 2
+    assert dict(facts) == {"A-1": done, "A-2": ModuleFact(best_attempt_score=40.0)}
+    with pytest.raises(KeyError):
+        facts["B-1"]
 
 
 def test_one_judge_serves_many_students_and_honours_overrides():
