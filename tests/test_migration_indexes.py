@@ -1,5 +1,6 @@
-"""The issue-9 migration swaps the ledger's (student, kind) index for (student, kind, module)
-on a database that holds entries, keeps the append-only trigger, and downgrades again.
+"""The issue-9 migrations swap the ledger's (student, kind) index for (student, kind, module)
+and the attempts' (student) for (student, quiz), on a database that holds entries, keep the
+ledger's append-only trigger, and downgrade again.
 
 On SQLite it runs on a file of its own; with ``LMS_DATABASE_URL`` on PostgreSQL, on that
 database, which it leaves migrated to the newest revision as it found it."""
@@ -21,8 +22,12 @@ BEFORE = "da02d3c69e35"
 NEW, OLD = "ix_ledger_entry_student_kind_module", "ix_ledger_entry_student_kind"
 
 
+def indexes_of(engine, table: str) -> dict[str, list[str]]:
+    return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes(table)}
+
+
 def ledger_indexes(engine) -> dict[str, list[str]]:
-    return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("ledger_entry")}
+    return indexes_of(engine, "ledger_entry")
 
 
 def empty(engine) -> None:
@@ -42,7 +47,7 @@ def database_url(tmp_path: Path, database_template):
         yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
 
 
-def test_upgrade_swaps_the_ledger_index_and_downgrade_restores_it(database_url):
+def test_upgrade_swaps_the_indexes_and_downgrade_restores_them(database_url):
     app = _app_for(database_url)
     engine = create_engine(database_url)
     with app.app_context():
@@ -61,12 +66,16 @@ def test_upgrade_swaps_the_ledger_index_and_downgrade_restores_it(database_url):
                     connection.execute(text(statement))
             assert ledger_indexes(engine)[OLD] == ["student_id", "kind"]
             assert NEW not in ledger_indexes(engine)
+            assert indexes_of(engine, "attempt") == {"ix_attempt_student_id": ["student_id"]}
 
             upgrade()
             indexes = ledger_indexes(engine)
             assert indexes[NEW] == ["student_id", "kind", "module_id"]
             assert OLD not in indexes
             assert indexes["ix_ledger_entry_module_id"] == ["module_id"]
+            assert indexes_of(engine, "attempt") == {
+                "ix_attempt_student_quiz": ["student_id", "quiz_id"]
+            }
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT count(*) FROM ledger_entry")).scalar() == 2
                 if not ON_POSTGRES:
@@ -84,6 +93,7 @@ def test_upgrade_swaps_the_ledger_index_and_downgrade_restores_it(database_url):
             downgrade(revision=BEFORE)
             indexes = ledger_indexes(engine)
             assert indexes[OLD] == ["student_id", "kind"] and NEW not in indexes
+            assert indexes_of(engine, "attempt") == {"ix_attempt_student_id": ["student_id"]}
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT count(*) FROM ledger_entry")).scalar() == 2
         finally:

@@ -520,12 +520,25 @@ def contact_hours_by_student(
     return result
 
 
-def contact_hours_facts(student_ids: Iterable[int]) -> dict[int, dict[str | None, float]]:
+def contact_hours_facts(
+    student_ids: Iterable[int], courses: Iterable[str] | None = None
+) -> dict[int, dict[str | None, float]]:
     """Per student: hours in every course (key ``None``) and per course code, in one query;
-    the readiness engine's ``contact_hours`` fact."""
+    the readiness engine's ``contact_hours`` fact. ``courses`` limits the per-course figures
+    to those codes (none: only the total, a lighter query); ``None`` gives every course."""
     student_ids = list(student_ids)
     facts: dict[int, dict[str | None, float]] = {sid: {None: 0.0} for sid in student_ids}
     if not student_ids:
+        return facts
+    wanted = None if courses is None else set(courses)
+    if wanted is not None and not wanted:
+        rows = db.session.execute(
+            select(TimeOnTask.student_id, func.sum(TimeOnTask.seconds))
+            .where(TimeOnTask.student_id.in_(student_ids))
+            .group_by(TimeOnTask.student_id)
+        )
+        for student_id, seconds in rows:
+            facts[student_id][None] = round((seconds or 0) / 3600, 2)
         return facts
     rows = db.session.execute(
         select(TimeOnTask.student_id, Course.code, func.sum(TimeOnTask.seconds))
@@ -535,7 +548,8 @@ def contact_hours_facts(student_ids: Iterable[int]) -> dict[int, dict[str | None
     )
     totals = dict.fromkeys(student_ids, 0)
     for student_id, code, seconds in rows:
-        facts[student_id][code] = round((seconds or 0) / 3600, 2)
+        if wanted is None or code in wanted:
+            facts[student_id][code] = round((seconds or 0) / 3600, 2)
         totals[student_id] += seconds or 0
     for student_id, seconds in totals.items():
         facts[student_id][None] = round(seconds / 3600, 2)
@@ -671,10 +685,11 @@ def attempt_summary(student_ids: Iterable[int], module_ids: Iterable[int]) -> At
     if not student_ids or not module_ids:
         return summary
     graded = Attempt.submitted_at.is_not(None)
-    rows = db.session.execute(
+    # read row by row (a Core result): the rows are never all held as objects at once
+    rows = db.session.connection().execute(
         select(
             Attempt.student_id,
-            Quiz.module_id,
+            func.min(Quiz.module_id),  # the module of the group's one quiz
             func.max(case((graded, Attempt.score))),
             func.sum(case((Attempt.passed.is_(False), 1), else_=0)),
             # the driver's own value, converted below only for each student's newest
@@ -686,7 +701,8 @@ def attempt_summary(student_ids: Iterable[int], module_ids: Iterable[int]) -> At
             Attempt.student_id.in_(student_ids),
             Quiz.module_id.in_(module_ids),
         )
-        .group_by(Attempt.student_id, Quiz.module_id)
+        # by quiz (a module has one), in the order of the (student_id, quiz_id) index
+        .group_by(Attempt.student_id, Attempt.quiz_id)
     )
     add = summary.by_module.append
     newest: dict[int, datetime | str] = {}

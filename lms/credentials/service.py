@@ -10,10 +10,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from lms.auth.models import Role, User
 from lms.courses import service as courses
@@ -158,17 +160,18 @@ class _Requirements:
     titles: dict[str, str]
 
     def facts(self, student_ids: list[int], now: datetime | None) -> dict[int, rules.StudentFacts]:
-        assessed = [
-            leaf.module
-            for leaf in rules.leaves(self.tree)
-            if isinstance(leaf, rules.AssessmentScore)
-        ]
+        leaves = rules.leaves(self.tree)
         return gather_facts(
             student_ids,
             self.modules,
             course_modules=self.course_modules,
             now=now,
-            assessed=assessed,
+            assessed=[leaf.module for leaf in leaves if isinstance(leaf, rules.AssessmentScore)],
+            hour_courses=[
+                leaf.course
+                for leaf in leaves
+                if isinstance(leaf, rules.ContactHours) and leaf.course is not None
+            ],
         )
 
 
@@ -257,41 +260,46 @@ def gather_facts(
     course_modules: dict[str, tuple[str, dict[int, str]]] | None = None,
     now: datetime | None = None,
     assessed: Iterable[str] | None = None,
+    hour_courses: Iterable[str] | None = None,
 ) -> dict[int, rules.StudentFacts]:
     """The facts the readiness rules need, for many students at once (at most seven queries,
     whatever the number of students).
 
     ``assessed`` names the modules whose every scored attempt is needed (those of
     ``assessment_score`` leaves, which look at attempts within a window); for the others the
-    best score is enough. ``None`` means every module."""
+    best score is enough. ``hour_courses`` names the courses whose own contact hours are
+    needed (those of ``contact_hours`` leaves; the total is always there). ``None`` means every
+    module, every course."""
     course_modules = course_modules or {}
     code_of = {module.id: code for code, module in modules.items()}
     for _, members in course_modules.values():
         code_of.update(members)
-    fact = rules.ModuleFact
-    module_facts: dict[int, dict[str, rules.ModuleFact]] = {sid: {} for sid in student_ids}
-    for student_id, module_id, best, first in ledger.best_completions(student_ids, code_of):
-        module_facts[student_id][code_of[module_id]] = fact(best, first)
+    # Containers per student only where there is something to hold: empty ones for a
+    # thousand students are garbage-collector work for nothing (see rules.ModuleFacts).
+    # code -> (completed score, completed on, best attempt score), plain tuples
+    module_rows: dict[int, dict[str, tuple]] = {}
+    for student_id, module_id, best, first in ledger.stream_best_completions(student_ids, code_of):
+        module_rows.setdefault(student_id, {})[code_of[module_id]] = (best, first, None)
     summary = courses.attempt_summary(student_ids, code_of)
+    failed_attempts: dict[int, dict[str, int]] = {}
     for student_id, module_id, best, failed in summary.by_module:
-        code, modules_of = code_of[module_id], module_facts[student_id]
-        known = modules_of.get(code)
-        if known is None:
-            modules_of[code] = fact(None, None, best, failed)
-        else:
-            modules_of[code] = fact(known.completed_score, known.completed_on, best, failed)
-    attempts: dict[int, dict[str, list[rules.AttemptFact]]] = {sid: {} for sid in student_ids}
+        code, rows = code_of[module_id], module_rows.setdefault(student_id, {})
+        known = rows.get(code)
+        rows[code] = (None, None, best) if known is None else (known[0], known[1], best)
+        if failed:
+            failed_attempts.setdefault(student_id, {})[code] = failed
+    attempts: dict[int, dict[str, list[rules.AttemptFact]]] = {}
     wanted = set(code_of.values() if assessed is None else assessed)
     assessed_ids = [module_id for module_id, code in code_of.items() if code in wanted]
     for student_id, module_id, score, submitted_at in courses.attempt_scores(
         student_ids, assessed_ids
     ):
-        attempts[student_id].setdefault(code_of[module_id], []).append(
+        attempts.setdefault(student_id, {}).setdefault(code_of[module_id], []).append(
             rules.AttemptFact(score=score, on=submitted_at.date())
         )
 
-    evidence: dict[int, dict[str, str]] = {sid: {} for sid in student_ids}
-    periods: dict[int, list[tuple[date, date]]] = {sid: [] for sid in student_ids}
+    evidence: dict[int, dict[str, str]] = {}
+    periods: dict[int, list[tuple[date, date]]] = {}
     pending: set[int] = set()
     if student_ids:
         rows = db.session.execute(
@@ -305,16 +313,17 @@ def gather_facts(
         )
         rank = {EvidenceStatus.VERIFIED: 3, EvidenceStatus.SUBMITTED: 2, EvidenceStatus.REJECTED: 1}
         for student_id, kind, status, started_on, ended_on in rows:
-            current = evidence[student_id].get(kind.value)
+            held = evidence.setdefault(student_id, {})
+            current = held.get(kind.value)
             if current is None or rank[status] > rank[EvidenceStatus(current)]:
-                evidence[student_id][kind.value] = status.value
+                held[kind.value] = status.value
             if kind is rules.EvidenceKind.EXPERIENCE:
                 if status is EvidenceStatus.VERIFIED and started_on and ended_on:
-                    periods[student_id].append((started_on, ended_on))
+                    periods.setdefault(student_id, []).append((started_on, ended_on))
                 elif status is EvidenceStatus.SUBMITTED:
                     pending.add(student_id)
 
-    def course_facts(known: dict[str, rules.ModuleFact]) -> dict[str, rules.CourseFact]:
+    def course_facts(known: rules.ModuleFacts) -> dict[str, rules.CourseFact]:
         result = {}
         for course_code, (_, members) in course_modules.items():
             dates = [
@@ -331,21 +340,24 @@ def gather_facts(
         return result
 
     as_of = (now or datetime.now(UTC)).date()
-    hours = courses.contact_hours_facts(student_ids)
+    hours = courses.contact_hours_facts(student_ids, hour_courses)
     overrides = ledger.current_overrides(student_ids)
     result = {}
+    nothing = MappingProxyType({})  # shared by the students with nothing of a kind
     for sid in student_ids:
-        modules_of = module_facts[sid]
+        known = rules.ModuleFacts(module_rows.get(sid, nothing))
+        assessed_by = attempts.get(sid)
         result[sid] = rules.StudentFacts(
-            modules=modules_of,
-            evidence=evidence[sid],
-            courses=course_facts(modules_of) if course_modules else {},
-            attempts={code: tuple(items) for code, items in attempts[sid].items()},
-            experience_months=rules.experience_months(periods[sid]) if periods[sid] else 0,
+            modules=known,
+            evidence=evidence.get(sid, nothing),
+            courses=course_facts(known) if course_modules else nothing,
+            attempts={c: tuple(a) for c, a in assessed_by.items()} if assessed_by else nothing,
+            experience_months=rules.experience_months(periods[sid]) if sid in periods else 0,
             experience_pending=sid in pending,
             as_of=as_of,
             contact_hours=hours[sid],
             overrides=overrides[sid],
+            failed_attempts=failed_attempts.get(sid, nothing),
             last_submission_at=summary.last_submitted.get(sid),
         )
     return result
@@ -467,23 +479,37 @@ def evidence_of(student_ids: Iterable[int]) -> list[Evidence]:
     )
 
 
-def pending_evidence_of(student_ids: Iterable[int]) -> list[Evidence]:
-    """The given students' evidence waiting for review, with its student, newest first, in
-    one query however many students there are."""
+class PendingEvidence(NamedTuple):
+    """A piece of evidence waiting for review, as a reviewer's list shows it."""
+
+    id: int
+    student_id: int
+    student_name: str
+    kind: rules.EvidenceKind
+    detail: str
+    submitted_at: datetime
+
+
+def pending_evidence_of(student_ids: Iterable[int]) -> list[PendingEvidence]:
+    """The given students' evidence waiting for review, with the student's name, newest
+    first, in one query however many students there are."""
     student_ids = list(student_ids)
     if not student_ids:
         return []
-    return list(
-        db.session.scalars(
-            select(Evidence)
-            .join(Evidence.student)
-            .where(
-                Evidence.student_id.in_(student_ids), Evidence.status == EvidenceStatus.SUBMITTED
-            )
-            .options(contains_eager(Evidence.student))
-            .order_by(Evidence.submitted_at.desc(), Evidence.id.desc())
+    rows = db.session.execute(
+        select(
+            Evidence.id,
+            Evidence.student_id,
+            User.full_name,
+            Evidence.kind,
+            Evidence.detail,
+            Evidence.submitted_at,
         )
+        .join(User, User.id == Evidence.student_id)
+        .where(Evidence.student_id.in_(student_ids), Evidence.status == EvidenceStatus.SUBMITTED)
+        .order_by(Evidence.submitted_at.desc(), Evidence.id.desc())
     )
+    return [PendingEvidence(*row) for row in rows]
 
 
 def get_evidence(evidence_id: int) -> Evidence:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
@@ -54,7 +54,7 @@ def append_entry(
 
 
 class Completion(NamedTuple):
-    """A student's best recorded completion of a module (a tuple: a cohort has thousands)."""
+    """A student's best recorded completion of a module."""
 
     student_id: int
     module_id: int
@@ -63,15 +63,24 @@ class Completion(NamedTuple):
 
 
 def best_completions(student_ids: Iterable[int], module_ids: Iterable[int]) -> list[Completion]:
-    """Best completion per student and module, in one query whatever the number of students.
+    """Best completion per student and module, in one query whatever the number of students."""
+    return [Completion(*row) for row in stream_best_completions(student_ids, module_ids)]
+
+
+def stream_best_completions(
+    student_ids: Iterable[int], module_ids: Iterable[int]
+) -> Iterator[tuple[int, int, float | None, date]]:
+    """``best_completions`` as plain (student, module, best score, first completed on) tuples,
+    read from the database one at a time: a large cohort's 25,000 are never all held at once
+    (holding them made the garbage collector sweep the whole heap on each cohort page).
 
     The query asks by student and kind only (the ``student_id, kind, module_id`` index) and
     the modules are picked here: probing every student x module pair of a large cohort costs
     the database more than reading the few completions of other modules."""
     student_ids, wanted = list(student_ids), set(module_ids)
     if not student_ids or not wanted:
-        return []
-    rows = db.session.execute(
+        return
+    rows = db.session.connection().execute(
         select(
             LedgerEntry.student_id,
             LedgerEntry.module_id,
@@ -86,11 +95,9 @@ def best_completions(student_ids: Iterable[int], module_ids: Iterable[int]) -> l
         )
         .group_by(LedgerEntry.student_id, LedgerEntry.module_id)
     )
-    return [
-        Completion(student_id, module_id, best, _as_date(first))
-        for student_id, module_id, best, first in rows
-        if module_id in wanted
-    ]
+    for student_id, module_id, best, first in rows:
+        if module_id in wanted:
+            yield student_id, module_id, best, _as_date(first)
 
 
 def _as_date(value: datetime | str) -> date:
