@@ -3,18 +3,20 @@ and the student dashboard. Each loads a cohort's facts in a fixed number of quer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
 from lms.courses import service as courses
 from lms.courses.models import Module
 from lms.credentials import rules
 from lms.credentials import service as credentials
-from lms.credentials.models import Certificate, Credential, Evidence
+from lms.credentials.models import Certificate, Credential
 from lms.db import utcnow
 from lms.enrollment import chart, paging
 from lms.enrollment import rules as cohort_rules
@@ -94,7 +96,7 @@ def study_plan(cohort: Cohort) -> list[PlanItem]:
 # --- the matrix --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     """One requirement shown as a column of the cohort matrix."""
 
@@ -104,7 +106,7 @@ class Column:
     due: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """One student's standing on one requirement."""
 
@@ -117,26 +119,38 @@ class Cell:
     overridden: bool = False
 
     @property
-    def css_class(self) -> str:
-        overridden = " cell-overridden" if self.overridden else ""
-        return f"cell cell-{self.state}{overridden}"
-
-    @property
     def state_label(self) -> str:
         return self.state.replace("_", " ")
 
+    @property
+    def detail(self) -> str:
+        """The explanation, where the cell cannot show what it says (evidence waiting or
+        rejected, hours so far, a score outside its window ...); empty elsewhere, where the
+        score, the date and the state say it all (the student's record has every sentence)."""
+        if self.state == "in_progress" and self.score is None and not self.overridden:
+            return self.explanation
+        return ""
 
-@dataclass(frozen=True)
+
+class Student(NamedTuple):
+    """Who a row of the matrix is about: what the page shows of the account."""
+
+    id: int
+    full_name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
 class StudentRow:
     """One student's line of the cohort matrix; ``cells`` are filled for the rows shown."""
 
-    student: User
+    student: Student
     progress: float
     ready: bool
     leaf_states: tuple[rules.State, ...]  # each requirement's state, in column order
     certificate: Certificate | None
-    pending_evidence: list[Evidence]
-    risk_reasons: list[str] = field(default_factory=list)
+    pending_evidence: Sequence[credentials.PendingEvidence]
+    risk_reasons: Sequence[str] = ()
     exam_booked_on: date | None = None
     exam_fee_employer_paid: bool = False
     student_number: str | None = None
@@ -182,7 +196,7 @@ class CohortProgress:
         return sum(1 for row in self.rows if row.booked_not_ready)
 
     @property
-    def pending_evidence(self) -> list[Evidence]:
+    def pending_evidence(self) -> list[credentials.PendingEvidence]:
         return [evidence for row in self.rows for evidence in row.pending_evidence]
 
     @property
@@ -207,6 +221,7 @@ class CohortProgress:
 
 
 DEFAULT_POLICY = cohort_rules.RiskPolicy()
+NOTHING: tuple = ()  # shared by the rows with no evidence pending or no risk
 
 
 def policy_for(cohort: Cohort, default: cohort_rules.RiskPolicy) -> cohort_rules.RiskPolicy:
@@ -228,16 +243,23 @@ def cohort_progress(
     cohort (the counts, filters and sorts need it); the cells, with their explanations, are
     made only for the rows shown (``CohortProgress.with_cells``)."""
     today = today or utcnow().date()
-    enrollments = list(
-        db.session.scalars(
-            select(Enrollment)
-            .join(Enrollment.student)
-            .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
-            .options(contains_eager(Enrollment.student))
+    # Plain rows, not ORM objects: a thousand Users and Enrollments with their states kept
+    # the garbage collector busy for nothing (the page shows a name and an email).
+    enrollments = db.session.execute(
+        select(
+            User.id,
+            User.full_name,
+            User.email,
+            Enrollment.enrolled_at,
+            Enrollment.exam_booked_on,
+            Enrollment.exam_fee_employer_paid,
+            Enrollment.student_number,
         )
-    )
-    enrollments.sort(key=lambda e: e.student.full_name.lower())
-    student_ids = [e.student_id for e in enrollments]
+        .join(User, User.id == Enrollment.student_id)
+        .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
+    ).all()
+    enrollments.sort(key=lambda e: e.full_name.lower())
+    student_ids = [e.id for e in enrollments]
     judgement = credentials.judge_readiness(cohort.credential, student_ids)
     tree = judgement.tree
     module_codes = [c for c in rules.module_codes(tree) if c in judgement.modules]
@@ -256,9 +278,9 @@ def cohort_progress(
         if isinstance(leaf, rules.ModuleCompleted)
     ]
     certificates = credentials.latest_certificates(student_ids, cohort.credential_id)
-    pending: dict[int, list[Evidence]] = {sid: [] for sid in student_ids}
+    pending: dict[int, list[credentials.PendingEvidence]] = {}
     for evidence in credentials.pending_evidence_of(student_ids):
-        pending[evidence.student_id].append(evidence)
+        pending.setdefault(evidence.student_id, []).append(evidence)
     last_recorded = ledger.last_recorded(student_ids)
     policy = policy_for(cohort, default_policy)
     # The at-risk rule looks only at modules due before today: the same for every student.
@@ -266,11 +288,11 @@ def cohort_progress(
     done_state = rules.State.DONE
     rows = []
     for enrollment in enrollments:
-        sid = enrollment.student_id
+        sid = enrollment.id
         verdict = judgement.verdicts[sid]
         facts = judgement.facts[sid]
         states = verdict.leaf_states
-        risk = []
+        risk = NOTHING
         if not verdict.met:
             recorded, submitted = last_recorded.get(sid), facts.last_submission_at
             risk = cohort_rules.risk_reasons(
@@ -278,11 +300,7 @@ def cohort_progress(
                     ready=False,
                     done=frozenset(code for i, code in module_leaves if states[i] is done_state),
                     due=past_due,
-                    failed_attempts={
-                        code: fact.failed_attempts
-                        for code, fact in facts.modules.items()
-                        if fact.failed_attempts
-                    },
+                    failed_attempts=facts.failed_attempts,
                     last_activity=max(recorded, submitted)
                     if recorded and submitted
                     else recorded or submitted,
@@ -293,12 +311,12 @@ def cohort_progress(
             )
         rows.append(
             StudentRow(
-                student=enrollment.student,
+                student=Student(sid, enrollment.full_name, enrollment.email),
                 progress=verdict.progress,
                 ready=verdict.met,
                 leaf_states=states,
                 certificate=certificates.get(sid),
-                pending_evidence=pending[sid],
+                pending_evidence=pending.get(sid, NOTHING),
                 risk_reasons=risk,
                 exam_booked_on=enrollment.exam_booked_on,
                 exam_fee_employer_paid=enrollment.exam_fee_employer_paid,
