@@ -31,6 +31,7 @@ from lms.courses.models import (
     ReviewPolicy,
     TimeOnTask,
 )
+from lms.db import among
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from lms.records import service as ledger
@@ -510,7 +511,7 @@ def contact_hours_by_student(
         return result
     query = (
         select(TimeOnTask.student_id, func.sum(TimeOnTask.seconds))
-        .where(TimeOnTask.student_id.in_(student_ids))
+        .where(among(TimeOnTask.student_id, student_ids))
         .group_by(TimeOnTask.student_id)
     )
     if course_ids is not None:
@@ -534,7 +535,7 @@ def contact_hours_facts(
     if wanted is not None and not wanted:
         rows = db.session.execute(
             select(TimeOnTask.student_id, func.sum(TimeOnTask.seconds))
-            .where(TimeOnTask.student_id.in_(student_ids))
+            .where(among(TimeOnTask.student_id, student_ids))
             .group_by(TimeOnTask.student_id)
         )
         for student_id, seconds in rows:
@@ -543,7 +544,7 @@ def contact_hours_facts(
     rows = db.session.execute(
         select(TimeOnTask.student_id, Course.code, func.sum(TimeOnTask.seconds))
         .join(Course, Course.id == TimeOnTask.course_id)
-        .where(TimeOnTask.student_id.in_(student_ids))
+        .where(among(TimeOnTask.student_id, student_ids))
         .group_by(TimeOnTask.student_id, Course.code)
     )
     totals = dict.fromkeys(student_ids, 0)
@@ -660,7 +661,7 @@ def attempt_scores(
             Attempt.status == AttemptStatus.SUBMITTED,
             Attempt.score.is_not(None),
             Attempt.submitted_at.is_not(None),
-            Attempt.student_id.in_(student_ids),
+            among(Attempt.student_id, student_ids),
             Quiz.module_id.in_(module_ids),
         )
     )
@@ -685,7 +686,7 @@ def attempt_summary(student_ids: Iterable[int], module_ids: Iterable[int]) -> At
     if not student_ids or not module_ids:
         return summary
     graded = Attempt.submitted_at.is_not(None)
-    # read row by row (a Core result): the rows are never all held as objects at once
+    # read a batch at a time (a Core result): the rows are never all held as objects at once
     rows = db.session.connection().execute(
         select(
             Attempt.student_id,
@@ -698,7 +699,7 @@ def attempt_summary(student_ids: Iterable[int], module_ids: Iterable[int]) -> At
         .join(Quiz, Quiz.id == Attempt.quiz_id)
         .where(
             Attempt.status == AttemptStatus.SUBMITTED,
-            Attempt.student_id.in_(student_ids),
+            among(Attempt.student_id, student_ids),
             Quiz.module_id.in_(module_ids),
         )
         # by quiz (a module has one), in the order of the (student_id, quiz_id) index
@@ -706,12 +707,13 @@ def attempt_summary(student_ids: Iterable[int], module_ids: Iterable[int]) -> At
     )
     add = summary.by_module.append
     newest: dict[int, datetime | str] = {}
-    for student_id, module_id, best, failed, last in rows:
-        add((student_id, module_id, best, failed))
-        # One backend hands back datetimes, SQLite its text; both order by time as they are,
-        # so only each student's newest is converted.
-        if last is not None and (student_id not in newest or last > newest[student_id]):
-            newest[student_id] = last
+    for batch in rows.partitions(ledger.STREAM_BATCH):
+        for student_id, module_id, best, failed, last in batch:
+            add((student_id, module_id, best, failed))
+            # One backend hands back datetimes, SQLite its text; both order by time as they
+            # are, so only each student's newest is converted.
+            if last is not None and (student_id not in newest or last > newest[student_id]):
+                newest[student_id] = last
     summary.last_submitted.update((sid, _as_datetime(last)) for sid, last in newest.items())
     return summary
 

@@ -32,6 +32,7 @@ from lms.credentials.models import (
     EvidenceStatus,
     RequirementSet,
 )
+from lms.db import among
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from lms.records import audit
@@ -309,7 +310,7 @@ def gather_facts(
                 Evidence.status,
                 Evidence.started_on,
                 Evidence.ended_on,
-            ).where(Evidence.student_id.in_(student_ids))
+            ).where(among(Evidence.student_id, student_ids))
         )
         rank = {EvidenceStatus.VERIFIED: 3, EvidenceStatus.SUBMITTED: 2, EvidenceStatus.REJECTED: 1}
         for student_id, kind, status, started_on, ended_on in rows:
@@ -506,7 +507,7 @@ def pending_evidence_of(student_ids: Iterable[int]) -> list[PendingEvidence]:
             Evidence.submitted_at,
         )
         .join(User, User.id == Evidence.student_id)
-        .where(Evidence.student_id.in_(student_ids), Evidence.status == EvidenceStatus.SUBMITTED)
+        .where(among(Evidence.student_id, student_ids), Evidence.status == EvidenceStatus.SUBMITTED)
         .order_by(Evidence.submitted_at.desc(), Evidence.id.desc())
     )
     return [PendingEvidence(*row) for row in rows]
@@ -828,7 +829,9 @@ def latest_certificates(student_ids: Iterable[int], credential_id: int) -> dict[
     latest: dict[int, Certificate] = {}
     for certificate in db.session.scalars(
         select(Certificate)
-        .where(Certificate.student_id.in_(student_ids), Certificate.credential_id == credential_id)
+        .where(
+            among(Certificate.student_id, student_ids), Certificate.credential_id == credential_id
+        )
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
     ):
         latest.setdefault(certificate.student_id, certificate)

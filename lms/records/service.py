@@ -11,6 +11,7 @@ from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
+from lms.db import among
 from lms.extensions import db
 from lms.records.models import LedgerEntry, LedgerKind
 
@@ -53,6 +54,11 @@ def append_entry(
     return entry
 
 
+#: Rows fetched at a time by the readers that stream a cohort's facts: few enough that they
+#: never pile up as objects, enough that the driver is not called once per row.
+STREAM_BATCH = 2000
+
+
 class Completion(NamedTuple):
     """A student's best recorded completion of a module."""
 
@@ -91,13 +97,14 @@ def stream_best_completions(
         )
         .where(
             LedgerEntry.kind == LedgerKind.MODULE_COMPLETED,
-            LedgerEntry.student_id.in_(student_ids),
+            among(LedgerEntry.student_id, student_ids),
         )
         .group_by(LedgerEntry.student_id, LedgerEntry.module_id)
     )
-    for student_id, module_id, best, first in rows:
-        if module_id in wanted:
-            yield student_id, module_id, best, _as_date(first)
+    for batch in rows.partitions(STREAM_BATCH):
+        for student_id, module_id, best, first in batch:
+            if module_id in wanted:
+                yield student_id, module_id, best, _as_date(first)
 
 
 def _as_date(value: datetime | str) -> date:
@@ -126,7 +133,7 @@ def current_overrides(student_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
         select(LedgerEntry.student_id, LedgerEntry.kind, LedgerEntry.source, LedgerEntry.source_ref)
         .where(
             LedgerEntry.kind.in_([LedgerKind.OVERRIDE_GRANTED, LedgerKind.OVERRIDE_REVOKED]),
-            LedgerEntry.student_id.in_(student_ids),
+            among(LedgerEntry.student_id, student_ids),
         )
         .order_by(LedgerEntry.id)
     )
@@ -149,7 +156,7 @@ def last_recorded(student_ids: Iterable[int]) -> dict[int, datetime]:
     rows = db.session.execute(
         select(LedgerEntry.student_id, func.max(LedgerEntry.recorded_at))
         .where(
-            LedgerEntry.student_id.in_(student_ids),
+            among(LedgerEntry.student_id, student_ids),
             LedgerEntry.kind.in_([LedgerKind.MODULE_COMPLETED, LedgerKind.EVIDENCE_SUBMITTED]),
         )
         .group_by(LedgerEntry.student_id)
