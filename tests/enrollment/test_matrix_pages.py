@@ -133,7 +133,8 @@ def test_a_page_past_the_last_is_404_with_a_way_back(client, cohort):
     assert status == 404
     assert "There is no page 4: the students shown here fill 3 pages." in page
     assert names_in(page) == []
-    notice = re.search(r'<p class="flash flash-warning" role="alert">(.*?)</p>', page, re.S).group(1)
+    notice = re.search(r'<p class="flash flash-warning" role="alert">(.*?)</p>', page, re.S)
+    notice = notice.group(1)
     last = re.search(r'<a href="([^"]+)">Go to the last page</a>', notice).group(1)
     assert html.unescape(last).endswith("page=3")
     # a filter with fewer students has fewer pages
