@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import String, case, func, select, type_coerce, update
+from sqlalchemy import Float, case, cast, func, select, update
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
@@ -31,7 +31,7 @@ from lms.courses.models import (
     ReviewPolicy,
     TimeOnTask,
 )
-from lms.db import among
+from lms.db import among, utc_text
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from lms.records import service as ledger
@@ -691,10 +691,10 @@ def attempt_summary(student_ids: Iterable[int], module_ids: Iterable[int]) -> At
         select(
             Attempt.student_id,
             func.min(Quiz.module_id),  # the module of the group's one quiz
-            func.max(case((graded, Attempt.score))),
+            cast(func.max(case((graded, Attempt.score))), Float),
             func.sum(case((Attempt.passed.is_(False), 1), else_=0)),
-            # the driver's own value, converted below only for each student's newest
-            type_coerce(func.max(Attempt.submitted_at), String),
+            # as text that orders like the time: only each student's newest is parsed
+            utc_text(func.max(Attempt.submitted_at)),
         )
         .join(Quiz, Quiz.id == Attempt.quiz_id)
         .where(
@@ -710,8 +710,6 @@ def attempt_summary(student_ids: Iterable[int], module_ids: Iterable[int]) -> At
     for batch in rows.partitions(ledger.STREAM_BATCH):
         for student_id, module_id, best, failed, last in batch:
             add((student_id, module_id, best, failed))
-            # One backend hands back datetimes, SQLite its text; both order by time as they
-            # are, so only each student's newest is converted.
             if last is not None and (student_id not in newest or last > newest[student_id]):
                 newest[student_id] = last
     summary.last_submitted.update((sid, _as_datetime(last)) for sid, last in newest.items())

@@ -472,7 +472,12 @@ def _format_score(score: float) -> str:
 
 
 def _module_verdict(requirement: ModuleCompleted, facts: StudentFacts) -> tuple[bool, float, State]:
-    fact = facts.modules.get(requirement.module)
+    return _module_fact_verdict(requirement, facts.modules.get(requirement.module))
+
+
+def _module_fact_verdict(
+    requirement: ModuleCompleted, fact: ModuleFact | None
+) -> tuple[bool, float, State]:
     if fact is None:
         return _LEAF_NOT_STARTED
     completed, threshold = fact.completed_score, requirement.min_score
@@ -486,29 +491,34 @@ def _module_verdict(requirement: ModuleCompleted, facts: StudentFacts) -> tuple[
 def _evaluate_module(
     requirement: ModuleCompleted, facts: StudentFacts, module_titles: Mapping[str, str]
 ) -> Outcome:
-    fact = facts.modules.get(requirement.module, ModuleFact())
-    met, progress, state = _module_verdict(requirement, facts)
+    fact = facts.modules.get(requirement.module)
+    met, progress, state = _module_fact_verdict(requirement, fact)
     title = module_titles.get(requirement.module)
     name = f"{title} ({requirement.module})" if title else requirement.module
-    threshold = requirement.min_score
-    task = f"Pass {name}" + (f" with {_format_score(threshold)} or more" if threshold else "")
-    scores = [s for s in (fact.best_attempt_score, fact.completed_score) if s is not None]
-    best = max(scores) if scores else None
-    if met:
-        when = f" on {fact.completed_on.isoformat()}" if fact.completed_on else ""
-        explanation = f"{name}: done with {_format_score(fact.completed_score)}{when}"
-    elif best is None:
-        explanation = f"{task}: not attempted yet"
+    if fact is None:
+        completed = attempted = completed_on = None
     else:
-        explanation = f"{task}: your best is {_format_score(best)}"
+        completed, completed_on, attempted = fact
+    if met:
+        when = f" on {completed_on.isoformat()}" if completed_on else ""
+        explanation = f"{name}: done with {_format_score(completed)}{when}"
+    else:
+        threshold = requirement.min_score
+        task = f"Pass {name}" + (f" with {_format_score(threshold)} or more" if threshold else "")
+        if completed is None and attempted is None:
+            explanation = f"{task}: not attempted yet"
+        else:
+            best = max(s for s in (attempted, completed) if s is not None)
+            explanation = f"{task}: your best is {_format_score(best)}"
+    scores = [s for s in (attempted, completed) if s is not None]
     return Outcome(
         requirement,
         met,
         progress,
         explanation,
         state=state,
-        score=best,
-        achieved_on=fact.completed_on if met else None,
+        score=max(scores) if scores else None,
+        achieved_on=completed_on if met else None,
     )
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from lms.auth.models import Role, User
 from lms.courses import service as courses
@@ -473,8 +473,10 @@ def evidence_of(student_ids: Iterable[int]) -> list[Evidence]:
     return list(
         db.session.scalars(
             select(Evidence)
+            .join(Evidence.student)
             .where(Evidence.student_id.in_(student_ids))
-            .options(selectinload(Evidence.student))
+            # with the evidence, in the same query: one query whether there is any or not
+            .options(contains_eager(Evidence.student))
             .order_by(Evidence.submitted_at.desc(), Evidence.id.desc())
         )
     )

@@ -429,12 +429,11 @@ def progress_chart(cohort: Cohort, today: date) -> tuple[list[chart.Point], str]
             )
         )
     )
-    requirement_set = credentials.current_requirement_set(cohort.credential)
-    tree = rules.parse_requirements(requirement_set.tree)
-    modules = courses.modules_by_code(rules.module_codes(tree))
-    facts = credentials.gather_facts(student_ids, modules)
+    judgement = credentials.judge_readiness(cohort.credential, student_ids)
     end = min(today, cohort.exam_date) if cohort.exam_date else today
-    points = chart.progress_series(tree, facts, chart.sample_days(cohort.start_date, end))
+    points = chart.progress_series(
+        judgement.tree, judgement.facts, chart.sample_days(cohort.start_date, end)
+    )
     return points, chart.render_svg(points, f"Progress of {cohort.name} over time")
 
 

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from blinker import Namespace
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
-from lms.db import among
+from lms.db import among, utc_date
 from lms.extensions import db
 from lms.records.models import LedgerEntry, LedgerKind
 
@@ -56,7 +56,7 @@ def append_entry(
 
 #: Rows fetched at a time by the readers that stream a cohort's facts: few enough that they
 #: never pile up as objects, enough that the driver is not called once per row.
-STREAM_BATCH = 2000
+STREAM_BATCH = 250
 
 
 class Completion(NamedTuple):
@@ -90,10 +90,10 @@ def stream_best_completions(
         select(
             LedgerEntry.student_id,
             LedgerEntry.module_id,
-            func.max(LedgerEntry.score),
-            # the driver's own value (SQLite's text, PostgreSQL's datetime): only its date is
-            # kept, so the column type's conversion of every row is skipped
-            type_coerce(func.min(LedgerEntry.recorded_at), String),
+            # a float and a date straight from the database: cheaper for the driver to
+            # decode than a numeric and a timestamp with its zone, 25,000 times
+            cast(func.max(LedgerEntry.score), Float),
+            utc_date(func.min(LedgerEntry.recorded_at)),
         )
         .where(
             LedgerEntry.kind == LedgerKind.MODULE_COMPLETED,
@@ -104,14 +104,7 @@ def stream_best_completions(
     for batch in rows.partitions(STREAM_BATCH):
         for student_id, module_id, best, first in batch:
             if module_id in wanted:
-                yield student_id, module_id, best, _as_date(first)
-
-
-def _as_date(value: datetime | str) -> date:
-    # SQLite's text is "YYYY-MM-DD HH:MM:SS...", in UTC.
-    if isinstance(value, str):
-        return date.fromisoformat(value[:10])
-    return (value if value.tzinfo is None else value.astimezone(UTC)).date()
+                yield student_id, module_id, best, first
 
 
 #: ``source`` of an ``override_granted`` entry: the requirement is met, or not met.
