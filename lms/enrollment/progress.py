@@ -272,11 +272,10 @@ def cohort_progress(
     leaves = rules.leaves(tree)
     module_titles = {code: module.title for code, module in judgement.modules.items()}
     columns = [_column(leaf, module_titles, due) for leaf in leaves]
-    module_leaves = [
-        (index, leaf.module)
-        for index, leaf in enumerate(leaves)
-        if isinstance(leaf, rules.ModuleCompleted)
-    ]
+    module_leaves: dict[str, list[int]] = {}  # module code -> its leaves' positions
+    for index, leaf in enumerate(leaves):
+        if isinstance(leaf, rules.ModuleCompleted):
+            module_leaves.setdefault(leaf.module, []).append(index)
     certificates = credentials.latest_certificates(student_ids, cohort.credential_id)
     pending: dict[int, list[credentials.PendingEvidence]] = {}
     for evidence in credentials.pending_evidence_of(student_ids):
@@ -295,10 +294,16 @@ def cohort_progress(
         risk = NOTHING
         if not verdict.met:
             recorded, submitted = last_recorded.get(sid), facts.last_submission_at
+            # the rule asks only whether past-due modules and failed ones are met
+            asked = past_due.keys() | facts.failed_attempts.keys()
             risk = cohort_rules.risk_reasons(
                 cohort_rules.RiskFacts(
                     ready=False,
-                    done=frozenset(code for i, code in module_leaves if states[i] is done_state),
+                    done=frozenset(
+                        code
+                        for code in asked
+                        if any(states[i] is done_state for i in module_leaves.get(code, ()))
+                    ),
                     due=past_due,
                     failed_attempts=facts.failed_attempts,
                     last_activity=max(recorded, submitted)
