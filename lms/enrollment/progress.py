@@ -272,19 +272,29 @@ def cohort_progress(
     leaves = rules.leaves(tree)
     module_titles = {code: module.title for code, module in judgement.modules.items()}
     columns = [_column(leaf, module_titles, due) for leaf in leaves]
-    module_leaves: dict[str, list[int]] = {}  # module code -> its leaves' positions
+    module_leaves: dict[str, tuple[int, ...]] = {}  # module code -> its leaves' positions
     for index, leaf in enumerate(leaves):
         if isinstance(leaf, rules.ModuleCompleted):
-            module_leaves.setdefault(leaf.module, []).append(index)
+            module_leaves[leaf.module] = (*module_leaves.get(leaf.module, ()), index)
     certificates = credentials.latest_certificates(student_ids, cohort.credential_id)
     pending: dict[int, list[credentials.PendingEvidence]] = {}
     for evidence in credentials.pending_evidence_of(student_ids):
         pending.setdefault(evidence.student_id, []).append(evidence)
     last_recorded = ledger.last_recorded(student_ids)
     policy = policy_for(cohort, default_policy)
-    # The at-risk rule looks only at modules due before today: the same for every student.
+    # The at-risk rule looks only at modules due before today (the same for every student)
+    # and at modules with failed attempts, and asks of them only whether they are met.
     past_due = {code: when for code, when in due.items() if when < today}
     done_state = rules.State.DONE
+
+    def met_among(codes, states: tuple[rules.State, ...]) -> frozenset[str]:
+        return frozenset(
+            code
+            for code in codes
+            if any(states[i] is done_state for i in module_leaves.get(code, ()))
+        )
+
+    past_due_leaves = [(code, module_leaves.get(code, ())) for code in past_due]
     rows = []
     for enrollment in enrollments:
         sid = enrollment.id
@@ -294,16 +304,16 @@ def cohort_progress(
         risk = NOTHING
         if not verdict.met:
             recorded, submitted = last_recorded.get(sid), facts.last_submission_at
-            # the rule asks only whether past-due modules and failed ones are met
-            asked = past_due.keys() | facts.failed_attempts.keys()
+            done = {
+                code
+                for code, positions in past_due_leaves
+                for i in positions
+                if states[i] is done_state
+            }
             risk = cohort_rules.risk_reasons(
                 cohort_rules.RiskFacts(
                     ready=False,
-                    done=frozenset(
-                        code
-                        for code in asked
-                        if any(states[i] is done_state for i in module_leaves.get(code, ()))
-                    ),
+                    done=frozenset(done).union(met_among(facts.failed_attempts, states)),
                     due=past_due,
                     failed_attempts=facts.failed_attempts,
                     last_activity=max(recorded, submitted)
