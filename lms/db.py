@@ -145,9 +145,9 @@ def _utc_date_postgresql(element: utc_date, compiler: Any, **kw: Any) -> str:
 
 
 class utc_text(FunctionElement[str]):  # noqa: N801 - reads as the SQL function it stands for
-    """A timestamp column as UTC text in SQLite's stored form (``YYYY-MM-DD HH:MM:SS.ffffff``),
-    on either database: such texts order as their times do, so a caller can pick the newest
-    of many and parse only that one."""
+    """A timestamp column as UTC text (``YYYY-MM-DD HH:MM:SS[.ffffff]``) on either database:
+    such texts order as their times do, so a caller can pick the newest of many and parse only
+    that one."""
 
     inherit_cache = True
     type = String()
@@ -161,5 +161,7 @@ def _utc_text_sqlite(element: utc_text, compiler: Any, **kw: Any) -> str:
 
 @compiles(utc_text, "postgresql")
 def _utc_text_postgresql(element: utc_text, compiler: Any, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char(timezone('UTC', {column}), 'YYYY-MM-DD HH24:MI:SS.US')"
+    # Text in the ISO DateStyle, which psycopg's own timestamp loading needs too (to_char
+    # costs twice as much); it drops trailing zeros of the fraction ("...:42.5"), and the
+    # texts still order as their times do (the fraction's digits are decimal places).
+    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS TEXT)"

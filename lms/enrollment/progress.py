@@ -245,21 +245,25 @@ def cohort_progress(
     today = today or utcnow().date()
     # Plain rows, not ORM objects: a thousand Users and Enrollments with their states kept
     # the garbage collector busy for nothing (the page shows a name and an email).
-    enrollments = db.session.execute(
-        select(
-            User.id,
-            User.full_name,
-            User.email,
-            Enrollment.enrolled_at,
-            Enrollment.exam_booked_on,
-            Enrollment.exam_fee_employer_paid,
-            Enrollment.student_number,
+    # as plain tuples, which the garbage collector stops watching (rows it keeps watching)
+    enrollments = [
+        tuple(row)
+        for row in db.session.execute(
+            select(
+                User.id,
+                User.full_name,
+                User.email,
+                Enrollment.enrolled_at,
+                Enrollment.exam_booked_on,
+                Enrollment.exam_fee_employer_paid,
+                Enrollment.student_number,
+            )
+            .join(User, User.id == Enrollment.student_id)
+            .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
         )
-        .join(User, User.id == Enrollment.student_id)
-        .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
-    ).all()
-    enrollments.sort(key=lambda e: e.full_name.lower())
-    student_ids = [e.id for e in enrollments]
+    ]
+    enrollments.sort(key=lambda e: e[1].lower())  # by name
+    student_ids = [e[0] for e in enrollments]
     judgement = credentials.judge_readiness(cohort.credential, student_ids)
     tree = judgement.tree
     module_codes = [c for c in rules.module_codes(tree) if c in judgement.modules]
@@ -296,8 +300,7 @@ def cohort_progress(
 
     past_due_leaves = [(code, module_leaves.get(code, ())) for code in past_due]
     rows = []
-    for enrollment in enrollments:
-        sid = enrollment.id
+    for sid, full_name, email, enrolled_at, booked_on, employer_pays, number in enrollments:
         verdict = judgement.verdicts[sid]
         facts = judgement.facts[sid]
         states = verdict.leaf_states
@@ -319,23 +322,23 @@ def cohort_progress(
                     last_activity=max(recorded, submitted)
                     if recorded and submitted
                     else recorded or submitted,
-                    enrolled_at=enrollment.enrolled_at,
+                    enrolled_at=enrolled_at,
                 ),
                 policy,
                 today,
             )
         rows.append(
             StudentRow(
-                student=Student(sid, enrollment.full_name, enrollment.email),
+                student=Student(sid, full_name, email),
                 progress=verdict.progress,
                 ready=verdict.met,
                 leaf_states=states,
                 certificate=certificates.get(sid),
                 pending_evidence=pending.get(sid, NOTHING),
                 risk_reasons=risk,
-                exam_booked_on=enrollment.exam_booked_on,
-                exam_fee_employer_paid=enrollment.exam_fee_employer_paid,
-                student_number=enrollment.student_number,
+                exam_booked_on=booked_on,
+                exam_fee_employer_paid=employer_pays,
+                student_number=number,
                 contact_hours=facts.contact_hours.get(None, 0.0),
             )
         )
