@@ -291,13 +291,6 @@ def cohort_progress(
     past_due = {code: when for code, when in due.items() if when < today}
     done_state = rules.State.DONE
 
-    def met_among(codes, states: tuple[rules.State, ...]) -> frozenset[str]:
-        return frozenset(
-            code
-            for code in codes
-            if any(states[i] is done_state for i in module_leaves.get(code, ()))
-        )
-
     past_due_leaves = [(code, module_leaves.get(code, ())) for code in past_due]
     rows = []
     for sid, full_name, email, enrolled_at, booked_on, employer_pays, number in enrollments:
@@ -313,10 +306,14 @@ def cohort_progress(
                 for i in positions
                 if states[i] is done_state
             }
+            for code in facts.failed_attempts:
+                for i in module_leaves.get(code, ()):
+                    if states[i] is done_state:
+                        done.add(code)
             risk = cohort_rules.risk_reasons(
                 cohort_rules.RiskFacts(
                     ready=False,
-                    done=frozenset(done).union(met_among(facts.failed_attempts, states)),
+                    done=frozenset(done),
                     due=past_due,
                     failed_attempts=facts.failed_attempts,
                     last_activity=max(recorded, submitted)
