@@ -21,6 +21,7 @@ Not part of the test suite. ``--quick`` takes fewer samples.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import time
@@ -221,12 +222,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     args = parser.parse_args()
     matrix_figures, dashboard_figures, details = [], [], {}
+    load_before = os.getloadavg()
     for engine in common.engines(args.engine):
         m, d, detail = run_engine(engine, args.quick)
         matrix_figures += m
         dashboard_figures += d
         details[engine] = detail
-    parameters = {"school": common.SCHOOL, "quick": args.quick}
+    # a shared machine: what else ran shows in the load averages (1, 5, 15 minutes)
+    load = {"before": load_before, "after": os.getloadavg()}
+    parameters = {"school": common.SCHOOL, "quick": args.quick, "load_average": load}
     common.write_result(
         "matrix",
         "Cohort matrix page",

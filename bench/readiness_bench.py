@@ -20,6 +20,7 @@ Not part of the test suite. ``--quick`` runs once instead of three times.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -157,6 +158,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run instead of three")
     args = parser.parse_args()
     figures, details = [], {}
+    load_before = os.getloadavg()
     for engine in common.engines(args.engine):
         engine_figures, details[engine] = run_engine(engine, args.quick)
         figures += engine_figures
@@ -169,6 +171,8 @@ def main() -> None:
             "credentials": CREDENTIALS,
             "batch": BATCH,
             "quick": args.quick,
+            # a shared machine: what else ran shows in the load averages (1, 5, 15 minutes)
+            "load_average": {"before": load_before, "after": os.getloadavg()},
         },
         figures,
         details,
