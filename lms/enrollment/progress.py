@@ -243,9 +243,9 @@ def cohort_progress(
     cohort (the counts, filters and sorts need it); the cells, with their explanations, are
     made only for the rows shown (``CohortProgress.with_cells``)."""
     today = today or utcnow().date()
-    # Plain rows, not ORM objects: a thousand Users and Enrollments with their states kept
-    # the garbage collector busy for nothing (the page shows a name and an email).
-    # as plain tuples, which the garbage collector stops watching (rows it keeps watching)
+    # Plain tuples, not ORM objects or rows: the garbage collector stops watching tuples of
+    # plain values, but a thousand Users and Enrollments with their states it keeps watching
+    # (and the page shows a name, an email and the booking).
     enrollments = [
         tuple(row)
         for row in db.session.execute(
@@ -289,9 +289,8 @@ def cohort_progress(
     # The at-risk rule looks only at modules due before today (the same for every student)
     # and at modules with failed attempts, and asks of them only whether they are met.
     past_due = {code: when for code, when in due.items() if when < today}
-    done_state = rules.State.DONE
-
     past_due_leaves = [(code, module_leaves.get(code, ())) for code in past_due]
+    done_state = rules.State.DONE
     rows = []
     for sid, full_name, email, enrolled_at, booked_on, employer_pays, number in enrollments:
         verdict = judgement.verdicts[sid]
@@ -300,6 +299,7 @@ def cohort_progress(
         risk = NOTHING
         if not verdict.met:
             recorded, submitted = last_recorded.get(sid), facts.last_submission_at
+            # which of the modules the rule asks about are met
             done = {
                 code
                 for code, positions in past_due_leaves
