@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -189,10 +189,13 @@ class Attempt(db.Model):
     """A student's go at a quiz: the questions drawn, the answers, a deadline, the score."""
 
     __tablename__ = "attempt"
+    # A student's attempts at one quiz (the player, the readiness facts): in quiz order within
+    # each student, so a cohort's attempts are summed per quiz without a sort.
+    __table_args__ = (Index("ix_attempt_student_quiz", "student_id", "quiz_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id"))
-    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     status: Mapped[AttemptStatus] = mapped_column(enum_column(AttemptStatus, "attempt_status"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,9 +6,10 @@ import json
 import random
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Float, case, cast, func, select, update
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
@@ -30,6 +31,7 @@ from lms.courses.models import (
     ReviewPolicy,
     TimeOnTask,
 )
+from lms.db import among, utc_text
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from lms.records import service as ledger
@@ -509,7 +511,7 @@ def contact_hours_by_student(
         return result
     query = (
         select(TimeOnTask.student_id, func.sum(TimeOnTask.seconds))
-        .where(TimeOnTask.student_id.in_(student_ids))
+        .where(among(TimeOnTask.student_id, student_ids))
         .group_by(TimeOnTask.student_id)
     )
     if course_ids is not None:
@@ -519,22 +521,36 @@ def contact_hours_by_student(
     return result
 
 
-def contact_hours_facts(student_ids: Iterable[int]) -> dict[int, dict[str | None, float]]:
+def contact_hours_facts(
+    student_ids: Iterable[int], courses: Iterable[str] | None = None
+) -> dict[int, dict[str | None, float]]:
     """Per student: hours in every course (key ``None``) and per course code, in one query;
-    the readiness engine's ``contact_hours`` fact."""
+    the readiness engine's ``contact_hours`` fact. ``courses`` limits the per-course figures
+    to those codes (none: only the total, a lighter query); ``None`` gives every course."""
     student_ids = list(student_ids)
     facts: dict[int, dict[str | None, float]] = {sid: {None: 0.0} for sid in student_ids}
     if not student_ids:
         return facts
+    wanted = None if courses is None else set(courses)
+    if wanted is not None and not wanted:
+        rows = db.session.execute(
+            select(TimeOnTask.student_id, func.sum(TimeOnTask.seconds))
+            .where(among(TimeOnTask.student_id, student_ids))
+            .group_by(TimeOnTask.student_id)
+        )
+        for student_id, seconds in rows:
+            facts[student_id][None] = round((seconds or 0) / 3600, 2)
+        return facts
     rows = db.session.execute(
         select(TimeOnTask.student_id, Course.code, func.sum(TimeOnTask.seconds))
         .join(Course, Course.id == TimeOnTask.course_id)
-        .where(TimeOnTask.student_id.in_(student_ids))
+        .where(among(TimeOnTask.student_id, student_ids))
         .group_by(TimeOnTask.student_id, Course.code)
     )
     totals = dict.fromkeys(student_ids, 0)
     for student_id, code, seconds in rows:
-        facts[student_id][code] = round((seconds or 0) / 3600, 2)
+        if wanted is None or code in wanted:
+            facts[student_id][code] = round((seconds or 0) / 3600, 2)
         totals[student_id] += seconds or 0
     for student_id, seconds in totals.items():
         facts[student_id][None] = round(seconds / 3600, 2)
@@ -645,11 +661,59 @@ def attempt_scores(
             Attempt.status == AttemptStatus.SUBMITTED,
             Attempt.score.is_not(None),
             Attempt.submitted_at.is_not(None),
-            Attempt.student_id.in_(student_ids),
+            among(Attempt.student_id, student_ids),
             Quiz.module_id.in_(module_ids),
         )
     )
     return [(sid, mid, float(score), when) for sid, mid, score, when in rows]
+
+
+@dataclass(frozen=True)
+class AttemptSummary:
+    """Submitted quiz attempts of many students, summed up per student and module."""
+
+    # (student id, module id, best score, failed attempts), one per pair with an attempt
+    by_module: list[tuple[int, int, float | None, int]]
+    last_submitted: dict[int, datetime]  # student id -> newest submission on those modules
+
+
+def attempt_summary(student_ids: Iterable[int], module_ids: Iterable[int]) -> AttemptSummary:
+    """Best score and failed attempts per student and module, and each student's newest
+    submission, in one query: what readiness and the at-risk check need of the attempts,
+    without a row per attempt."""
+    student_ids, module_ids = list(student_ids), list(module_ids)
+    summary = AttemptSummary([], {})
+    if not student_ids or not module_ids:
+        return summary
+    graded = Attempt.submitted_at.is_not(None)
+    # read a batch at a time (a Core result): the rows are never all held as objects at once
+    rows = db.session.connection().execute(
+        select(
+            Attempt.student_id,
+            func.min(Quiz.module_id),  # the module of the group's one quiz
+            cast(func.max(case((graded, Attempt.score))), Float),
+            func.sum(case((Attempt.passed.is_(False), 1), else_=0)),
+            # as text that orders like the time: only each student's newest is parsed
+            utc_text(func.max(Attempt.submitted_at)),
+        )
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(
+            Attempt.status == AttemptStatus.SUBMITTED,
+            among(Attempt.student_id, student_ids),
+            Quiz.module_id.in_(module_ids),
+        )
+        # by quiz (a module has one), in the order of the (student_id, quiz_id) index
+        .group_by(Attempt.student_id, Attempt.quiz_id)
+    )
+    add = summary.by_module.append
+    newest: dict[int, datetime | str] = {}
+    for batch in rows.partitions(ledger.STREAM_BATCH):
+        for student_id, module_id, best, failed, last in batch:
+            add((student_id, module_id, best, failed))
+            if last is not None and (student_id not in newest or last > newest[student_id]):
+                newest[student_id] = last
+    summary.last_submitted.update((sid, _as_datetime(last)) for sid, last in newest.items())
+    return summary
 
 
 def courses_by_code(codes: Iterable[str]) -> dict[str, Course]:
@@ -707,34 +771,6 @@ def _add_question(bank: QuestionBank, data: Mapping) -> Question:
         for index, text in enumerate(data["choices"])
     )
     return question
-
-
-def attempt_activity(
-    student_ids: Iterable[int], module_ids: Iterable[int]
-) -> list[tuple[int, int, int, datetime]]:
-    """(student, module, failed attempts, last submission) per pair, in one query."""
-    student_ids, module_ids = list(student_ids), list(module_ids)
-    if not student_ids or not module_ids:
-        return []
-    rows = db.session.execute(
-        select(
-            Attempt.student_id,
-            Quiz.module_id,
-            func.sum(case((Attempt.passed.is_(False), 1), else_=0)),
-            func.max(Attempt.submitted_at),
-        )
-        .join(Quiz, Quiz.id == Attempt.quiz_id)
-        .where(
-            Attempt.status == AttemptStatus.SUBMITTED,
-            Attempt.student_id.in_(student_ids),
-            Quiz.module_id.in_(module_ids),
-        )
-        .group_by(Attempt.student_id, Quiz.module_id)
-    )
-    return [
-        (student_id, module_id, int(failed or 0), _as_datetime(last))
-        for student_id, module_id, failed, last in rows
-    ]
 
 
 def _as_datetime(value: datetime | str) -> datetime:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class EvidenceKind(StrEnum):
@@ -252,8 +252,7 @@ def module_codes(requirement: Requirement) -> list[str]:
 # --- facts -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ModuleFact:
+class ModuleFact(NamedTuple):
     """What is known of one student's work on one module."""
 
     completed_score: float | None = None  # best score among recorded completions
@@ -261,7 +260,40 @@ class ModuleFact:
     best_attempt_score: float | None = None  # best quiz score, passed or not
 
 
-@dataclass(frozen=True)
+class ModuleFacts(Mapping[str, ModuleFact]):
+    """A student's facts by module code, kept as plain tuples and handed out as ``ModuleFact``.
+
+    A cohort's facts hold one per student and module: 25,000 for 1,000 students. The garbage
+    collector stops watching a plain tuple of numbers and dates after its first look, but never
+    a named tuple or a dataclass, and so many watched objects made every page of such a cohort
+    pay for two full collections (100 ms each)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Mapping[str, tuple[float | None, date | None, float | None]]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, code: str) -> ModuleFact:
+        return ModuleFact._make(self._rows[code])
+
+    def get(self, code: str, default: ModuleFact | None = None) -> ModuleFact | None:
+        row = self._rows.get(code)
+        return default if row is None else ModuleFact._make(row)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._rows
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        return f"ModuleFacts({dict(self.items())!r})"
+
+
+@dataclass(frozen=True, slots=True)
 class CourseFact:
     """How much of one course a student has completed."""
 
@@ -270,7 +302,7 @@ class CourseFact:
     completed_on: date | None = None  # when the last module was completed, if all are
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttemptFact:
     """One scored attempt at a module's assessment."""
 
@@ -278,7 +310,7 @@ class AttemptFact:
     on: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StudentFacts:
     """Everything the engine needs to know about one student."""
 
@@ -296,6 +328,10 @@ class StudentFacts:
     contact_hours: Mapping[str | None, float] = field(default_factory=dict)
     # leaf key (see ``leaf_key``) -> met (True) or not met (False), set by an instructor
     overrides: Mapping[str, bool] = field(default_factory=dict)
+    # For the at-risk check, not for readiness: failed quiz attempts by module code (only
+    # modules with some), and the newest quiz submission on the tree's modules.
+    failed_attempts: Mapping[str, int] = field(default_factory=dict)
+    last_submission_at: datetime | None = None
 
 
 # --- outcomes ----------------------------------------------------------------------------
@@ -309,7 +345,7 @@ class State(StrEnum):
     NOT_STARTED = "not_started"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """The verdict on one requirement node, with its children's verdicts."""
 
@@ -356,26 +392,33 @@ class Outcome:
         return data
 
 
+_GROUPS = (AllOf, AnyOf, NOf)
+
+# (met, progress, state) of a leaf: what a verdict needs. Every leaf is met exactly when it is
+# done, so the state alone says both; progress is kept for contact hours, courses, experience.
+_LEAF_DONE = (True, 1.0, State.DONE)
+_LEAF_NOT_STARTED = (False, 0.0, State.NOT_STARTED)
+_LEAF_STARTED = (False, 0.0, State.IN_PROGRESS)
+
+
 def evaluate(
     requirement: Requirement, facts: StudentFacts, module_titles: Mapping[str, str]
 ) -> Outcome:
     """Judge ``requirement`` against ``facts``; titles name modules in the explanations."""
-    if not isinstance(requirement, AllOf | AnyOf | NOf):
-        overridden = _evaluate_override(requirement, facts, module_titles)
-        if overridden is not None:
-            return overridden
+    if isinstance(requirement, _GROUPS):
+        children = tuple(evaluate(c, facts, module_titles) for c in requirement.children)
+        return _evaluate_group(requirement, children)
+    overridden = _evaluate_override(requirement, facts, module_titles)
+    if overridden is not None:
+        return overridden
     match requirement:
         case ModuleCompleted():
             return _evaluate_module(requirement, facts, module_titles)
         case EvidenceVerified():
             return _evaluate_evidence(requirement, facts)
-        case CourseCompleted() | AssessmentScore() | ExperienceMonths():
-            return _evaluate_extra_leaf(requirement, facts, module_titles)
         case ContactHours():
             return _evaluate_contact_hours(requirement, facts)
-        case _:
-            children = tuple(evaluate(c, facts, module_titles) for c in requirement.children)
-            return _evaluate_group(requirement, children)
+    return _evaluate_extra_leaf(requirement, facts, module_titles)
 
 
 def leaf_key(leaf: Requirement) -> str:
@@ -397,10 +440,14 @@ def leaf_key(leaf: Requirement) -> str:
     raise TypeError(f"not a leaf: {leaf!r}")
 
 
+def _override_verdict(met: bool) -> tuple[bool, float, State]:
+    return _LEAF_DONE if met else _LEAF_NOT_STARTED
+
+
 def _evaluate_override(
     requirement: Requirement, facts: StudentFacts, module_titles: Mapping[str, str]
 ) -> Outcome | None:
-    met = facts.overrides.get(leaf_key(requirement))
+    met = facts.overrides.get(leaf_key(requirement)) if facts.overrides else None
     if met is None:
         return None
     if isinstance(requirement, ModuleCompleted):
@@ -409,12 +456,13 @@ def _evaluate_override(
     else:
         _, _, name = leaf_heading(requirement, module_titles)
     verdict = "marked met" if met else "marked not met"
+    met, progress, state = _override_verdict(met)
     return Outcome(
         requirement,
         met,
-        1.0 if met else 0.0,
+        progress,
         f"{name}: {verdict} by your instructor",
-        state=State.DONE if met else State.NOT_STARTED,
+        state=state,
         overridden=True,
     )
 
@@ -423,107 +471,251 @@ def _format_score(score: float) -> str:
     return f"{score:.0f}%" if float(score).is_integer() else f"{score:.1f}%"
 
 
+def _module_verdict(requirement: ModuleCompleted, facts: StudentFacts) -> tuple[bool, float, State]:
+    return _module_fact_verdict(requirement, facts.modules.get(requirement.module))
+
+
+def _module_fact_verdict(
+    requirement: ModuleCompleted, fact: ModuleFact | None
+) -> tuple[bool, float, State]:
+    if fact is None:
+        return _LEAF_NOT_STARTED
+    completed, threshold = fact.completed_score, requirement.min_score
+    if completed is not None and (threshold is None or completed >= threshold):
+        return _LEAF_DONE
+    if completed is None and fact.best_attempt_score is None:
+        return _LEAF_NOT_STARTED
+    return _LEAF_STARTED
+
+
 def _evaluate_module(
     requirement: ModuleCompleted, facts: StudentFacts, module_titles: Mapping[str, str]
 ) -> Outcome:
-    fact = facts.modules.get(requirement.module, ModuleFact())
+    fact = facts.modules.get(requirement.module)
+    met, progress, state = _module_fact_verdict(requirement, fact)
     title = module_titles.get(requirement.module)
     name = f"{title} ({requirement.module})" if title else requirement.module
-    threshold = requirement.min_score
-    completed = fact.completed_score is not None
-    met = completed and (threshold is None or fact.completed_score >= threshold)
-    task = f"Pass {name}" + (f" with {_format_score(threshold)} or more" if threshold else "")
-    scores = [s for s in (fact.best_attempt_score, fact.completed_score) if s is not None]
-    best = max(scores) if scores else None
-    if met:
-        when = f" on {fact.completed_on.isoformat()}" if fact.completed_on else ""
-        explanation = f"{name}: done with {_format_score(fact.completed_score)}{when}"
-        state = State.DONE
-    elif best is None:
-        explanation = f"{task}: not attempted yet"
-        state = State.NOT_STARTED
+    if fact is None:
+        completed = attempted = completed_on = None
     else:
-        explanation = f"{task}: your best is {_format_score(best)}"
-        state = State.IN_PROGRESS
+        completed, completed_on, attempted = fact
+    if met:
+        when = f" on {completed_on.isoformat()}" if completed_on else ""
+        explanation = f"{name}: done with {_format_score(completed)}{when}"
+    else:
+        threshold = requirement.min_score
+        task = f"Pass {name}" + (f" with {_format_score(threshold)} or more" if threshold else "")
+        if completed is None and attempted is None:
+            explanation = f"{task}: not attempted yet"
+        else:
+            best = max(s for s in (attempted, completed) if s is not None)
+            explanation = f"{task}: your best is {_format_score(best)}"
+    scores = [s for s in (attempted, completed) if s is not None]
     return Outcome(
         requirement,
         met,
-        1.0 if met else 0.0,
+        progress,
         explanation,
         state=state,
-        score=best,
-        achieved_on=fact.completed_on if met else None,
+        score=max(scores) if scores else None,
+        achieved_on=completed_on if met else None,
     )
+
+
+def _evidence_verdict(
+    requirement: EvidenceVerified, facts: StudentFacts
+) -> tuple[bool, float, State]:
+    state = facts.evidence.get(requirement.kind.value)
+    if state == "verified":
+        return _LEAF_DONE
+    return _LEAF_STARTED if state else _LEAF_NOT_STARTED
 
 
 def _evaluate_evidence(requirement: EvidenceVerified, facts: StudentFacts) -> Outcome:
     label = EVIDENCE_LABELS[requirement.kind]
-    state = facts.evidence.get(requirement.kind.value)
-    if state == "verified":
-        return Outcome(requirement, True, 1.0, f"Your {label} is verified", state=State.DONE)
-    task = f"Have your {label} verified"
+    met, progress, state = _evidence_verdict(requirement, facts)
+    if met:
+        return Outcome(requirement, True, progress, f"Your {label} is verified", state=state)
     status = {
         "submitted": "submitted, waiting for review by your school",
         "rejected": "it was rejected; submit it again",
-    }.get(state or "", "not submitted yet")
-    progress_state = State.IN_PROGRESS if state else State.NOT_STARTED
-    return Outcome(requirement, False, 0.0, f"{task}: {status}", state=progress_state)
+    }.get(facts.evidence.get(requirement.kind.value) or "", "not submitted yet")
+    return Outcome(
+        requirement, False, progress, f"Have your {label} verified: {status}", state=state
+    )
+
+
+def _contact_hours_verdict(
+    requirement: ContactHours, facts: StudentFacts
+) -> tuple[bool, float, State]:
+    have = float(facts.contact_hours.get(requirement.course, 0.0))
+    if have >= requirement.hours:
+        return _LEAF_DONE
+    progress = max(0.0, min(1.0, have / requirement.hours))
+    return False, progress, State.IN_PROGRESS if have > 0 else State.NOT_STARTED
 
 
 def _evaluate_contact_hours(requirement: ContactHours, facts: StudentFacts) -> Outcome:
     have = float(facts.contact_hours.get(requirement.course, 0.0))
+    met, progress, state = _contact_hours_verdict(requirement, facts)
     where = f" in {requirement.course}" if requirement.course else ""
     need = f"{requirement.hours:g}"
-    if have >= requirement.hours:
+    if met:
         return Outcome(
-            requirement, True, 1.0, f"{need} contact hours{where}: done", state=State.DONE
+            requirement, True, progress, f"{need} contact hours{where}: done", state=state
         )
-    progress = max(0.0, min(1.0, have / requirement.hours))
     return Outcome(
         requirement,
         False,
         progress,
         f"Study {need} contact hours{where}: {have:.1f} so far",
-        state=State.IN_PROGRESS if have > 0 else State.NOT_STARTED,
+        state=state,
     )
+
+
+# A verdict on a node: (met, progress, weight, state), weight being how many leaves must be
+# met to meet it. Groups combine their children's with ``_group_verdict``.
+NodeVerdict = tuple[bool, float, int, State]
+
+
+def _group_verdict(requirement: Group, children: Sequence[NodeVerdict]) -> tuple[NodeVerdict, int]:
+    """The group's verdict from its children's, and how many children are met.
+
+    Progress is the share of the needed leaves that are met, so one module of seven done
+    reads 14% however the modules are grouped."""
+    done = sum(1 for child in children if child[0])
+    if isinstance(requirement, AllOf):
+        met = done == len(children)
+        counted: Sequence[NodeVerdict] = children
+    elif isinstance(requirement, AnyOf):
+        met = done >= 1
+        counted = [max(children, key=lambda c: (c[1], -c[2]))]
+    else:
+        met = done >= requirement.n
+        counted = sorted(children, key=lambda c: (-c[1], c[2]))[: requirement.n]
+    weight = sum(c[2] for c in counted)
+    if met:
+        return (True, 1.0, weight, State.DONE), done
+    progress = min(1.0, max(0.0, sum(c[1] * c[2] for c in counted) / weight))
+    started = any(c[3] is not State.NOT_STARTED for c in children)
+    return (False, progress, weight, State.IN_PROGRESS if started else State.NOT_STARTED), done
 
 
 def _evaluate_group(requirement: Group, children: tuple[Outcome, ...]) -> Outcome:
-    """Progress is the share of the needed leaves that are met, so one module of seven done
-    reads 14% however the modules are grouped."""
-    done = sum(1 for child in children if child.met)
+    (met, progress, weight, state), done = _group_verdict(
+        requirement, [(c.met, c.progress, c.weight, c.state) for c in children]
+    )
     total = len(children)
-    prefix = f"{requirement.label}: " if requirement.label else ""
     if isinstance(requirement, AllOf):
-        met = done == total
-        counted = list(children)
         summary = f"all {total} required, {done} done"
     elif isinstance(requirement, AnyOf):
-        met = done >= 1
-        counted = [max(children, key=lambda c: (c.progress, -c.weight))]
         summary = f"one of {total} required, {done} done"
     else:
-        met = done >= requirement.n
-        counted = sorted(children, key=lambda c: (-c.progress, c.weight))[: requirement.n]
         summary = f"{requirement.n} of {total} required, {done} done"
-    weight = sum(c.weight for c in counted)
-    progress = sum(c.progress * c.weight for c in counted) / weight
-    progress = min(1.0, max(0.0, progress))
-    if met:
-        state = State.DONE
-    elif any(c.state is not State.NOT_STARTED for c in children):
-        state = State.IN_PROGRESS
-    else:
-        state = State.NOT_STARTED
+    prefix = f"{requirement.label}: " if requirement.label else ""
     return Outcome(
-        requirement,
-        met,
-        1.0 if met else progress,
-        prefix + summary,
-        children,
-        state=state,
-        weight=weight,
+        requirement, met, progress, prefix + summary, children, state=state, weight=weight
     )
+
+
+# --- verdicts: the same judgement without the sentences, for many students at once --------
+
+
+class Verdict(NamedTuple):
+    """A student's standing on a whole tree, as ``evaluate`` finds it, without the
+    explanations: what a cohort's counts, filters and sorts need."""
+
+    met: bool
+    progress: float
+    leaf_states: tuple[State, ...]  # each leaf's state, in tree order (met exactly when done)
+
+
+class Judge:
+    """A requirement tree prepared once to judge many students' facts quickly.
+
+    ``judge(facts)`` returns the ``Verdict`` whose met, progress and leaf states are those of
+    ``evaluate(tree, facts, titles)``; the leaves use the same verdict functions, and the
+    groups the same ``_group_verdict``. What it skips is the sentences and the result tree,
+    which is most of the cost for a cohort of a thousand students: explain only the students
+    shown, with ``evaluate``."""
+
+    def __init__(self, tree: Requirement) -> None:
+        self.tree = tree
+        self.leaves = leaves(tree)
+        self._root = _compile(tree)
+
+    def __call__(self, facts: StudentFacts) -> Verdict:
+        states: list[State] = []
+        met, progress, _, _ = self._root(facts, states)
+        return Verdict(met, progress, tuple(states))
+
+
+_Compiled = Any  # (facts, states) -> NodeVerdict, appending each leaf's state to ``states``
+
+
+def _compile(node: Requirement) -> _Compiled:
+    if isinstance(node, _GROUPS):
+        children = [_compile(child) for child in node.children]
+        if isinstance(node, AllOf) and all(isinstance(c, ModuleCompleted) for c in node.children):
+            return _compile_module_list(node, children)
+        return _compile_group(node, children)
+    key = leaf_key(node)
+    verdict = _LEAF_VERDICTS[type(node)]
+
+    def judge_leaf(facts: StudentFacts, states: list[State]) -> NodeVerdict:
+        override = facts.overrides.get(key) if facts.overrides else None
+        met, progress, state = (
+            verdict(node, facts) if override is None else _override_verdict(override)
+        )
+        states.append(state)
+        return met, progress, 1, state
+
+    return judge_leaf
+
+
+def _compile_group(node: Group, children: list[_Compiled]) -> _Compiled:
+    def judge_group(facts: StudentFacts, states: list[State]) -> NodeVerdict:
+        return _group_verdict(node, [child(facts, states) for child in children])[0]
+
+    return judge_group
+
+
+def _compile_module_list(node: AllOf, children: list[_Compiled]) -> _Compiled:
+    """An ``all_of`` of modules only (a course, say: most of a real tree), judged in one loop:
+    the same verdict as ``_module_verdict`` and ``_group_verdict`` give, without a call per
+    module. A student with overrides takes the general path."""
+    general = _compile_group(node, children)
+    modules = [(leaf.module, leaf.min_score) for leaf in node.children]
+    total = len(modules)
+    done_, started_, not_started = State.DONE, State.IN_PROGRESS, State.NOT_STARTED
+
+    def judge_modules(facts: StudentFacts, states: list[State]) -> NodeVerdict:
+        if facts.overrides:
+            return general(facts, states)
+        known = facts.modules
+        # a ModuleFact or ModuleFacts' own tuple: (completed score, completed on, best attempt)
+        get = known._rows.get if type(known) is ModuleFacts else known.get
+        done = 0
+        started = False
+        for code, threshold in modules:
+            fact = get(code)
+            if fact is None:
+                states.append(not_started)
+                continue
+            completed = fact[0]
+            if completed is not None and (threshold is None or completed >= threshold):
+                done += 1
+                states.append(done_)
+            elif completed is None and fact[2] is None:
+                states.append(not_started)
+            else:
+                started = True
+                states.append(started_)
+        if done == total:
+            return True, 1.0, total, done_
+        return False, done / total, total, started_ if started or done else not_started
+
+    return judge_modules
 
 
 # --- course, assessment and experience leaves ---------------------------------------------
@@ -630,34 +822,60 @@ def _named(code: str, titles: Mapping[str, str]) -> str:
     return f"{title} ({code})" if title else code
 
 
+def _course_verdict(requirement: CourseCompleted, facts: StudentFacts) -> tuple[bool, float, State]:
+    fact = facts.courses.get(requirement.course)
+    total = fact.modules_total if fact else 0
+    done = fact.modules_done if fact else 0
+    if total > 0 and done >= total:
+        return _LEAF_DONE
+    progress = min(1.0, max(0.0, done / total)) if total else 0.0
+    return False, progress, State.IN_PROGRESS if done else State.NOT_STARTED
+
+
 def _evaluate_course(
     requirement: CourseCompleted, facts: StudentFacts, titles: Mapping[str, str]
 ) -> Outcome:
     name = _named(requirement.course, titles)
     fact = facts.courses.get(requirement.course)
-    total = fact.modules_total if fact else 0
-    done = fact.modules_done if fact else 0
-    met = total > 0 and done >= total
+    met, progress, state = _course_verdict(requirement, facts)
     if met:
         when = f" on {fact.completed_on.isoformat()}" if fact and fact.completed_on else ""
         return Outcome(
             requirement,
             True,
-            1.0,
+            progress,
             f"{name}: every module done{when}",
-            state=State.DONE,
+            state=state,
             achieved_on=fact.completed_on if fact else None,
         )
-    progress = done / total if total else 0.0
+    total = fact.modules_total if fact else 0
+    done = fact.modules_done if fact else 0
     status = f"{done} of {total} modules done" if total else "the course has no modules yet"
-    state = State.IN_PROGRESS if done else State.NOT_STARTED
     return Outcome(
-        requirement,
-        False,
-        min(1.0, max(0.0, progress)),
-        f"Complete every module of {name}: {status}",
-        state=state,
+        requirement, False, progress, f"Complete every module of {name}: {status}", state=state
     )
+
+
+def _best_counted_attempt(
+    requirement: AssessmentScore, facts: StudentFacts
+) -> tuple[tuple[AttemptFact, ...], AttemptFact | None]:
+    """Every attempt at the module's assessment, and the best one inside the window."""
+    attempts = facts.attempts.get(requirement.module, ())
+    window = requirement.within_days
+    if window is not None and facts.as_of is not None:
+        counted = [a for a in attempts if (facts.as_of - a.on).days < window]
+    else:
+        counted = list(attempts)
+    return attempts, max(counted, key=lambda a: (a.score, a.on), default=None)
+
+
+def _assessment_verdict(
+    requirement: AssessmentScore, facts: StudentFacts
+) -> tuple[bool, float, State]:
+    attempts, best = _best_counted_attempt(requirement, facts)
+    if best is not None and best.score >= requirement.min_score:
+        return _LEAF_DONE
+    return _LEAF_STARTED if attempts else _LEAF_NOT_STARTED
 
 
 def _evaluate_assessment(
@@ -666,53 +884,69 @@ def _evaluate_assessment(
     name = _named(requirement.module, titles)
     threshold = requirement.min_score
     window = requirement.within_days
-    attempts = facts.attempts.get(requirement.module, ())
-    if window is not None and facts.as_of is not None:
-        counted = [a for a in attempts if (facts.as_of - a.on).days < window]
-    else:
-        counted = list(attempts)
-    best = max(counted, key=lambda a: (a.score, a.on), default=None)
+    attempts, best = _best_counted_attempt(requirement, facts)
+    met, progress, state = _assessment_verdict(requirement, facts)
     period = f" within the last {window} days" if window else ""
     task = f"Score {_format_score(threshold)} or more on {name}{period}"
-    if best is not None and best.score >= threshold:
+    if met:
         return Outcome(
             requirement,
             True,
-            1.0,
+            progress,
             f"{name}: {_format_score(best.score)} on {best.on.isoformat()}",
-            state=State.DONE,
+            state=state,
             score=best.score,
             achieved_on=best.on,
         )
     if not attempts:
-        return Outcome(requirement, False, 0.0, f"{task}: not attempted yet")
+        return Outcome(requirement, False, progress, f"{task}: not attempted yet", state=state)
     if best is None:
         older = max(a.score for a in attempts)
         explanation = f"{task}: your best, {_format_score(older)}, is older than that"
-        return Outcome(requirement, False, 0.0, explanation, state=State.IN_PROGRESS)
+        return Outcome(requirement, False, progress, explanation, state=state)
     where = " in that time" if window else ""
     return Outcome(
         requirement,
         False,
-        0.0,
+        progress,
         f"{task}: your best{where} is {_format_score(best.score)}",
-        state=State.IN_PROGRESS,
+        state=state,
         score=best.score,
     )
 
 
+def _experience_verdict(
+    requirement: ExperienceMonths, facts: StudentFacts
+) -> tuple[bool, float, State]:
+    need, have = requirement.min_months, facts.experience_months
+    if have >= need:
+        return _LEAF_DONE
+    started = have or facts.experience_pending
+    return False, min(1.0, have / need), State.IN_PROGRESS if started else State.NOT_STARTED
+
+
 def _evaluate_experience(requirement: ExperienceMonths, facts: StudentFacts) -> Outcome:
     need, have = requirement.min_months, facts.experience_months
-    task = f"Have {need} months of verified coding or billing experience"
-    if have >= need:
+    met, progress, state = _experience_verdict(requirement, facts)
+    if met:
         return Outcome(
-            requirement, True, 1.0, f"{have} months of experience verified", state=State.DONE
+            requirement, True, progress, f"{have} months of experience verified", state=state
         )
+    task = f"Have {need} months of verified coding or billing experience"
     status = f"{have} months verified so far" if have else "none verified yet"
     if facts.experience_pending:
         status += "; some is waiting for review by your school"
-    state = State.IN_PROGRESS if have or facts.experience_pending else State.NOT_STARTED
-    return Outcome(requirement, False, min(1.0, have / need), f"{task}: {status}", state=state)
+    return Outcome(requirement, False, progress, f"{task}: {status}", state=state)
+
+
+_LEAF_VERDICTS = {
+    ModuleCompleted: _module_verdict,
+    EvidenceVerified: _evidence_verdict,
+    ContactHours: _contact_hours_verdict,
+    CourseCompleted: _course_verdict,
+    AssessmentScore: _assessment_verdict,
+    ExperienceMonths: _experience_verdict,
+}
 
 
 def months_between(start: date, end: date) -> int:

@@ -3,8 +3,10 @@ and the student dashboard. Each loads a cohort's facts in a fixed number of quer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,9 +16,9 @@ from lms.courses import service as courses
 from lms.courses.models import Module
 from lms.credentials import rules
 from lms.credentials import service as credentials
-from lms.credentials.models import Certificate, Credential, Evidence, EvidenceStatus
+from lms.credentials.models import Certificate, Credential
 from lms.db import utcnow
-from lms.enrollment import chart
+from lms.enrollment import chart, paging
 from lms.enrollment import rules as cohort_rules
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus, PlannedDueDate
 from lms.extensions import db
@@ -94,7 +96,7 @@ def study_plan(cohort: Cohort) -> list[PlanItem]:
 # --- the matrix --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     """One requirement shown as a column of the cohort matrix."""
 
@@ -104,7 +106,7 @@ class Column:
     due: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """One student's standing on one requirement."""
 
@@ -116,21 +118,44 @@ class Cell:
     achieved_on: date | None = None
     overridden: bool = False
 
+    @property
+    def state_label(self) -> str:
+        return self.state.replace("_", " ")
 
-@dataclass(frozen=True)
+    @property
+    def detail(self) -> str:
+        """The explanation, where the cell cannot show what it says (evidence waiting or
+        rejected, hours so far, a score outside its window ...); empty elsewhere, where the
+        score, the date and the state say it all (the student's record has every sentence)."""
+        if self.state == "in_progress" and self.score is None and not self.overridden:
+            return self.explanation
+        return ""
+
+
+class Student(NamedTuple):
+    """Who a row of the matrix is about: what the page shows of the account."""
+
+    id: int
+    full_name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
 class StudentRow:
-    """One student's line of the cohort matrix."""
+    """One student's line of the cohort matrix; ``cells`` are filled for the rows shown."""
 
-    student: User
+    student: Student
     progress: float
     ready: bool
-    cells: list[Cell]
+    leaf_states: tuple[rules.State, ...]  # each requirement's state, in column order
     certificate: Certificate | None
-    pending_evidence: list[Evidence]
-    risk_reasons: list[str] = field(default_factory=list)
+    pending_evidence: Sequence[credentials.PendingEvidence]
+    risk_reasons: Sequence[str] = ()
     exam_booked_on: date | None = None
     exam_fee_employer_paid: bool = False
     student_number: str | None = None
+    contact_hours: float = 0.0
+    cells: tuple[Cell, ...] = ()
 
     @property
     def at_risk(self) -> bool:
@@ -138,7 +163,7 @@ class StudentRow:
 
     @property
     def not_started(self) -> bool:
-        return all(cell.state == "not_started" for cell in self.cells)
+        return all(state is rules.State.NOT_STARTED for state in self.leaf_states)
 
     @property
     def booked_not_ready(self) -> bool:
@@ -147,7 +172,8 @@ class StudentRow:
 
 @dataclass(frozen=True)
 class CohortProgress:
-    """A cohort's students judged against its credential, ready to render."""
+    """A cohort's students judged against its credential: everyone's verdict, flags and
+    bookings; ``with_cells`` explains the rows to show."""
 
     cohort: Cohort
     requirement_version: int
@@ -155,6 +181,7 @@ class CohortProgress:
     rows: list[StudentRow]
     plan: list[PlanItem] = field(default_factory=list)
     today: date | None = None
+    judgement: credentials.Judgement | None = None
 
     @property
     def ready_count(self) -> int:
@@ -165,7 +192,11 @@ class CohortProgress:
         return sum(1 for row in self.rows if row.at_risk)
 
     @property
-    def pending_evidence(self) -> list[Evidence]:
+    def booked_not_ready_count(self) -> int:
+        return sum(1 for row in self.rows if row.booked_not_ready)
+
+    @property
+    def pending_evidence(self) -> list[credentials.PendingEvidence]:
         return [evidence for row in self.rows for evidence in row.pending_evidence]
 
     @property
@@ -175,8 +206,22 @@ class CohortProgress:
         booked = [r for r in self.rows if r.exam_booked_on and r.exam_booked_on >= today]
         return sorted(booked, key=lambda r: (r.exam_booked_on, r.student.full_name.lower()))
 
+    def with_cells(self, rows: list[StudentRow]) -> list[StudentRow]:
+        """The given rows with a cell for every requirement, explanations and all (from the
+        facts already loaded: no query)."""
+        if self.judgement is None:
+            return rows
+        keys = [column.key for column in self.columns]
+        shown = []
+        for row in rows:
+            leaves = self.judgement.outcome(row.student.id).leaf_outcomes()
+            cells = tuple(_cell(leaf, key) for leaf, key in zip(leaves, keys, strict=True))
+            shown.append(replace(row, cells=cells))
+        return shown
+
 
 DEFAULT_POLICY = cohort_rules.RiskPolicy()
+NOTHING: tuple = ()  # shared by the rows with no evidence pending or no risk
 
 
 def policy_for(cohort: Cohort, default: cohort_rules.RiskPolicy) -> cohort_rules.RiskPolicy:
@@ -193,81 +238,115 @@ def cohort_progress(
     today: date | None = None,
     default_policy: cohort_rules.RiskPolicy = DEFAULT_POLICY,
 ) -> CohortProgress:
-    """The students x requirements matrix with at-risk flags, in a fixed number of queries."""
+    """Every active student's verdict, progress, at-risk reasons, certificate, pending
+    evidence and exam booking, in a fixed number of queries. Readiness is judged for the whole
+    cohort (the counts, filters and sorts need it); the cells, with their explanations, are
+    made only for the rows shown (``CohortProgress.with_cells``)."""
     today = today or utcnow().date()
-    enrollments = list(
-        db.session.scalars(
-            select(Enrollment)
+    # Plain tuples, not ORM objects or rows: the garbage collector stops watching tuples of
+    # plain values, but a thousand Users and Enrollments with their states it keeps watching
+    # (and the page shows a name, an email and the booking).
+    enrollments = [
+        tuple(row)
+        for row in db.session.execute(
+            select(
+                User.id,
+                User.full_name,
+                User.email,
+                Enrollment.enrolled_at,
+                Enrollment.exam_booked_on,
+                Enrollment.exam_fee_employer_paid,
+                Enrollment.student_number,
+            )
+            .join(User, User.id == Enrollment.student_id)
             .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
-            .options(selectinload(Enrollment.student))
         )
-    )
-    enrollment_of = {e.student_id: e for e in enrollments}
-    students = sorted((e.student for e in enrollments), key=lambda s: s.full_name.lower())
-    student_ids = [s.id for s in students]
-    readiness = credentials.evaluate_readiness(cohort.credential, student_ids)
-    module_codes = [c for c in rules.module_codes(readiness.tree) if c in readiness.modules]
+    ]
+    enrollments.sort(key=lambda e: e[1].lower())  # by name
+    student_ids = [e[0] for e in enrollments]
+    judgement = credentials.judge_readiness(cohort.credential, student_ids)
+    tree = judgement.tree
+    module_codes = [c for c in rules.module_codes(tree) if c in judgement.modules]
     plan = _plan(
         cohort,
-        {code: readiness.modules[code] for code in module_codes},
+        {code: judgement.modules[code] for code in module_codes},
         _moved_dates([cohort.id])[cohort.id],
     )
     due = {item.code: item.due for item in plan if item.due is not None}
-    columns = [_column(leaf, readiness, due) for leaf in rules.leaves(readiness.tree)]
-    certificates: dict[int, Certificate] = {}
-    for certificate in credentials.certificates_of(student_ids):
-        if certificate.credential_id == cohort.credential_id:
-            certificates.setdefault(certificate.student_id, certificate)
-    pending: dict[int, list[Evidence]] = {sid: [] for sid in student_ids}
-    for evidence in credentials.evidence_of(student_ids):
-        if evidence.status is EvidenceStatus.SUBMITTED:
-            pending[evidence.student_id].append(evidence)
-    code_of = {readiness.modules[code].id: code for code in module_codes}
-    failed: dict[int, dict[str, int]] = {sid: {} for sid in student_ids}
-    last_activity: dict[int, datetime] = dict(ledger.last_recorded(student_ids))
-    for student_id, module_id, failures, last in courses.attempt_activity(student_ids, code_of):
-        failed[student_id][code_of[module_id]] = failures
-        if student_id not in last_activity or last > last_activity[student_id]:
-            last_activity[student_id] = last
+    leaves = rules.leaves(tree)
+    module_titles = {code: module.title for code, module in judgement.modules.items()}
+    columns = [_column(leaf, module_titles, due) for leaf in leaves]
+    module_leaves: dict[str, tuple[int, ...]] = {}  # module code -> its leaves' positions
+    for index, leaf in enumerate(leaves):
+        if isinstance(leaf, rules.ModuleCompleted):
+            module_leaves[leaf.module] = (*module_leaves.get(leaf.module, ()), index)
+    certificates = credentials.latest_certificates(student_ids, cohort.credential_id)
+    pending: dict[int, list[credentials.PendingEvidence]] = {}
+    for evidence in credentials.pending_evidence_of(student_ids):
+        pending.setdefault(evidence.student_id, []).append(evidence)
+    last_recorded = ledger.last_recorded(student_ids)
     policy = policy_for(cohort, default_policy)
+    # The at-risk rule looks only at modules due before today (the same for every student)
+    # and at modules with failed attempts, and asks of them only whether they are met.
+    past_due = {code: when for code, when in due.items() if when < today}
+    past_due_leaves = [(code, module_leaves.get(code, ())) for code in past_due]
+    done_state = rules.State.DONE
     rows = []
-    for student in students:
-        outcome = readiness.outcomes[student.id]
-        leaves = outcome.leaf_outcomes()
-        enrollment = enrollment_of[student.id]
-        done = frozenset(
-            leaf.requirement.module
-            for leaf in leaves
-            if leaf.met and isinstance(leaf.requirement, rules.ModuleCompleted)
-        )
-        risk = cohort_rules.risk_reasons(
-            cohort_rules.RiskFacts(
-                ready=outcome.met,
-                done=done,
-                due=due,
-                failed_attempts=failed[student.id],
-                last_activity=last_activity.get(student.id),
-                enrolled_at=enrollment.enrolled_at,
-            ),
-            policy,
-            today,
-        )
+    for sid, full_name, email, enrolled_at, booked_on, employer_pays, number in enrollments:
+        verdict = judgement.verdicts[sid]
+        facts = judgement.facts[sid]
+        states = verdict.leaf_states
+        risk = NOTHING
+        if not verdict.met:
+            recorded, submitted = last_recorded.get(sid), facts.last_submission_at
+            # which of the modules the rule asks about are met
+            done = {
+                code
+                for code, positions in past_due_leaves
+                for i in positions
+                if states[i] is done_state
+            }
+            for code in facts.failed_attempts:
+                for i in module_leaves.get(code, ()):
+                    if states[i] is done_state:
+                        done.add(code)
+            risk = cohort_rules.risk_reasons(
+                cohort_rules.RiskFacts(
+                    ready=False,
+                    done=frozenset(done),
+                    due=past_due,
+                    failed_attempts=facts.failed_attempts,
+                    last_activity=max(recorded, submitted)
+                    if recorded and submitted
+                    else recorded or submitted,
+                    enrolled_at=enrolled_at,
+                ),
+                policy,
+                today,
+            )
         rows.append(
             StudentRow(
-                student=student,
-                progress=outcome.progress,
-                ready=outcome.met,
-                cells=[_cell(leaf) for leaf in leaves],
-                certificate=certificates.get(student.id),
-                pending_evidence=pending[student.id],
+                student=Student(sid, full_name, email),
+                progress=verdict.progress,
+                ready=verdict.met,
+                leaf_states=states,
+                certificate=certificates.get(sid),
+                pending_evidence=pending.get(sid, NOTHING),
                 risk_reasons=risk,
-                exam_booked_on=enrollment.exam_booked_on,
-                exam_fee_employer_paid=enrollment.exam_fee_employer_paid,
-                student_number=enrollment.student_number,
+                exam_booked_on=booked_on,
+                exam_fee_employer_paid=employer_pays,
+                student_number=number,
+                contact_hours=facts.contact_hours.get(None, 0.0),
             )
         )
     return CohortProgress(
-        cohort, readiness.requirement_set.version, columns, rows, plan=plan, today=today
+        cohort,
+        judgement.requirement_set.version,
+        columns,
+        rows,
+        plan=plan,
+        today=today,
+        judgement=judgement,
     )
 
 
@@ -305,21 +384,46 @@ def select_rows(rows: list[StudentRow], show: str, sort: str) -> list[StudentRow
     return chosen
 
 
-def _column(leaf, readiness, due: dict[str, date]) -> Column:
-    titles = {code: module.title for code, module in readiness.modules.items()}
+@dataclass(frozen=True)
+class MatrixPage:
+    """The rows of one page of the matrix, after the filter and the sort, with their cells."""
+
+    rows: list[StudentRow]
+    window: paging.Window  # which page, of how many, of how many matching students
+    links: list[int | None]  # page numbers to link to; None where numbers are left out
+
+
+def matrix_page(
+    result: CohortProgress, show: str, sort: str, page: int, per_page: int
+) -> MatrixPage:
+    """Filter and sort every student, then explain only the rows of ``page``. A page past the
+    last has no rows (``window.exists`` is false)."""
+    chosen = select_rows(result.rows, show, sort)
+    shown = paging.window(len(chosen), page, per_page)
+    return MatrixPage(
+        rows=result.with_cells(chosen[shown.start : shown.stop]),
+        window=shown,
+        links=paging.page_links(min(page, shown.pages), shown.pages),
+    )
+
+
+def _column(leaf: rules.Requirement, titles: dict[str, str], due: dict[str, date]) -> Column:
     key, label, title = rules.leaf_heading(leaf, titles)
     module = getattr(leaf, "module", None)
     return Column(key=key, label=label, title=title, due=due.get(module) if module else None)
 
 
-def _cell(outcome: rules.Outcome) -> Cell:
+_LABELS = {rules.State.DONE: "Verified", rules.State.IN_PROGRESS: "Pending"}
+
+
+def _cell(outcome: rules.Outcome, key: str) -> Cell:
     if outcome.overridden:
         label = "Met (override)" if outcome.met else "Not met (override)"
     else:
-        label = {"done": "Verified", "in_progress": "Pending"}.get(outcome.state.value, "—")
+        label = _LABELS.get(outcome.state, "—")
     return Cell(
-        key=rules.leaf_key(outcome.requirement),
-        state=outcome.state.value,
+        key=key,
+        state=str(outcome.state),
         score=None if outcome.overridden else outcome.score,
         label=label,
         explanation=outcome.explanation,
@@ -340,12 +444,11 @@ def progress_chart(cohort: Cohort, today: date) -> tuple[list[chart.Point], str]
             )
         )
     )
-    requirement_set = credentials.current_requirement_set(cohort.credential)
-    tree = rules.parse_requirements(requirement_set.tree)
-    modules = courses.modules_by_code(rules.module_codes(tree))
-    facts = credentials.gather_facts(student_ids, modules)
+    judgement = credentials.judge_readiness(cohort.credential, student_ids)
     end = min(today, cohort.exam_date) if cohort.exam_date else today
-    points = chart.progress_series(tree, facts, chart.sample_days(cohort.start_date, end))
+    points = chart.progress_series(
+        judgement.tree, judgement.facts, chart.sample_days(cohort.start_date, end)
+    )
     return points, chart.render_svg(points, f"Progress of {cohort.name} over time")
 
 
@@ -450,7 +553,8 @@ def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
     student = enrollment.student
     readiness = credentials.evaluate_readiness(cohort.credential, [student.id])
     outcome = readiness.outcomes[student.id]
-    columns = [_column(leaf, readiness, {}) for leaf in rules.leaves(readiness.tree)]
+    titles = {code: module.title for code, module in readiness.modules.items()}
+    columns = [_column(leaf, titles, {}) for leaf in rules.leaves(readiness.tree)]
     labels = {column.key: f"{column.label}: {column.title}" for column in columns}
     lines = []
     for entry in ledger.override_entries([student.id]):
@@ -475,7 +579,10 @@ def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
         student=student,
         enrollment=enrollment,
         columns=columns,
-        cells=[_cell(leaf) for leaf in outcome.leaf_outcomes()],
+        cells=[
+            _cell(leaf, column.key)
+            for leaf, column in zip(outcome.leaf_outcomes(), columns, strict=True)
+        ],
         progress=outcome.progress,
         ready=outcome.met,
         overrides=lines,

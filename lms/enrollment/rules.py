@@ -340,10 +340,14 @@ def risk_reasons(facts: RiskFacts, policy: RiskPolicy, today: date) -> list[str]
     if facts.ready:
         return []
     reasons = []
-    overdue = sorted(
-        (code for code, when in facts.due.items() if when < today and code not in facts.done),
-        key=lambda code: (facts.due[code], code),
-    )
+    overdue = [
+        code
+        for _, code in sorted(
+            (when, code)
+            for code, when in facts.due.items()
+            if when < today and code not in facts.done
+        )
+    ]
     if overdue:
         noun = "module" if len(overdue) == 1 else "modules"
         reasons.append(

@@ -18,9 +18,19 @@ from wtforms import SelectChoice
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
 from lms.courses import service as courses
+from lms.credentials import outcomes
 from lms.credentials import service as credentials
 from lms.db import utcnow
-from lms.enrollment import invitations, overrides, progress, roster, rules, schedule, service
+from lms.enrollment import (
+    invitations,
+    overrides,
+    paging,
+    progress,
+    roster,
+    rules,
+    schedule,
+    service,
+)
 from lms.enrollment.forms import (
     ActionForm,
     CohortForm,
@@ -44,6 +54,7 @@ bp = Blueprint("enrollment", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
 DEFAULT_ROSTER_MAX_BYTES = 256 * 1024
 DEFAULT_ROSTER_MAX_ROWS = 1000
+DEFAULT_MATRIX_PAGE_SIZE = 50  # students a page of the cohort matrix
 
 
 def _actor():
@@ -333,25 +344,42 @@ def join_settings(cohort_id: int):
 @bp.get("/cohorts/<int:cohort_id>")
 @roles_required(*STAFF)
 def cohort_page(cohort_id: int):
-    """Students x requirements with at-risk flags, upcoming exams and evidence to review."""
+    """Students x requirements with at-risk flags, a page at a time (the counts, filters and
+    sorts cover the whole cohort), upcoming exams and evidence to review."""
     cohort = service.get_cohort_for(_actor(), cohort_id)
-    result = service.cohort_progress(cohort, today=utcnow().date(), default_policy=_policy())
     show = request.args.get("show", "all")
     sort = request.args.get("sort", "name")
     show = show if show in progress.FILTERS else "all"
     sort = sort if sort in progress.SORTS else "name"
+    asked = request.args.get("page")
+    page = paging.parse_page(asked)
+    result = service.cohort_progress(cohort, today=utcnow().date(), default_policy=_policy())
+    per_page = int(current_app.config.get("MATRIX_PAGE_SIZE", DEFAULT_MATRIX_PAGE_SIZE))
+    matrix = progress.matrix_page(result, show, sort, page or 0, per_page)
+    status, notice = 200, None
+    if page is None:
+        status = 400
+        notice = f"“{asked[:20]}” is not a page number: pages are numbered 1, 2, 3 …"
+    elif not matrix.window.exists:
+        status = 404
+        pages = matrix.window.pages
+        notice = (
+            f"There is no page {page}: the students shown here fill "
+            f"{pages} page{'s' if pages != 1 else ''}."
+        )
     return render_template(
         "enrollment/cohort.html",
         progress=result,
-        rows=progress.select_rows(result.rows, show, sort),
-        contact_hours=courses.contact_hours_by_student([row.student.id for row in result.rows]),
+        matrix=matrix,
+        notice=notice,
+        exam=outcomes.pass_rate([row.student.id for row in result.rows], cohort.credential_id),
         show=show,
         sort=sort,
         filters=progress.FILTERS,
         sorts=progress.SORTS,
         enroll_form=EnrollForm(),
         decision_form=EvidenceDecisionForm(),
-    )
+    ), status
 
 
 @bp.get("/cohorts/<int:cohort_id>/progress.svg")

@@ -33,7 +33,11 @@ class LedgerEntry(db.Model):
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
-        Index("ix_ledger_entry_student_kind", "student_id", "kind"),
+        # Student, kind and module: every read of a student's ledger names the first two, and
+        # many the third (a completion of one module, a report seen before); with only
+        # (student, kind), SQLite without statistics preferred the module_id index and read
+        # every student's entries for that module.
+        Index("ix_ledger_entry_student_kind_module", "student_id", "kind", "module_id"),
         Index("ix_ledger_entry_recorded_at", "recorded_at"),
     )
 
