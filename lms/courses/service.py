@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Float, case, cast, func, select, update
+from sqlalchemy import Float, case, cast, func, insert, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.util import identity_key
 
 from lms.auth.models import User
 from lms.courses import rules
@@ -48,18 +49,19 @@ def list_courses() -> list[Course]:
     )
 
 
-def get_module(module_id: int) -> Module:
-    """A module with its course, lesson and quiz questions, or ``NotFound``."""
+def get_module(module_id: int, questions: bool = True) -> Module:
+    """A module with its course, lesson and quiz, or ``NotFound``; the quiz's questions and
+    their choices too unless ``questions`` is false (the module page only counts them)."""
+    items = selectinload(Module.quiz).selectinload(Quiz.items)
+    if questions:
+        items = items.selectinload(QuizItem.question).selectinload(Question.choices)
     module = db.session.scalar(
         select(Module)
         .where(Module.id == module_id)
         .options(
             selectinload(Module.course).selectinload(Course.modules),
             selectinload(Module.lesson),
-            selectinload(Module.quiz)
-            .selectinload(Quiz.items)
-            .selectinload(QuizItem.question)
-            .selectinload(Question.choices),
+            items,
         )
     )
     if module is None:
@@ -133,7 +135,7 @@ def start_attempt(
     order of their choices, and set the deadline of a timed quiz."""
     if not student.is_student:
         raise PermissionDenied("Only students take quizzes.")
-    module = get_module(module_id)
+    module = get_module(module_id, questions=False)  # the drawn questions are loaded below
     quiz = _quiz_of(module)
     ensure_module_open(student, module)
     attempts = _attempts_of(student.id, quiz.id, now)
@@ -172,20 +174,24 @@ def start_attempt(
     )
     db.session.add(attempt)
     db.session.flush()
+    rows = []
     for position, question_id in enumerate(question_ids, start=1):
         question = questions[question_id]
         order = rules.shuffle_choices(
             [c.id for c in question.choices], rng, question.kind is QuestionKind.TRUE_FALSE
         )
-        db.session.add(
-            AttemptQuestion(
-                attempt_id=attempt.id,
-                question_id=question_id,
-                position=position,
-                choice_order=",".join(str(c) for c in order),
-            )
+        rows.append(
+            {
+                "attempt_id": attempt.id,
+                "question_id": question_id,
+                "position": position,
+                "choice_order": ",".join(str(c) for c in order),
+            }
         )
-    db.session.flush()
+    # One statement for every question (the ORM sent one INSERT ... RETURNING per row, all
+    # inside the write lock on SQLite); the attempt reads them back when it needs them.
+    db.session.execute(insert(AttemptQuestion), rows)
+    db.session.expire(attempt, ["questions"])
     return attempt
 
 
@@ -202,10 +208,9 @@ def _attempts_of(student_id: int, quiz_id: int, now: datetime) -> list[Attempt]:
     return attempts
 
 
-def list_attempts(student: User, module_id: int, now: datetime) -> list[Attempt]:
+def list_attempts(student: User, module: Module, now: datetime) -> list[Attempt]:
     """The student's attempts at a module's quiz, oldest first; an attempt whose deadline has
     passed is graded at its deadline first."""
-    module = get_module(module_id)
     if module.quiz is None or not student.is_student:
         return []
     return _attempts_of(student.id, module.quiz.id, now)
@@ -230,6 +235,11 @@ def close_overdue_attempts(student: User, module_id: int, now: datetime) -> bool
 
 
 def _load_attempt(attempt_id: int) -> Attempt | None:
+    known = db.session.identity_map.get(identity_key(Attempt, attempt_id))
+    if known is not None and {"answers", "questions", "quiz"} <= known.__dict__.keys():
+        # Already loaded whole in this request (the submit view reads it first): loading it
+        # again sent the same six queries a second time, inside the write transaction.
+        return known
     return db.session.scalar(
         select(Attempt)
         .where(Attempt.id == attempt_id)

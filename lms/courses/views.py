@@ -73,11 +73,11 @@ def module_page(module_id: int):
     now = utcnow()
     if service.close_overdue_attempts(actor, module_id, now):
         db.session.commit()  # graded at its deadline; read everything afresh below
-    module = service.get_module(module_id)
+    module = service.get_module(module_id, questions=False)
     siblings = module.course.modules
     index = siblings.index(module)
     locked_by = service.locked_by(actor, module)
-    attempts = service.list_attempts(actor, module_id, now) if locked_by is None else []
+    attempts = service.list_attempts(actor, module, now) if locked_by is None else []
     quiz = module.quiz
     open_attempt = next((a for a in attempts if a.status is AttemptStatus.IN_PROGRESS), None)
     used_up = (

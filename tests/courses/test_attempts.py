@@ -145,7 +145,7 @@ def test_answers_after_the_deadline_close_the_attempt_at_the_deadline(exam, stud
 def test_an_unfinished_attempt_is_graded_at_the_deadline_when_listed(exam, student):
     attempt = courses.start_attempt(student, exam.id, T0)
     db.session.commit()
-    (listed,) = courses.list_attempts(student, exam.id, T0 + timedelta(hours=2))
+    (listed,) = courses.list_attempts(student, courses.get_module(exam.id), T0 + timedelta(hours=2))
     db.session.commit()
     assert listed.id == attempt.id
     assert listed.status is AttemptStatus.SUBMITTED
