@@ -25,6 +25,22 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 LOAD_DIR = HERE / "load"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The Redis server the served app keeps its rate limits in, as production does.
+REDIS_SERVER = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
+
+
+def rate_limit_store(database: int) -> dict[str, str]:
+    """The environment that points the served app's rate limits at an emptied Redis database;
+    empty (limits in each worker's memory) when no Redis answers."""
+    import redis
+
+    url = f"{REDIS_SERVER}/{database}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.RedisError:
+        print(f"   (no Redis at {REDIS_SERVER}: rate limits in memory)", flush=True)
+        return {}
+    return {"LMS_REDIS_URL": url}
 
 
 def free_port() -> int:

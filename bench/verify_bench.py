@@ -27,9 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import SCHOOL, WORKDIR, Figure, engines, make_app, school, write_result  # noqa: E402
-from serving import gunicorn, run_locust  # noqa: E402
-
-REDIS_URL = "redis://127.0.0.1:6379/8"
+from serving import gunicorn, rate_limit_store, run_locust  # noqa: E402
 
 
 def certificate_codes(url: str, count: int, seed: int) -> list[str]:
@@ -101,8 +99,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
-    import redis
-
     print("== bare Flask endpoint, no think time", flush=True)
     bare = closed_loop("bare_app:app", {}, "BareFetcher", args, "verify-bare",
                        chdir=Path(__file__).resolve().parent / "load")  # fmt: skip
@@ -114,11 +110,10 @@ def main() -> None:
         codes = certificate_codes(url, 1_000, args.seed)
         codes_file = WORKDIR / "verify-codes.txt"
         codes_file.write_text("\n".join(codes) + "\n")
-        redis.Redis.from_url(REDIS_URL).flushdb()
         env = {
             "LMS_DATABASE_URL": url,
             "LMS_SECRET_KEY": "bench-verify",
-            "LMS_REDIS_URL": REDIS_URL,
+            **rate_limit_store(8),
             "LMS_VERIFY_RATE_LIMIT": "10000000 per minute",
             "LMS_SIGNING_KEY_FILE": str(WORKDIR / "bench-signing-key.pem"),
             "VERIFY_CODES": str(codes_file),
