@@ -47,6 +47,7 @@ from common import (  # noqa: E402
 from serving import LOAD_DIR, gunicorn, rate_limit_store, run_locust  # noqa: E402
 
 COPY_NAME = "bench_load"
+NAN = float("nan")  # a figure of a phase with no requests in it
 PASSWORD = "load-test-password"  # noqa: S105 - scratch accounts of a benchmark
 
 
@@ -213,8 +214,9 @@ def main() -> None:
             Figure("load", engine, f"failed requests, {users}", total["failures"], ""),
             Figure("load", engine, "server CPU over the run (of 2 cores)",
                    run["server_cpu_cores"], "cores", "bare Flask", bare["server_cpu_cores"]),
-            Figure("load", engine, "p95 latency while ramping up", ramp["p95_ms"], "ms"),
-            Figure("load", engine, "log-in p95 (all log-ins)", run["logins"]["p95_ms"], "ms"),
+            Figure("load", engine, "p95 latency while ramping up", ramp.get("p95_ms", NAN), "ms"),
+            Figure("load", engine, "log-in p95 (all log-ins)",
+                   run["logins"].get("p95_ms", NAN), "ms"),
         ]  # fmt: skip
     write_result(
         "load",

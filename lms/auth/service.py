@@ -75,10 +75,10 @@ def authenticate(email: str, password: str, now: datetime) -> User | None:
     """The active user with these credentials, or None; every try is audited."""
     user = find_user_by_email(email)
     stored_hash = user.password_hash if user else None
-    # The hash costs tens of milliseconds on purpose. Nothing is written before it, so end the
-    # read first: on SQLite a POST's transaction holds the write lock, and a login holding it
-    # through the hash made every other student's save wait (2 s at the 99th percentile
-    # under load). The audit entry below starts a short transaction of its own.
+    # The hash costs about 150 ms of CPU on purpose. Nothing is written before it, so end the
+    # read first: on SQLite a POST's transaction holds the write lock, and a log-in holding
+    # it through the hash made every other student's save wait behind it (docs/PERFORMANCE.md,
+    # HTTP load). The audit entry below starts a short transaction of its own.
     db.session.rollback()
     ok = verify_password(stored_hash, password)
     if ok and user is not None and user.active:

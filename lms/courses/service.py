@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Float, case, cast, func, insert, select, update
+from sqlalchemy import Float, case, cast, func, insert, inspect, select, update
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from lms.auth.models import User
@@ -236,9 +237,9 @@ def close_overdue_attempts(student: User, module_id: int, now: datetime) -> bool
 
 def _load_attempt(attempt_id: int) -> Attempt | None:
     known = db.session.identity_map.get(identity_key(Attempt, attempt_id))
-    if known is not None and {"answers", "questions", "quiz"} <= known.__dict__.keys():
+    if known is not None and _loaded_whole(known):
         # Already loaded whole in this request (the submit view reads it first): loading it
-        # again sent the same six queries a second time, inside the write transaction.
+        # again sent the same queries a second time, inside the write transaction.
         return known
     # Four queries: the attempt with its quiz, module and course joined in; its answers; its
     # questions joined to their rows; their choices. (Seven with a query per relation: the
@@ -254,6 +255,21 @@ def _load_attempt(attempt_id: int) -> Attempt | None:
             .joinedload(AttemptQuestion.question)
             .selectinload(Question.choices),
         )
+    )
+
+
+def _loaded_whole(attempt: Attempt) -> bool:
+    """True when everything ``_load_attempt`` loads is loaded (many of these relations refuse
+    to load lazily)."""
+    if inspect(attempt).unloaded & {"answers", "questions", "quiz"}:
+        return False
+    quiz = attempt.quiz
+    if "module" in inspect(quiz).unloaded or "course" in inspect(quiz.module).unloaded:
+        return False
+    return all(
+        "question" not in inspect(item).unloaded
+        and "choices" not in inspect(item.question).unloaded
+        for item in attempt.questions
     )
 
 
@@ -305,15 +321,34 @@ def _check(attempt: Attempt, answers: Mapping[int, frozenset[int]]) -> None:
 
 def _store_answers(attempt: Attempt, answers: Mapping[int, frozenset[int]], now: datetime) -> None:
     existing = {answer.question_id: answer for answer in attempt.answers}
+    new_rows = []
     for question_id, chosen in answers.items():
+        choice_ids = ",".join(str(c) for c in sorted(chosen))
+        choice_id = min(chosen) if chosen else None
         row = existing.get(question_id)
         if row is None:
-            row = AttemptAnswer(attempt_id=attempt.id, question_id=question_id, is_correct=False)
-            db.session.add(row)
-            attempt.answers.append(row)
-        row.choice_ids = ",".join(str(c) for c in sorted(chosen))
-        row.choice_id = min(chosen) if chosen else None
-        row.answered_at = now
+            new_rows.append(
+                {
+                    "attempt_id": attempt.id,
+                    "question_id": question_id,
+                    "choice_ids": choice_ids,
+                    "choice_id": choice_id,
+                    "is_correct": False,
+                    "answered_at": now,
+                }
+            )
+        else:
+            row.choice_ids, row.choice_id, row.answered_at = choice_ids, choice_id, now
+    if new_rows:
+        # One statement for all the new answers, not one INSERT per answer (a 100-question
+        # practice exam's first autosave sent 100), then the attempt's answers read back in
+        # one query, for the grading that may follow in this request.
+        db.session.flush()  # the changed answers first, so the read sees them
+        db.session.execute(insert(AttemptAnswer), new_rows)
+        stored = db.session.scalars(
+            select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)
+        ).all()
+        set_committed_value(attempt, "answers", list(stored))
 
 
 def save_answers(
