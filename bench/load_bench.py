@@ -184,9 +184,9 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=5, help="students started a second")
     parser.add_argument("--bare-spawn-rate", type=float, default=50)
     parser.add_argument(
-        "--settle", type=int, default=30, help="seconds after the ramp that are not measured"
+        "--settle", type=int, default=20, help="seconds after the ramp that are not measured"
     )
-    parser.add_argument("--steady", type=int, default=60, help="seconds measured at full load")
+    parser.add_argument("--steady", type=int, default=45, help="seconds measured at full load")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
