@@ -16,20 +16,7 @@ import time
 
 import common
 
-BULK_TABLES = [
-    "user_account",
-    "cohort",
-    "cohort_instructor",
-    "enrollment",
-    "enrollment_event",
-    "evidence",
-    "attempt",
-    "time_on_task",
-    "certificate",
-    "certificate_event",
-    "exam_outcome",
-    "ledger_entry",
-]
+from lms.demo.synth.bulk import TABLE_ORDER  # noqa: E402 - common puts the project on the path
 
 
 def native_copy_seconds(engine: str, url: str) -> tuple[float, int]:
@@ -39,9 +26,9 @@ def native_copy_seconds(engine: str, url: str) -> tuple[float, int]:
 
     db = create_engine(url)
     rows = 0
-    copies = [f"bench_copy_{t}" for t in BULK_TABLES]
+    copies = [f"bench_copy_{t}" for t in TABLE_ORDER]
     with db.begin() as connection:
-        for table, copy in zip(BULK_TABLES, copies, strict=True):
+        for table, copy in zip(TABLE_ORDER, copies, strict=True):
             connection.execute(text(f"DROP TABLE IF EXISTS {copy}"))
             rows += connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
             if engine == "postgresql":
@@ -61,7 +48,7 @@ def native_copy_seconds(engine: str, url: str) -> tuple[float, int]:
                         connection.execute(text(renamed))
     started = time.perf_counter()
     with db.begin() as connection:
-        for table, copy in zip(BULK_TABLES, copies, strict=True):
+        for table, copy in zip(TABLE_ORDER, copies, strict=True):
             connection.execute(text(f"INSERT INTO {copy} SELECT * FROM {table}"))  # noqa: S608
     seconds = time.perf_counter() - started
     db.dispose()
