@@ -45,6 +45,7 @@ def make_app(url: str, **config: Any):
     settings = {
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "bench",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8 * 1024,
         "RATELIMIT_ENABLED": False,

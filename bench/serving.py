@@ -98,7 +98,12 @@ def gunicorn(
     """gunicorn serving ``app`` (``module:variable``) with ``gunicorn.conf.py``, on a free
     port, until the block ends; access logs off (they would cost the run more than the app)."""
     port = free_port()
-    environment = {**os.environ, **(env or {}), "LMS_BIND": f"127.0.0.1:{port}"}
+    environment = {
+        "LMS_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **os.environ,
+        **(env or {}),
+        "LMS_BIND": f"127.0.0.1:{port}",
+    }
     if workers:
         environment["LMS_WORKERS"] = str(workers)
     WORKDIR.mkdir(parents=True, exist_ok=True)

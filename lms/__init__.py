@@ -14,10 +14,11 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import backup as backup_cli
-from lms import health, security
+from lms import health, links, security
 from lms.api import views as api_views
 from lms.auth import account_views, admin_views, token_views
 from lms.auth import cli as auth_cli
+from lms.auth import sessions as auth_sessions
 from lms.auth import views as auth_views
 from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     instance = os.environ.get("LMS_INSTANCE_PATH")
     app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None)
     load_config(app, config)
+    links.init_app(app, production=not app.testing and not auth_sessions.is_development(app))
 
     database.init_app(app)
     with app.app_context():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from lms.extensions import db
 
@@ -86,6 +86,15 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(
             400,
             "This form has expired or was not sent from this site. Reload the page and try again.",
+        )
+
+    @app.errorhandler(SecurityError)
+    def handle_untrusted_host(error: SecurityError):
+        # No link can be built for a host the app does not serve, so no page either.
+        return Response(
+            "400 Bad Request: this address is not served here. Use the school's own address.\n",
+            status=400,
+            mimetype="text/plain",
         )
 
     @app.errorhandler(HTTPException)

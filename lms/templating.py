@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from flask import Flask
 
+from lms import links
+
 
 def format_datetime(value: datetime | None) -> str:
     """``25 Nov 2026, 14:03 UTC``."""
@@ -38,3 +40,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["percent"] = format_percent
     app.config.setdefault("SCHOOL_NAME", "")
     app.jinja_env.globals["school_name"] = lambda: app.config["SCHOOL_NAME"]
+    app.jinja_env.globals["external_url"] = links.external_url

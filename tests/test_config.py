@@ -11,8 +11,9 @@ from lms.config import normalise_database_url
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
-    first = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    second = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    settings = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "PUBLIC_BASE_URL": "https://lms.test"}
+    first = create_app(settings)
+    second = create_app(settings)
     key_file = tmp_path / "secret_key"
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text()
     assert len(first.config["SECRET_KEY"]) == 64
@@ -23,11 +24,13 @@ def test_environment_variables_override_defaults(tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("LMS_SECRET_KEY", "from-the-environment")
     monkeypatch.setenv("LMS_SCHOOL_NAME", "Lakeside College")
+    monkeypatch.setenv("LMS_PUBLIC_BASE_URL", "https://lms.lakeside.edu")
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
     app = create_app()
     assert app.config["SECRET_KEY"] == "from-the-environment"
     assert app.config["SCHOOL_NAME"] == "Lakeside College"
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("x.sqlite3")
+    assert app.config["PUBLIC_BASE_URL"] == "https://lms.lakeside.edu"
     assert not (tmp_path / "secret_key").exists()
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request, url_for
+from flask import g, url_for
 from flask_smorest import abort
 from marshmallow import RAISE
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms import links
 from lms.api import schemas
 from lms.api.core import ApiError, make_cursor, new_blueprint, read_cursor, token_required
 from lms.auth.models import Role, User
@@ -289,7 +290,7 @@ def _certificate_body(certificate) -> dict[str, Any]:
         "status": certificate.status.value,
         "valid": certificate.status.value == "issued",
         "issued_at": certificate.issued_at,
-        "verify_url": url_for("credentials.verify", code=certificate.code, _external=True),
+        "verify_url": links.external_url("credentials.verify", code=certificate.code),
     }
 
 
@@ -362,7 +363,7 @@ def export(args: dict[str, Any], dataset: str):
         _filters(args),
         channel="api",
         now=utcnow(),
-        base_url=request.url_root.rstrip("/"),
+        base_url=links.public_base_url(),
     )
     return stream_export(started, url_for("Records.export_manifest", run_id=started.run_id))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from lms import links
 from lms.auth import reset, service, sessions, totp
 from lms.auth.access import login_required, public
 from lms.auth.forms import (
@@ -57,7 +58,7 @@ def forgot_password():
         reset.request_reset(
             form.email.data,
             utcnow(),
-            lambda token: url_for("account.reset_password", token=token, _external=True),
+            lambda token: links.external_url("account.reset_password", token=token),
         )
         db.session.commit()
         flash(

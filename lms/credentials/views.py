@@ -14,12 +14,12 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from lms import links
 from lms.auth.access import login_required, public, roles_required
 from lms.auth.models import Role
 from lms.credentials import badges, outcomes, pdf, rules, service
@@ -46,7 +46,7 @@ def _actor():
 
 
 def _base_url() -> str:
-    return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root).rstrip("/")
+    return links.public_base_url()
 
 
 def _storage() -> Path:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 import click
-from flask import Blueprint, current_app
+from flask import Blueprint
 
+from lms import links
 from lms.db import utcnow
 from lms.demo import seed, synth
 from lms.errors import InvalidInput
@@ -24,7 +25,7 @@ def seed_demo_command() -> None:
         click.echo("Demo data loaded.")
     else:
         click.echo("Demo data already present; nothing changed.")
-    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    base = links.public_base_url()
     click.echo(f"Demo logins (password for each: {seed.DEMO_PASSWORD}):")
     for email, role in seed.DEMO_LOGINS:
         click.echo(f"  {role:<10} {email}")

@@ -7,10 +7,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms import links
 from lms.auth import service as accounts
 from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password, password_problems
@@ -77,14 +77,7 @@ def _new_invitation(actor: User, student: User, now: datetime, *, send: bool = T
 
 def send_invitation(student: User, token: str) -> None:
     """Mail the invitation link (through the console backend)."""
-    # PUBLIC_BASE_URL, when set, keeps a forged Host header out of the link.
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for("enrollment.accept_invitation", token=token)
-    link = (
-        base.rstrip("/") + path
-        if base
-        else url_for("enrollment.accept_invitation", token=token, _external=True)
-    )
+    link = links.external_url("enrollment.accept_invitation", token=token)
     send_mail(
         student.email,
         "Your student account: set your password",

@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from lms import links
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
 from lms.courses import service as courses
@@ -264,7 +265,7 @@ def edit_cohort(cohort_id: int):
     elif form.is_submitted():
         status = 400
     join_link = (
-        url_for("enrollment.join_code", code=cohort.join_code, _external=True)
+        links.external_url("enrollment.join_code", code=cohort.join_code)
         if cohort.join_code
         else None
     )

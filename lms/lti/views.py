@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from lms import security
+from lms import links, security
 from lms.auth import sessions
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
@@ -44,18 +44,14 @@ def _actor():
 
 
 def _external_url(endpoint: str) -> str:
-    """An absolute URL of the tool: from ``PUBLIC_BASE_URL`` when set (behind a proxy)."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint)
-    return url_for(endpoint, _external=True)
+    """An absolute URL of the tool, under the public base URL."""
+    return links.external_url(endpoint)
 
 
 def _secure_cookies() -> bool:
-    base = current_app.config.get("PUBLIC_BASE_URL") or ""
     return (
         request.is_secure
-        or base.startswith("https://")
+        or links.is_https()
         or current_app.config.get("PREFERRED_URL_SCHEME") == "https"
     )
 

@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 import click
-from flask import Blueprint, current_app
+from flask import Blueprint
 
+from lms import links
 from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
@@ -29,7 +30,7 @@ def _export(dataset: str, fmt: str, filters: dict, output: str) -> None:
             filters,
             channel="cli",
             now=now,
-            base_url=current_app.config.get("PUBLIC_BASE_URL") or "http://localhost",
+            base_url=links.public_base_url(),
         )
     except DomainError as error:
         db.session.rollback()

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 from flask import (
     Blueprint,
     Response,
-    current_app,
     jsonify,
     render_template,
     request,
@@ -16,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from lms import links
 from lms.auth.access import roles_required
 from lms.auth.models import Role
 from lms.courses import service as courses
@@ -33,7 +33,7 @@ bp = Blueprint("records", __name__, url_prefix="/admin")
 
 def base_url() -> str:
     """The school's public address, for xAPI identifiers."""
-    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
+    return links.public_base_url()
 
 
 def stream_export(export: export_runs.Export, manifest_url: str | None = None) -> Response:

@@ -88,6 +88,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'e2e.sqlite3'}",
             "SECRET_KEY": "e2e-secret-key",
+            "PUBLIC_BASE_URL": "http://127.0.0.1",  # the port is known once served; see below
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_COST": 8 * 1024,
         }
@@ -99,6 +100,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         app.config["DEMO_CERTIFICATE_CODE"] = result.certificate_code
         db.session.remove()
     server = LiveServer(app)
+    app.config["PUBLIC_BASE_URL"] = server.url
     server.start()
     yield server
     server.stop()

@@ -47,7 +47,7 @@ def test_over_https_the_state_cookie_is_samesite_none_and_secure(app, platform):
     client = app.test_client()
     response = client.get(
         "/lti/login",
-        base_url="https://tool.example.org",
+        base_url="https://localhost",
         query_string={"iss": ISSUER, "login_hint": "x", "target_link_uri": "https://t/l"},
     )
     header = response.headers["Set-Cookie"]

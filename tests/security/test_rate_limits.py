@@ -98,7 +98,7 @@ def _redis_available() -> bool:
 
 def test_redis_url_setting_selects_redis_storage(monkeypatch, app):
     monkeypatch.setenv("LMS_REDIS_URL", "redis://redis.internal:6379/3")
-    other = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    other = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "TESTING": True})
     assert other.config["RATELIMIT_STORAGE_URI"] == "redis://redis.internal:6379/3"
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
 
