@@ -29,8 +29,10 @@ run: seed
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production-style serving: migrations on start, then gunicorn with gunicorn.conf.py.
+# LMS_PUBLIC_BASE_URL defaults to gunicorn's local address here; set the real one in production.
 serve-prod: migrate
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	LMS_PUBLIC_BASE_URL=$${LMS_PUBLIC_BASE_URL:-http://$${LMS_BIND:-127.0.0.1:8000}} \
+	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install
 	$(BIN)/python -m pytest
