@@ -15,6 +15,7 @@ PUBLIC_ENDPOINTS = {
     "credentials.jwks",
 }
 PUBLIC_ENDPOINTS |= {"lti.jwks", "lti.login", "lti.launch"}  # issue 10: the LMS calls these
+PUBLIC_ENDPOINTS |= {"lti.link_request"}  # issue 20: explains a link request, changes nothing
 PUBLIC_ENDPOINTS |= {"enrollment.accept_invitation"}  # issue 5: invitation links
 PUBLIC_ENDPOINTS |= {"api.openapi_json", "api.docs"}  # issue 6: the API document
 PUBLIC_ENDPOINTS |= {

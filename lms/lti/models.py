@@ -89,6 +89,38 @@ class LtiIdentity(db.Model):
     user: Mapped[User] = relationship(lazy="raise")
 
 
+class LinkOutcome(StrEnum):
+    """How a request to link a platform user to an existing account ended."""
+
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+
+
+class LtiLinkRequest(db.Model):
+    """A launch whose email matched an existing account that this platform user was never
+    linked to. Nothing is linked until the account's owner, logged in, in the browser that
+    launched, confirms; the launch's verified claims wait here so it can then finish."""
+
+    __tablename__ = "lti_link_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platform.id"))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    claims: Mapped[str] = mapped_column(Text)  # JSON of the verified id_token
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[LinkOutcome | None] = mapped_column(
+        enum_column(LinkOutcome, "lti_link_outcome")
+    )
+
+    platform: Mapped[LtiPlatform] = relationship(lazy="raise")
+    user: Mapped[User] = relationship(lazy="raise")
+
+
 class LtiContext(db.Model):
     """A course of the platform the tool was launched from, and the cohort it feeds."""
 

@@ -22,7 +22,7 @@ from wtforms import SelectChoice
 
 from lms import links, security
 from lms.auth import sessions
-from lms.auth.access import public, roles_required
+from lms.auth.access import login_required, public, roles_required
 from lms.auth.models import Role
 from lms.db import utcnow
 from lms.enrollment import service as enrollment
@@ -53,6 +53,24 @@ def _secure_cookies() -> bool:
         request.is_secure
         or links.is_https()
         or current_app.config.get("PREFERRED_URL_SCHEME") == "https"
+    )
+
+
+LINK_COOKIE = "lti_link"
+
+
+def _set_cookie(response, name: str, value: str, path: str, lifetime) -> None:
+    secure = _secure_cookies()
+    # Set on the answer to a cross-site POST: only SameSite=None cookies travel back in an
+    # LMS's frame, and browsers accept those only when Secure (HTTPS).
+    response.set_cookie(
+        name,
+        value,
+        max_age=int(lifetime.total_seconds()),
+        path=path,
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
     )
 
 
@@ -110,17 +128,13 @@ def login():
     state, target = launching.begin_login(params, _external_url("lti.launch"), utcnow())
     db.session.commit()
     response = redirect(target)
-    secure = _secure_cookies()
-    # The launch comes back as a cross-site POST: only SameSite=None cookies travel with it,
-    # and browsers accept those only when Secure (HTTPS).
-    response.set_cookie(
+    # The launch comes back as a cross-site POST, which must carry this cookie.
+    _set_cookie(
+        response,
         launching.STATE_COOKIE_PREFIX + state,
         state,
-        max_age=int(launching.LOGIN_STATE_LIFETIME.total_seconds()),
-        path=url_for("lti.launch"),
-        secure=secure,
-        httponly=True,
-        samesite="None" if secure else "Lax",
+        url_for("lti.launch"),
+        launching.LOGIN_STATE_LIFETIME,
     )
     return response
 
@@ -133,10 +147,26 @@ def launch():
     now = utcnow()
     claims, login_state, platform = launching.verify_launch(request.form, request.cookies, now)
     result = launching.complete_launch(claims, login_state, platform, now)
-    user = result.user
     cookie = launching.STATE_COOKIE_PREFIX + login_state.state
     db.session.commit()
-    sessions.start_session(user)  # a fresh session with its login and idle clocks
+    if result.link_token is not None:
+        # An existing account: its owner confirms before anything is linked or logged in.
+        response = redirect(url_for("lti.link_request", token=result.link_token))
+        _set_cookie(
+            response,
+            LINK_COOKIE,
+            result.browser_secret,
+            url_for("lti.link_request", token=result.link_token),
+            launching.LINK_REQUEST_LIFETIME,
+        )
+        response.delete_cookie(cookie, path=url_for("lti.launch"))
+        return response
+    return _launched(result, cookie)
+
+
+def _launched(result: launching.LaunchResult, state_cookie: str | None = None):
+    """Log the launched user in on a fresh session and send them where the launch points."""
+    sessions.start_session(result.user)  # a fresh session with its login and idle clocks
     if result.deep_link is not None:
         session[DEEP_LINK_SESSION_KEY] = result.deep_link
         response = redirect(url_for("lti.deep_link"))
@@ -146,7 +176,49 @@ def launch():
         if result.message:
             flash(result.message, "info")
         response = redirect(url_for("auth.home"))
-    response.delete_cookie(cookie, path=url_for("lti.launch"))
+    if state_cookie:
+        response.delete_cookie(state_cookie, path=url_for("lti.launch"))
+    return response
+
+
+@bp.get("/lti/link/<token>")
+@public
+def link_request(token: str):
+    """An LMS account asks to be linked to an existing account: say so, and ask its owner."""
+    _pending, shown = launching.pending_link(token, utcnow())
+    owner = current_user.is_authenticated and current_user.id == shown.account_id
+    return render_template(
+        "lti/link_request.html",
+        link=shown,
+        token=token,
+        owner=owner,
+        same_browser=bool(request.cookies.get(LINK_COOKIE)),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/lti/link/<token>")
+@login_required
+def answer_link_request(token: str):
+    """The account's owner links the LMS account (and the launch goes on) or refuses."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The request could not be read. Reload the page and try again.")
+    confirm = request.form.get("answer") == "link"
+    result = launching.answer_link(
+        _actor(), token, request.cookies.get(LINK_COOKIE), confirm, utcnow()
+    )
+    db.session.commit()
+    if result is None:
+        flash(
+            "Nothing was linked. If someone else tried to reach your account, tell the school.",
+            "info",
+        )
+        response = redirect(url_for("auth.home"))
+    else:
+        flash("Your LMS account is linked: next time it opens this account directly.", "success")
+        response = _launched(result)
+    response.delete_cookie(LINK_COOKIE, path=url_for("lti.link_request", token=token))
     return response
 
 

@@ -100,17 +100,23 @@ def test_a_launch_creates_the_account_with_the_mapped_role(client, platform, rol
     assert {"user.created", "lti.identity_linked", "lti.launch"} <= set(actions)
 
 
-def test_an_existing_account_is_matched_by_email_then_by_sub_and_keeps_its_role(client, platform):
-    existing = factories.user(Role.STUDENT, email="sam@school.edu", name="Sam Rivera")
-    launch(client, platform, email="SAM@school.edu", roles=[INSTRUCTOR])
-    assert db.session.scalar(select(LtiIdentity)).user_id == existing.id
-    assert db.session.get(User, existing.id).role is Role.STUDENT  # a launch never promotes
-    assert client.get("/").headers["Location"] == "/dashboard"
-    other = factories.user(Role.STUDENT, email="other@school.edu")
+def test_a_linked_account_is_found_by_sub_whatever_email_the_launch_carries(client, platform):
+    launch(client, platform, email="sam@school.edu", name="Sam Rivera")
+    sam = db.session.scalar(select(User).where(User.email == "sam@school.edu"))
+    factories.user(Role.STUDENT, email="other@school.edu")
     fresh = client.application.test_client()
     launch(fresh, platform, email="other@school.edu")  # same sub, another email: the sub wins
     assert "Sam Rivera" in fresh.get("/dashboard").get_data(as_text=True)
-    assert db.session.scalar(select(LtiIdentity).where(LtiIdentity.user_id == other.id)) is None
+    assert db.session.scalars(select(LtiIdentity.user_id)).all() == [sam.id]
+
+
+def test_a_student_account_opened_from_an_instructor_launch_is_never_promoted(client, platform):
+    launch(client, platform, sub="ta-1", email="ta@school.edu", roles=[LEARNER])
+    fresh = client.application.test_client()
+    launch(fresh, platform, sub="ta-1", email="ta@school.edu", roles=[INSTRUCTOR])
+    ta = db.session.scalar(select(User).where(User.email == "ta@school.edu"))
+    assert ta.role is Role.STUDENT
+    assert fresh.get("/").headers["Location"] == "/dashboard"
 
 
 def test_a_student_lands_on_the_linked_module(client, platform):

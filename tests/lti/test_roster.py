@@ -94,6 +94,10 @@ def test_instructor_links_a_cohort_and_syncs_the_roster(client, platform, course
     assert "Skipped No Mail: the LMS did not share an email address." in page
     assert "Skipped Ira Staff: their account here is not a student&#39;s." in page
     assert db.session.scalar(select(LtiIdentity).where(LtiIdentity.subject == "s-6")) is None
+    # Sam's account existed: the roster enrols him but never links it to a platform user by
+    # email (his own launch asks him to confirm); the accounts it created are linked.
+    assert db.session.scalar(select(LtiIdentity).where(LtiIdentity.subject == "s-1")) is None
+    assert db.session.scalar(select(LtiIdentity).where(LtiIdentity.subject == "s-2")) is not None
     assert enrolments(cohort) == {
         "ana@school.edu": EnrollmentStatus.ACTIVE,
         "kim@school.edu": EnrollmentStatus.ACTIVE,

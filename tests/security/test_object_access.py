@@ -16,15 +16,18 @@ makes the object for the scenario.
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from flask import current_app
 from sqlalchemy import select
 
-from lms.auth import reset, tokens
+from lms.auth import one_time, reset, tokens
 from lms.auth.models import Role, User
 from lms.courses import service as courses
 from lms.courses.models import Module, Question, Quiz
@@ -37,7 +40,7 @@ from lms.enrollment import invitations, overrides, roster
 from lms.enrollment import service as enrollment
 from lms.extensions import db
 from lms.lti import platform_api
-from lms.lti.models import LtiContext, LtiContextMember, LtiPlatform
+from lms.lti.models import LtiContext, LtiContextMember, LtiLinkRequest, LtiPlatform
 from lms.records import export_runs
 from tests import factories
 from tests.conftest import login, post_form
@@ -243,6 +246,26 @@ def _roster_token(s: Scenario) -> str:
     )
     assert preview.ok, preview
     return roster.sign_rows(cohort, preview.rows, current_app.config["SECRET_KEY"])
+
+
+def _link_request(s: Scenario) -> str:
+    """A pending request to link a platform user to the owner's account (its token)."""
+    token = "link-" + secrets.token_urlsafe(16)
+    now = utcnow()
+    db.session.add(
+        LtiLinkRequest(
+            token_hash=one_time.hash_secret(token),
+            browser_hash=one_time.hash_secret("the launching browser"),
+            platform_id=_platform_id(s),
+            subject="someone",
+            user_id=s.people["owner"].id,
+            claims=json.dumps({"sub": "someone", "name": "Some One"}),
+            created_at=now,
+            expires_at=now + timedelta(minutes=30),
+        )
+    )
+    db.session.commit()
+    return token
 
 
 def _platform_id(s: Scenario) -> int:
@@ -669,6 +692,12 @@ CASES: dict[str, list[Case]] = {
         )
     ],
     "account.reset_password": [Case("GET", _reset_link, EVERYONE)],
+    # A launch asked to link the owner's account. The page says so to anyone holding the
+    # link; only the owner, in the browser that launched (none of these), may answer it.
+    "lti.link_request": [Case("GET", lambda s: (f"/lti/link/{_link_request(s)}", {}), EVERYONE)],
+    "lti.answer_link_request": [
+        Case("POST", lambda s: (f"/lti/link/{_link_request(s)}", {"answer": "link"}), frozenset())
+    ],
 }
 
 # Public routes: anyone may open them without logging in.
@@ -679,6 +708,7 @@ PUBLIC = {
     "credentials.credential_jwt",
     "account.reset_password",
     "enrollment.accept_invitation",
+    "lti.link_request",
 }
 
 

@@ -6,6 +6,7 @@ rolls the transaction back, so a refused launch leaves no row behind.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,16 +18,19 @@ import jwt
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
+from lms.auth import one_time
 from lms.auth import service as auth
 from lms.auth.models import Role, User
 from lms.courses import service as courses
-from lms.errors import InvalidInput
+from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from lms.lti import platform_api, rules
 from lms.lti.models import (
+    LinkOutcome,
     LtiContext,
     LtiContextMember,
     LtiIdentity,
+    LtiLinkRequest,
     LtiLoginState,
     LtiPlatform,
     LtiResourceLink,
@@ -93,12 +97,18 @@ def begin_login(params: Mapping[str, str], redirect_uri: str, now: datetime) -> 
 
 @dataclass
 class LaunchResult:
-    """Who was launched, and where they go next."""
+    """Who was launched, and where they go next.
 
-    user: User
+    ``link_token`` is set instead of a login when the launch's email names an existing account
+    this platform user was never linked to: its owner must confirm (logged in) first, in the
+    browser that carries ``browser_secret``."""
+
+    user: User | None
     module_id: int | None = None
     deep_link: dict[str, Any] | None = None
     message: str | None = None
+    link_token: str | None = None
+    browser_secret: str | None = None
 
 
 def verify_launch(
@@ -193,14 +203,30 @@ def _find_key(key_set: Mapping[str, Any], kid: object) -> dict[str, Any] | None:
 def complete_launch(
     claims: Mapping[str, Any], login_state: LtiLoginState, platform: LtiPlatform, now: datetime
 ) -> LaunchResult:
-    """Use up the login, find or create the user, record the course and link."""
-    lti_roles = [str(r) for r in claims.get(rules.CLAIM_ROLES) or []]
-    role_value = rules.map_role(lti_roles)
-    mapped = Role(role_value) if role_value else None
-    message_type = claims[rules.CLAIM_MESSAGE_TYPE]
-    user = _launched_user(platform, claims, mapped, now)
-    if message_type == rules.DEEP_LINKING_REQUEST and not (user.is_instructor or user.is_admin):
-        raise InvalidInput("Only instructors can choose content to place in the LMS course.")
+    """Use up the login, find (or create) the user, record the course and link.
+
+    An account is reached only through an identity this platform linked before; an email
+    that names an existing account starts a link request its owner must confirm."""
+    mapped = _mapped_role(claims)
+    user = _linked_user(platform, claims["sub"])
+    if user is None:
+        existing = _account_with_email(claims)
+        if existing is not None:
+            _check_may_link(existing, mapped)
+            _use_up(login_state, now)
+            return _request_link(platform, claims, existing, now)
+        user = _new_account(platform, claims, mapped, now)
+    _check_may_launch_as(user, mapped)
+    _use_up(login_state, now)
+    return _finish_launch(user, claims, platform, now)
+
+
+def _mapped_role(claims: Mapping[str, Any]) -> Role | None:
+    role_value = rules.map_role([str(r) for r in claims.get(rules.CLAIM_ROLES) or []])
+    return Role(role_value) if role_value else None
+
+
+def _use_up(login_state: LtiLoginState, now: datetime) -> None:
     # Used once: of two simultaneous posts of the same launch, only one finds it unused.
     claimed = db.session.execute(
         update(LtiLoginState)
@@ -210,6 +236,15 @@ def complete_launch(
     )
     if claimed.rowcount != 1:
         raise InvalidInput("This launch was already used. Launch the tool again from your LMS.")
+
+
+def _finish_launch(
+    user: User, claims: Mapping[str, Any], platform: LtiPlatform, now: datetime
+) -> LaunchResult:
+    """Record the platform course and link for ``user``; say where the launch goes."""
+    message_type = claims[rules.CLAIM_MESSAGE_TYPE]
+    if message_type == rules.DEEP_LINKING_REQUEST and not (user.is_instructor or user.is_admin):
+        raise InvalidInput("Only instructors can choose content to place in the LMS course.")
     context = _record_context(platform, claims, user, now)
     result = LaunchResult(user=user)
     if message_type == rules.DEEP_LINKING_REQUEST:
@@ -237,61 +272,204 @@ def complete_launch(
             "platform_id": platform.id,
             "message_type": message_type,
             "context_id": context.context_id if context else None,
-            "roles": lti_roles[:20],
+            "roles": [str(r) for r in claims.get(rules.CLAIM_ROLES) or []][:20],
         },
     )
     return result
 
 
-def _launched_user(
-    platform: LtiPlatform, claims: Mapping[str, Any], mapped: Role | None, now: datetime
-) -> User:
-    subject = claims["sub"]
+def _linked_user(platform: LtiPlatform, subject: str) -> User | None:
     identity = db.session.scalar(
         select(LtiIdentity)
         .where(LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject)
         .options(selectinload(LtiIdentity.user))
     )
-    if identity is not None:
-        user = identity.user
-    else:
-        email = claims.get("email") if isinstance(claims.get("email"), str) else None
-        user = auth.find_user_by_email(email) if email else None
-        if user is None:
-            if mapped is None:
-                raise InvalidInput(
-                    "The LMS did not say whether you are a learner, an instructor or an "
-                    "administrator, so no account could be made."
-                )
-            if not email:
-                raise InvalidInput(
-                    "The LMS did not share your email address, so no account could be made. "
-                    "Ask the LMS administrator to let the tool see names and emails."
-                )
-            user = auth.create_user(
-                email=email,
-                full_name=rules.display_name(claims),
-                role=mapped,
-                password=None,
-                actor=None,
-                now=now,
-            )
-        identity = LtiIdentity(
-            platform_id=platform.id, subject=subject, user_id=user.id, created_at=now
-        )
-        db.session.add(identity)
-        db.session.flush()
-        audit.record_event(
-            "lti.identity_linked",
-            actor=user,
-            now=now,
-            target_type="user",
-            target_id=user.id,
-            details={"platform_id": platform.id, "subject": subject},
-        )
+    return identity.user if identity is not None else None
+
+
+def _account_with_email(claims: Mapping[str, Any]) -> User | None:
+    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    return auth.find_user_by_email(email) if email else None
+
+
+ROLE_NAMES = {Role.STUDENT: "a learner", Role.INSTRUCTOR: "an instructor", Role.ADMIN: "an admin"}
+
+
+def _check_may_link(user: User, mapped: Role | None) -> None:
+    """An existing account is linked only to a launch of exactly its own role."""
     if not user.active:
         raise InvalidInput("Your account here is disabled. Ask the school to re-enable it.")
+    if mapped is not user.role:
+        launched_as = ROLE_NAMES[mapped] if mapped else "someone whose role it did not say"
+        raise InvalidInput(
+            f"An account with your email already exists here as {ROLE_NAMES[user.role]}, "
+            f"but your LMS launched you as {launched_as}. Accounts are never linked across "
+            "roles: ask the school's administrator."
+        )
+
+
+def _check_may_launch_as(user: User, mapped: Role | None) -> None:
+    """A linked account opens only from a launch that may hold it: never a staff account
+    from a learner's launch (an account is never promoted by a launch either)."""
+    if not user.active:
+        raise InvalidInput("Your account here is disabled. Ask the school to re-enable it.")
+    if not user.is_student and mapped not in (Role.INSTRUCTOR, Role.ADMIN):
+        raise InvalidInput(
+            "This launch is not an instructor's or an administrator's, and the account it is "
+            "linked to here is staff: staff accounts open only from a staff launch."
+        )
+
+
+def _new_account(
+    platform: LtiPlatform, claims: Mapping[str, Any], mapped: Role | None, now: datetime
+) -> User:
+    if mapped is None:
+        raise InvalidInput(
+            "The LMS did not say whether you are a learner, an instructor or an "
+            "administrator, so no account could be made."
+        )
+    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    if not email:
+        raise InvalidInput(
+            "The LMS did not share your email address, so no account could be made. "
+            "Ask the LMS administrator to let the tool see names and emails."
+        )
+    user = auth.create_user(
+        email=email,
+        full_name=rules.display_name(claims),
+        role=mapped,
+        password=None,
+        actor=None,
+        now=now,
+    )
+    _link_identity(platform, claims["sub"], user, now, how="created")
     return user
+
+
+def _link_identity(
+    platform: LtiPlatform, subject: str, user: User, now: datetime, *, how: str
+) -> None:
+    db.session.add(
+        LtiIdentity(platform_id=platform.id, subject=subject, user_id=user.id, created_at=now)
+    )
+    db.session.flush()
+    audit.record_event(
+        "lti.identity_linked",
+        actor=user,
+        now=now,
+        target_type="user",
+        target_id=user.id,
+        details={"platform_id": platform.id, "subject": subject, "how": how},
+    )
+
+
+LINK_REQUEST_LIFETIME = timedelta(minutes=30)
+
+
+def _request_link(
+    platform: LtiPlatform, claims: Mapping[str, Any], user: User, now: datetime
+) -> LaunchResult:
+    token, browser = one_time.new_secret(), one_time.new_secret()
+    pending = LtiLinkRequest(
+        token_hash=one_time.hash_secret(token),
+        browser_hash=one_time.hash_secret(browser),
+        platform_id=platform.id,
+        subject=str(claims["sub"]),
+        user_id=user.id,
+        claims=json.dumps(dict(claims)),
+        created_at=now,
+        expires_at=now + LINK_REQUEST_LIFETIME,
+    )
+    db.session.add(pending)
+    db.session.flush()
+    audit.record_event(
+        "lti.link_requested",
+        actor=None,
+        now=now,
+        target_type="user",
+        target_id=user.id,
+        details={"platform_id": platform.id, "subject": pending.subject, "request": pending.id},
+    )
+    return LaunchResult(user=None, link_token=token, browser_secret=browser)
+
+
+@dataclass(frozen=True)
+class LinkRequestView:
+    """What the confirmation page shows about a pending link request."""
+
+    platform_name: str
+    lms_name: str
+    email: str
+    role: str
+    account_id: int
+
+
+def pending_link(token: str, now: datetime) -> tuple[LtiLinkRequest, LinkRequestView]:
+    """The open link request of this token, or ``NotFound`` (unknown, used or expired)."""
+    pending = db.session.scalar(
+        select(LtiLinkRequest)
+        .where(LtiLinkRequest.token_hash == one_time.hash_secret(token))
+        .options(selectinload(LtiLinkRequest.platform), selectinload(LtiLinkRequest.user))
+    )
+    if pending is None or pending.resolved_at is not None or pending.expires_at < now:
+        raise NotFound(
+            "This request to link your LMS account has expired or was already answered. "
+            "Launch the tool again from your LMS."
+        )
+    claims = json.loads(pending.claims)
+    view = LinkRequestView(
+        platform_name=pending.platform.name,
+        lms_name=rules.display_name(claims),
+        email=pending.user.email,
+        role=ROLE_NAMES[pending.user.role],
+        account_id=pending.user_id,
+    )
+    return pending, view
+
+
+def answer_link(
+    actor: User, token: str, browser_secret: str | None, confirm: bool, now: datetime
+) -> LaunchResult | None:
+    """The account's owner, logged in, confirms (the launch then finishes) or declines."""
+    pending, _view = pending_link(token, now)
+    if actor.id != pending.user_id:
+        raise PermissionDenied(
+            "This request is for another account. Log out, then log in to the account named "
+            "on this page."
+        )
+    if not one_time.same_secret(browser_secret, pending.browser_hash):
+        raise PermissionDenied(
+            "Confirm the link in the browser you launched the tool from: this one did not "
+            "start it. Launch the tool again from your LMS."
+        )
+    resolved = db.session.execute(
+        update(LtiLinkRequest)
+        .where(LtiLinkRequest.id == pending.id, LtiLinkRequest.resolved_at.is_(None))
+        .values(
+            resolved_at=now,
+            outcome=LinkOutcome.CONFIRMED if confirm else LinkOutcome.DECLINED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if resolved.rowcount != 1:
+        raise Conflict("This request was already answered.")
+    platform = pending.platform
+    if not confirm:
+        audit.record_event(
+            "lti.link_declined",
+            actor=actor,
+            now=now,
+            target_type="user",
+            target_id=actor.id,
+            details={"platform_id": platform.id, "subject": pending.subject},
+        )
+        return None
+    claims = json.loads(pending.claims)
+    _check_may_link(actor, _mapped_role(claims))
+    if _linked_user(platform, pending.subject) is not None:
+        raise Conflict("This LMS account was linked to an account here in the meantime.")
+    _link_identity(platform, pending.subject, actor, now, how="confirmed by the owner")
+    return _finish_launch(actor, claims, platform, now)
 
 
 def _record_context(

@@ -186,17 +186,20 @@ def _roster_student(
     if not email:
         raise InvalidInput("the LMS did not share an email address.")
     user = auth.find_user_by_email(email)
-    if user is not None and not user.is_student:
-        raise InvalidInput("their account here is not a student's.")
-    if user is None:
-        user = auth.create_user(
-            email=email,
-            full_name=rules.display_name(member),
-            role=Role.STUDENT,
-            password=None,
-            actor=actor,
-            now=now,
-        )
+    if user is not None:
+        if not user.is_student:
+            raise InvalidInput("their account here is not a student's.")
+        # An account that already existed is enrolled, never linked to the platform user by
+        # an email the platform asserts: its owner confirms that at their own first launch.
+        return user
+    user = auth.create_user(
+        email=email,
+        full_name=rules.display_name(member),
+        role=Role.STUDENT,
+        password=None,
+        actor=actor,
+        now=now,
+    )
     identity = LtiIdentity(platform_id=platform.id, subject=subject, user=user, created_at=now)
     db.session.add(identity)
     db.session.flush()
