@@ -6,7 +6,7 @@ each in a child process whose peak resident memory is read from /proc (``common.
 
 - the database's own CSV dump of the same columns: the sqlite3 shell's CSV mode, psql's
   ``\\copy``;
-- the app's export (``lms.records.export_runs.start_export``, the code behind the web, API
+- the app's export (``lms.reports.export_runs.start_export``, the code behind the web, API
   and CLI) in each chosen format, written to a file.
 
 The best round of each is kept, the dump's as the app's (the machine is shared). The app's
@@ -158,7 +158,7 @@ def child_export(url: str, fmt: str, output: str) -> None:
     """Run in a child process: one export to a file; prints what it measured as JSON."""
     from lms.db import utcnow
     from lms.extensions import db
-    from lms.records import export_runs
+    from lms.reports import export_runs
 
     app = make_app(url)
     with app.app_context():

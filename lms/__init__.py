@@ -29,19 +29,22 @@ from lms.courses import views as courses_views
 from lms.credentials import cli as credentials_cli
 from lms.credentials import views as credentials_views
 from lms.demo import cli as demo_cli
+from lms.enrollment import certificate_views as enrollment_certificate_views
+from lms.enrollment import evidence_views as enrollment_evidence_views
 from lms.enrollment import service as enrollment_service
 from lms.enrollment import views as enrollment_views
 from lms.errors import register_error_handlers
 from lms.extensions import csrf, login_manager, migrate
 from lms.extensions import db as database
+from lms.ledger import cli as ledger_cli
+from lms.ledger import service as ledger_service
 from lms.lti import cli as lti_cli
 from lms.lti import views as lti_views
 from lms.lti.service import grades as lti_grades
 from lms.paths import MIGRATIONS_DIR
-from lms.records import cli as records_cli
-from lms.records import people_views as records_people_views
-from lms.records import service as records_service
-from lms.records import views as records_views
+from lms.reports import cli as reports_cli
+from lms.reports import people_views as reports_people_views
+from lms.reports import views as reports_views
 from lms.templating import register_template_helpers
 
 
@@ -69,16 +72,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         courses_bank_views.bp,
         courses_cli.bp,
         enrollment_views.bp,
+        enrollment_evidence_views.bp,
+        enrollment_certificate_views.bp,
         credentials_views.bp,
         credentials_cli.bp,
-        records_views.bp,
+        reports_views.bp,
         demo_cli.bp,
         lti_views.bp,
         lti_cli.bp,
         token_views.bp,
-        records_people_views.bp,
-        records_cli.export_bp,
-        records_cli.audit_bp,
+        reports_people_views.bp,
+        reports_cli.bp,
+        ledger_cli.bp,
         api_views.bp,
         account_views.bp,
         admin_views.bp,
@@ -86,8 +91,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
-    records_service.ledger_appended.connect(enrollment_service.on_ledger_appended)
-    records_service.ledger_appended.connect(lti_grades.on_ledger_appended)
+    ledger_service.ledger_appended.connect(enrollment_service.on_ledger_appended)
+    ledger_service.ledger_appended.connect(lti_grades.on_ledger_appended)
     register_template_helpers(app)
     register_error_handlers(app)
     _trust_proxy(app)

@@ -26,31 +26,12 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from lms.auth import sessions
+from lms.csp import CONTENT_SECURITY_POLICY
 from lms.errors import error_response
 
 log = logging.getLogger(__name__)
 
 
-def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
-    """The app's strict policy; ``form_targets`` are extra origins a form may post to (an
-    LMS that receives a deep-linking answer)."""
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            "connect-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-            " ".join(["form-action 'self'", *form_targets]),
-        ]
-    )
-
-
-CONTENT_SECURITY_POLICY = content_security_policy()
 HSTS = "max-age=31536000; includeSubDomains"
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from lms.auth.models import Role
 from lms.db import among, utc_date, utc_text
 from lms.extensions import db
-from lms.records.models import LedgerEntry, LedgerKind
+from lms.ledger.models import LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import ON_POSTGRES
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 import lms
 from lms.auth.models import Role
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import ON_POSTGRES, csrf_token
 

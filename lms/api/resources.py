@@ -23,11 +23,12 @@ from lms.enrollment import service as enrollment
 from lms.enrollment.models import Enrollment
 from lms.errors import NotFound
 from lms.extensions import db
-from lms.records import audit, export_runs, exports
-from lms.records import service as ledger
-from lms.records.filters import parse_filters
-from lms.records.models import LedgerKind
-from lms.records.views import stream_export
+from lms.ledger import audit
+from lms.ledger import service as ledger
+from lms.ledger.models import LedgerKind
+from lms.reports import export_runs, exports
+from lms.reports.filters import parse_filters
+from lms.reports.views import stream_export
 
 people = new_blueprint("People", "Users, courses with their modules, cohorts and enrolments.")
 records = new_blueprint("Records", "Completions, readiness, certificates and exports.")

@@ -14,8 +14,8 @@ from lms.auth.models import User
 from lms.db import UTCDateTime
 from lms.errors import InvalidInput
 from lms.extensions import db
+from lms.ledger import audit
 from lms.mail import send_mail
-from lms.records import audit
 
 RESET_LIFETIME = timedelta(hours=1)
 

@@ -11,7 +11,7 @@ from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password, password_problems, verify_password
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
-from lms.records import audit
+from lms.ledger import audit
 
 
 def normalise_email(email: str) -> str:

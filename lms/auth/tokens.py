@@ -15,7 +15,7 @@ from lms.auth.models import User
 from lms.db import UTCDateTime, enum_column
 from lms.errors import InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
-from lms.records import audit
+from lms.ledger import audit
 
 TOKEN_PREFIX = "lms_pat_"  # noqa: S105 - a public prefix, not a secret
 MAX_LIFETIME_DAYS = 366

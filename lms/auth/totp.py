@@ -23,7 +23,7 @@ from lms.auth.passwords import verify_password
 from lms.db import UTCDateTime
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
-from lms.records import audit
+from lms.ledger import audit
 
 ISSUER = "Certification readiness LMS"
 STEP_SECONDS = 30

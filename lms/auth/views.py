@@ -19,7 +19,7 @@ bp = Blueprint("auth", __name__)
 START_PAGES = {
     Role.STUDENT: "enrollment.dashboard",
     Role.INSTRUCTOR: "enrollment.cohort_list",
-    Role.ADMIN: "records.export_page",
+    Role.ADMIN: "reports.export_page",
 }
 
 

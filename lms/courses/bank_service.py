@@ -35,7 +35,7 @@ from lms.courses.models import (
 )
 from lms.errors import InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
-from lms.records.audit import record_event
+from lms.ledger.audit import record_event
 
 
 def _require_staff(actor: User) -> None:

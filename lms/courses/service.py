@@ -36,9 +36,9 @@ from lms.courses.models import (
 from lms.db import among, utc_text
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
-from lms.records import service as ledger
-from lms.records.audit import record_event
-from lms.records.models import LedgerKind
+from lms.ledger import service as ledger
+from lms.ledger.audit import record_event
+from lms.ledger.models import LedgerKind
 
 
 def list_courses() -> list[Course]:

@@ -13,9 +13,9 @@ from lms.auth.models import User
 from lms.credentials.models import Credential, ExamOutcome
 from lms.errors import InvalidInput, PermissionDenied
 from lms.extensions import db
-from lms.records import audit
-from lms.records import service as ledger
-from lms.records.models import LedgerKind
+from lms.ledger import audit
+from lms.ledger import service as ledger
+from lms.ledger.models import LedgerKind
 
 
 def record_exam_outcome(

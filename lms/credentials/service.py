@@ -35,9 +35,9 @@ from lms.credentials.models import (
 from lms.db import among
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
-from lms.records import audit
-from lms.records import service as ledger
-from lms.records.models import LedgerKind
+from lms.ledger import audit
+from lms.ledger import service as ledger
+from lms.ledger.models import LedgerKind
 
 CODE_BYTES = 20  # 160 bits from the CSPRNG
 CODE_GROUP = 4

@@ -17,8 +17,8 @@ from lms.auth.passwords import hash_password, password_problems
 from lms.enrollment.models import Invitation
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
+from lms.ledger import audit
 from lms.mail import send_mail
-from lms.records import audit
 
 INVITATION_DAYS = 7
 

@@ -13,9 +13,9 @@ from lms.credentials import rules as readiness_rules
 from lms.credentials import service as credentials
 from lms.enrollment.models import Cohort, Enrollment
 from lms.errors import Conflict, InvalidInput, NotFound
-from lms.records import audit
-from lms.records import service as ledger
-from lms.records.models import LedgerEntry, LedgerKind
+from lms.ledger import audit
+from lms.ledger import service as ledger
+from lms.ledger.models import LedgerEntry, LedgerKind
 
 
 def _leaf_keys(cohort: Cohort) -> dict[str, str]:

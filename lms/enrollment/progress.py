@@ -22,7 +22,7 @@ from lms.enrollment import chart, paging
 from lms.enrollment import rules as cohort_rules
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus, PlannedDueDate
 from lms.extensions import db
-from lms.records import service as ledger
+from lms.ledger import service as ledger
 
 
 def active_enrollments(student: User) -> list[Enrollment]:

@@ -20,7 +20,7 @@ from lms.enrollment import invitations, rules, service
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
-from lms.records import audit
+from lms.ledger import audit
 
 TOKEN_SALT = "roster-import"  # noqa: S105 (a salt, not a secret)
 TOKEN_MAX_AGE = 3600  # seconds between preview and confirm

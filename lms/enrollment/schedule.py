@@ -11,7 +11,7 @@ from lms.enrollment import progress
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus, PlannedDueDate
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
-from lms.records import audit
+from lms.ledger import audit
 
 
 def move_due_date(

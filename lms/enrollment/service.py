@@ -28,8 +28,8 @@ from lms.enrollment.models import (
 )
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
-from lms.records import audit
-from lms.records.models import LedgerEntry, LedgerKind
+from lms.ledger import audit
+from lms.ledger.models import LedgerEntry, LedgerKind
 
 # Re-exported: callers elsewhere use these through this module.
 cohort_progress = progress.cohort_progress

@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from lms import links, security
+from lms import csp, links
 from lms.auth import sessions
 from lms.auth.access import login_required, public, roles_required
 from lms.auth.models import Role
@@ -263,7 +263,7 @@ def deep_link():
             )
             # The answer is a form posted to the LMS: allow that one origin for this page.
             target = urlsplit(return_url)
-            response.headers["Content-Security-Policy"] = security.content_security_policy(
+            response.headers["Content-Security-Policy"] = csp.content_security_policy(
                 (f"{target.scheme}://{target.netloc}",)
             )
             return response

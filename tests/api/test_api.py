@@ -16,7 +16,8 @@ from lms.auth import tokens
 from lms.auth.models import Role
 from lms.db import utcnow
 from lms.extensions import db
-from lms.records.models import AuditEvent, ExportDisclosure, LedgerEntry
+from lms.ledger.models import AuditEvent, LedgerEntry
+from lms.reports.models import ExportDisclosure
 from tests import factories
 from tests.conftest import login
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role
 from lms.auth.tokens import ApiToken, hash_token
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 

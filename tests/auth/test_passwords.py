@@ -10,7 +10,7 @@ from lms.auth.models import Role, User
 from lms.auth.passwords import verify_password
 from lms.auth.reset import PasswordResetToken
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 

@@ -9,7 +9,7 @@ from lms import create_app
 from lms.auth import sessions
 from lms.auth.models import Role
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 

@@ -11,7 +11,7 @@ from lms.auth.models import Role
 from lms.auth.totp import TotpCredential
 from lms.db import utcnow
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 

@@ -7,7 +7,7 @@ from lms.auth import totp
 from lms.auth.models import Role, User
 from lms.db import utcnow
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 

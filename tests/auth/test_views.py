@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
 

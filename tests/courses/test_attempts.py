@@ -19,7 +19,7 @@ from lms.courses.models import (
 )
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
-from lms.records.models import AuditEvent, LedgerEntry
+from lms.ledger.models import AuditEvent, LedgerEntry
 from tests import factories
 from tests.courses.builders import practice_exam
 

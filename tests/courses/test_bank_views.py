@@ -18,7 +18,7 @@ from lms.courses.models import (
     QuizItem,
 )
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 from tests.courses.builders import practice_exam

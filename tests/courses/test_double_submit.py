@@ -9,7 +9,7 @@ from lms.auth.models import Role
 from lms.courses import service as courses
 from lms.courses.models import Attempt, AttemptQuestion, AttemptStatus, Choice
 from lms.extensions import db
-from lms.records.models import AuditEvent, LedgerEntry
+from lms.ledger.models import AuditEvent, LedgerEntry
 from tests import factories
 from tests.conftest import csrf_token, login
 

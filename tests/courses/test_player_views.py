@@ -18,7 +18,7 @@ from lms.courses.models import (
     TimeOnTask,
 )
 from lms.extensions import db
-from lms.records.models import AuditEvent, LedgerEntry
+from lms.ledger.models import AuditEvent, LedgerEntry
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
 from tests.courses.builders import practice_exam

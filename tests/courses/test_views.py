@@ -6,7 +6,7 @@ from lms.auth.models import Role
 from lms.courses import service as courses
 from lms.courses.models import Attempt, AttemptAnswer, Lesson
 from lms.extensions import db
-from lms.records.models import LedgerEntry, LedgerKind
+from lms.ledger.models import LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import login, post_form
 

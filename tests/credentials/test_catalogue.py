@@ -9,7 +9,7 @@ from lms.auth.models import Role
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate, Credential, RequirementSet
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 

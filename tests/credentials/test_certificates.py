@@ -22,8 +22,8 @@ from lms.credentials.models import (
 )
 from lms.errors import Conflict
 from lms.extensions import db
+from lms.ledger.models import AuditEvent, LedgerEntry, LedgerKind
 from lms.paths import PROJECT_DIR
-from lms.records.models import AuditEvent, LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import login, post_form
 

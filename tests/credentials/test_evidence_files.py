@@ -12,7 +12,7 @@ from lms.credentials import service as credentials
 from lms.credentials.files import MAX_FILE_BYTES
 from lms.credentials.models import Certificate, Evidence
 from lms.extensions import db
-from lms.records.models import AuditEvent, LedgerEntry, LedgerKind
+from lms.ledger.models import AuditEvent, LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
 

@@ -7,7 +7,7 @@ from lms.auth.models import Role
 from lms.credentials import outcomes
 from lms.credentials.models import ExamOutcome
 from lms.extensions import db
-from lms.records.models import LedgerEntry, LedgerKind
+from lms.ledger.models import LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import login, post_form
 

@@ -8,7 +8,7 @@ from lms.credentials import service as credentials
 from lms.credentials.models import Certificate, CertificateStatus, Evidence, EvidenceStatus
 from lms.errors import Conflict
 from lms.extensions import db
-from lms.records.models import LedgerEntry, LedgerKind
+from lms.ledger.models import LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import login, post_form
 

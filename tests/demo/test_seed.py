@@ -6,7 +6,7 @@ from lms.auth.models import User
 from lms.courses.models import Course, Module, QuizItem
 from lms.credentials.models import Certificate, Credential
 from lms.extensions import db
-from lms.records.models import LedgerEntry
+from lms.ledger.models import LedgerEntry
 
 
 def counts():

@@ -15,8 +15,8 @@ from lms.demo import synth
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.errors import InvalidInput
 from lms.extensions import db
-from lms.records import audit
-from lms.records.models import AuditEvent, LedgerEntry, LedgerKind
+from lms.ledger import audit
+from lms.ledger.models import AuditEvent, LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import login
 
@@ -153,7 +153,7 @@ def test_rows_added_after_synth_get_new_ids(app):
     before = db.session.scalar(select(func.max(User.id)))
     person = factories.user(Role.STUDENT)
     assert person.id > before
-    from lms.records import service as ledger
+    from lms.ledger import service as ledger
 
     entry = ledger.append_entry(
         student=person,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role
 from lms.extensions import db
-from lms.records.models import AuditEvent, LedgerEntry
+from lms.ledger.models import AuditEvent, LedgerEntry
 from tests import factories
 
 

@@ -10,7 +10,7 @@ from lms.credentials import service as credentials
 from lms.credentials.rules import EvidenceKind
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentEvent, PlannedDueDate
 from lms.extensions import db
-from lms.records.models import AuditEvent, LedgerEntry
+from lms.ledger.models import AuditEvent, LedgerEntry
 from tests import factories
 from tests.conftest import login, post_form
 from tests.enrollment.conftest import table_counts

@@ -13,7 +13,7 @@ from lms.credentials.models import Certificate
 from lms.db import utcnow
 from lms.enrollment.models import Cohort, Enrollment, PlannedDueDate
 from lms.extensions import db
-from lms.records.models import LedgerEntry, LedgerKind
+from lms.ledger.models import LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import login, post_form
 from tests.enrollment.conftest import audit_actions, ledger_count, table_counts

@@ -13,7 +13,7 @@ from lms.enrollment import overrides
 from lms.enrollment import service as enrollment
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import count_queries, login, post_form
 from tests.factories import NOW

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
+from lms.ledger.models import AuditEvent
 from lms.lti import platform_api, rules
 from lms.lti.models import (
     LtiContext,
@@ -30,7 +31,6 @@ from lms.lti.models import (
     LtiScoreOutbox,
 )
 from lms.lti.service import platforms as lti
-from lms.records.models import AuditEvent
 from tests import factories
 
 ISSUER = "https://canvas.example.edu"

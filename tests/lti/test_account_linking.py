@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.db import utcnow
 from lms.extensions import db
+from lms.ledger.models import AuditEvent
 from lms.lti.models import LinkOutcome, LtiIdentity, LtiLinkRequest
-from lms.records.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 from tests.lti.conftest import ADMINISTRATOR, INSTRUCTOR, LEARNER, launch, row_counts

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from lms.auth.models import Role
 from lms.extensions import db
+from lms.ledger.models import AuditEvent
 from lms.lti import rules
-from lms.records.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 from tests.lti.conftest import (

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from lms.auth.models import Role
 from lms.db import utcnow
 from lms.extensions import db
+from lms.ledger.models import AuditEvent
 from lms.lti.models import LtiScoreOutbox, ScoreStatus
 from lms.lti.service import grades as lti
-from lms.records.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 from tests.lti.conftest import CLIENT_ID, LINEITEM_URL, TOKEN_URL, launch

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from lms.auth.models import Role, User
 from lms.auth.views import START_PAGES
 from lms.extensions import db
+from lms.ledger.models import AuditEvent
 from lms.lti.models import (
     LtiContext,
     LtiContextMember,
@@ -18,7 +19,6 @@ from lms.lti.models import (
     LtiPlatform,
     LtiResourceLink,
 )
-from lms.records.models import AuditEvent
 from tests import factories
 from tests.lti.conftest import (
     ADMINISTRATOR,

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role
 from lms.extensions import db
+from lms.ledger.models import AuditEvent
 from lms.lti.models import LtiDeployment, LtiPlatform, LtiToolKey
-from lms.records.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 

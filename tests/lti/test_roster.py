@@ -8,8 +8,8 @@ from lms.auth.models import Role, User
 from lms.enrollment import service as enrollment
 from lms.enrollment.models import Enrollment, EnrollmentStatus
 from lms.extensions import db
+from lms.ledger.models import AuditEvent
 from lms.lti.models import LtiContext, LtiIdentity
-from lms.records.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
 from tests.lti.conftest import INSTRUCTOR, LEARNER, MEMBERSHIPS_URL, launch, row_counts

@@ -38,7 +38,7 @@ from lms.auth.models import Role, User
 from lms.credentials.models import Certificate
 from lms.db import utcnow
 from lms.extensions import db
-from lms.records import export_runs
+from lms.reports import export_runs
 from tests import factories
 
 READ = tokens.TokenScope.READ

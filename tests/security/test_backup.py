@@ -6,7 +6,7 @@ from sqlalchemy.exc import DatabaseError
 
 from lms.auth.models import Role, User
 from lms.extensions import db
-from lms.records.models import AuditEvent, LedgerEntry
+from lms.ledger.models import AuditEvent, LedgerEntry
 from tests import factories
 
 

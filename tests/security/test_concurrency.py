@@ -18,7 +18,7 @@ from lms.credentials.models import Certificate, Credential
 from lms.db import utcnow
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
-from lms.records.models import LedgerEntry, LedgerKind
+from lms.ledger.models import LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import ON_POSTGRES
 

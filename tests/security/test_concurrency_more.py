@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.enrollment.models import Enrollment, Invitation
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import ON_POSTGRES, login, post_form
 from tests.enrollment.test_roster import roster_csv, upload

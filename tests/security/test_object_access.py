@@ -32,16 +32,15 @@ from lms.auth.models import Role, User
 from lms.courses import service as courses
 from lms.courses.models import Module, Question, Quiz
 from lms.credentials import service as credentials
-from lms.credentials import views as credential_views
 from lms.credentials.models import Certificate
 from lms.credentials.rules import EvidenceKind
 from lms.db import utcnow
-from lms.enrollment import invitations, overrides, roster
+from lms.enrollment import evidence_views, invitations, overrides, roster
 from lms.enrollment import service as enrollment
 from lms.extensions import db
 from lms.lti import platform_api
 from lms.lti.models import LtiContext, LtiContextMember, LtiLinkRequest, LtiPlatform
-from lms.records import export_runs
+from lms.reports import export_runs
 from tests import factories
 from tests.conftest import login, post_form
 from tests.security.test_api_object_access import TOKEN_CASES
@@ -172,7 +171,7 @@ def _evidence_with_file(s: Scenario) -> int:
         "Lincoln High, 2019",
         factories.NOW,
         upload=credentials.Upload(content=b"%PDF-1.4\n%%EOF\n", filename="diploma.pdf"),
-        storage=credential_views._storage(),
+        storage=evidence_views.evidence_storage(),
     )
     db.session.commit()
     return evidence.id
@@ -409,27 +408,27 @@ CASES: dict[str, list[Case]] = {
         Case("GET", lambda s: (f"/verify/{_certificate_code(s)}/credential.jwt", {}), EVERYONE),
         Case("GET", lambda s: ("/verify/NOPE/credential.jwt", {}), frozenset()),
     ],
-    "credentials.evidence_file": [
+    "evidence.evidence_file": [
         Case(
             "GET",
             lambda s: (f"/evidence/{_evidence_with_file(s)}/file", {}),
             frozenset({"owner", "cohort_instructor", "admin"}),
         )
     ],
-    "credentials.cohort_certificates": [
+    "cohort_certificates.page": [
         Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/certificates", {}), COHORT_STAFF)
     ],
-    "credentials.issue": [
+    "cohort_certificates.issue": [
         Case("POST", lambda s: (f"/cohorts/{s.cohort_a.id}/certificates/issue", {}), COHORT_STAFF)
     ],
-    "credentials.auto_issue": [
+    "cohort_certificates.auto_issue": [
         Case(
             "POST",
             lambda s: (f"/cohorts/{s.cohort_a.id}/certificates/auto-issue", {"enabled": "1"}),
             COHORT_STAFF,
         )
     ],
-    "credentials.revoke": [
+    "cohort_certificates.revoke": [
         Case(
             "POST",
             lambda s: (
@@ -448,7 +447,7 @@ CASES: dict[str, list[Case]] = {
             frozenset(),
         ),
     ],
-    "credentials.record_result": [
+    "cohort_certificates.record_result": [
         Case(
             "POST",
             lambda s: (
@@ -636,7 +635,7 @@ CASES: dict[str, list[Case]] = {
     "lti.platform_edit": [
         Case("GET", lambda s: (f"/admin/lti/platforms/{_platform_id(s)}", {}), frozenset({"admin"}))
     ],
-    "records.export_manifest": [
+    "reports.export_manifest": [
         Case(
             "GET",
             lambda s: (f"/admin/exports/{_export_run_id(s)}/manifest.json", {}),

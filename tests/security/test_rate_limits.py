@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from lms import create_app
 from lms.auth.models import Role
 from lms.extensions import db
-from lms.records.models import AuditEvent
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import IsolatedClient, csrf_token, login
 

@@ -35,7 +35,7 @@ from lms.demo.synth import bulk, certificates, content
 from lms.demo.synth.school import School
 from lms.errors import InvalidInput
 from lms.extensions import db
-from lms.records import audit
+from lms.ledger import audit
 
 SYNTH_PASSWORD = "synthetic-password"  # noqa: S105 - documented; synthetic accounts only
 DOMAIN = "synth.example.org"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from lms.records import service as ledger
+from lms.ledger import service as ledger
 
 FIRST_NAMES = """
 Aaliyah Abdul Adriana Aisha Alejandro Amara Andre Angela Anh Arjun Beatriz Brianna Caleb Carmen

@@ -11,9 +11,9 @@ from lms.auth.models import User
 from lms.courses import service as courses
 from lms.courses.models import Module
 from lms.errors import InvalidInput
+from lms.ledger import audit
 from lms.lti import keys, rules
 from lms.lti.service.platforms import get_platform
-from lms.records import audit
 
 
 def deep_link_choices() -> list[tuple[str, list[Module]]]:

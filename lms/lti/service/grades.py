@@ -11,6 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
 from lms.extensions import db
+from lms.ledger import audit
+from lms.ledger import service as ledger
+from lms.ledger.models import LedgerEntry, LedgerKind
 from lms.lti import platform_api, rules
 from lms.lti.models import (
     LtiContext,
@@ -20,9 +23,6 @@ from lms.lti.models import (
     LtiScoreOutbox,
     ScoreStatus,
 )
-from lms.records import audit
-from lms.records import service as ledger
-from lms.records.models import LedgerEntry, LedgerKind
 
 #: Key of ``db.session.info`` set when a score was queued in the current transaction.
 SCORES_QUEUED = "lti_scores_queued"

@@ -24,6 +24,7 @@ from lms.auth.models import Role, User
 from lms.courses import service as courses
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
+from lms.ledger import audit
 from lms.lti import platform_api, rules
 from lms.lti.models import (
     LinkOutcome,
@@ -36,7 +37,6 @@ from lms.lti.models import (
     LtiResourceLink,
 )
 from lms.lti.service.platforms import get_platform
-from lms.records import audit
 
 LOGIN_STATE_LIFETIME = timedelta(minutes=10)
 STATE_COOKIE_PREFIX = "lti_state_"

@@ -12,12 +12,12 @@ from sqlalchemy.orm import selectinload
 from lms.auth.models import User
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
+from lms.ledger import audit
 from lms.lti import keys, platform_api, rules
 from lms.lti.models import (
     LtiDeployment,
     LtiPlatform,
 )
-from lms.records import audit
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from lms.enrollment import service as enrollment
 from lms.enrollment.models import Cohort
 from lms.errors import Conflict, DomainError, InvalidInput, NotFound
 from lms.extensions import db
+from lms.ledger import audit
 from lms.lti import platform_api, rules
 from lms.lti.models import (
     LtiContext,
@@ -24,7 +25,6 @@ from lms.lti.models import (
     LtiPlatform,
 )
 from lms.lti.service.launch import ensure_member
-from lms.records import audit
 
 
 def contexts_for(actor: User) -> list[LtiContext]:

@@ -1,0 +1,181 @@
+"""A cohort's certificates page: who is ready, issuing and revoking, automatic issue, and the
+real exam results its instructors record. It sits in enrollment, above credentials: the
+cohort decides whose certificates an instructor may see and touch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from lms.auth.access import roles_required
+from lms.auth.models import Role
+from lms.credentials import outcomes
+from lms.credentials import service as credentials
+from lms.credentials.forms import AutoIssueForm, ExamOutcomeForm, IssueForm, RevokeForm
+from lms.db import utcnow
+from lms.enrollment import service
+from lms.enrollment.forms import EvidenceDecisionForm
+from lms.errors import InvalidInput, NotFound
+from lms.extensions import db
+
+bp = Blueprint("cohort_certificates", __name__)
+STAFF = (Role.INSTRUCTOR, Role.ADMIN)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.get("/cohorts/<int:cohort_id>/certificates")
+@roles_required(*STAFF)
+def page(cohort_id: int):
+    """Who is ready, which certificates are issued, real exam results, evidence files."""
+    cohort = service.get_cohort_for(_actor(), cohort_id)
+    students = service.active_students(cohort)
+    ids = [s.id for s in students]
+    now = utcnow()
+    readiness = credentials.evaluate_readiness(cohort.credential, ids, now)
+    info = credentials.information_outcomes(cohort.credential, ids, now)
+    certificates: dict[int, list] = {sid: [] for sid in ids}
+    for certificate in credentials.certificates_of(ids):
+        if certificate.credential_id == cohort.credential_id:
+            certificates[certificate.student_id].append((certificate, certificate.status_at(now)))
+    held = {
+        sid
+        for sid, items in certificates.items()
+        for c, _ in items
+        if c.requirement_set_id == readiness.requirement_set.id
+    }
+    rows = [
+        {
+            "student": s,
+            "outcome": readiness.outcomes[s.id],
+            "info": info.get(s.id),
+            "certificates": certificates[s.id],
+            "can_issue": readiness.outcomes[s.id].met and s.id not in held,
+        }
+        for s in students
+    ]
+    form = ExamOutcomeForm()
+    form.subject_id.choices = [SelectChoice(s.id, s.full_name) for s in students]
+    evidence_items = credentials.evidence_of(ids)
+    auto_form = AutoIssueForm()
+    auto_form.enabled.data = "1" if credentials.auto_issue_settings([cohort.id])[cohort.id] else "0"
+    return render_template(
+        "enrollment/cohort_certificates.html",
+        cohort=cohort,
+        version=readiness.requirement_set.version,
+        rows=rows,
+        ready_to_issue=sum(1 for row in rows if row["can_issue"]),
+        issue_form=IssueForm(),
+        auto_form=auto_form,
+        revoke_form=RevokeForm(),
+        outcome_form=form,
+        decision_form=EvidenceDecisionForm(),
+        results=outcomes.outcomes_of(ids, cohort.credential_id),
+        rate=outcomes.pass_rate(ids, cohort.credential_id),
+        evidence=evidence_items,
+        months={item.id: credentials.evidence_months(item) for item in evidence_items},
+    )
+
+
+def _cohort_student(cohort, student_id: object):
+    for student in service.active_students(cohort):
+        if str(student.id) == str(student_id):
+            return student
+    raise NotFound("There is no such student in this cohort.")
+
+
+@bp.post("/cohorts/<int:cohort_id>/certificates/issue")
+@roles_required(*STAFF)
+def issue(cohort_id: int):
+    """Issue one student's certificate, or every ready student's at once."""
+    actor = _actor()
+    cohort = service.get_cohort_for(actor, cohort_id)
+    form = IssueForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The request could not be read. Reload the page and try again.")
+    now = utcnow()
+    if form.student_id.data:
+        student = _cohort_student(cohort, form.student_id.data)
+        credentials.issue_certificate(student, cohort.credential, actor, now)
+        message = f"Certificate issued to {student.full_name}."
+    else:
+        students = service.active_students(cohort)
+        issued = credentials.issue_to_ready_students(actor, cohort.credential, students, now)
+        message = (
+            f"{len(issued)} certificate{'s' if len(issued) != 1 else ''} issued."
+            if issued
+            else "No student is ready without a certificate already."
+        )
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/certificates/auto-issue")
+@roles_required(*STAFF)
+def auto_issue(cohort_id: int):
+    """Turn automatic issue of the cohort's certificates on or off."""
+    actor = _actor()
+    service.get_cohort_for(actor, cohort_id)
+    form = AutoIssueForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("Choose how certificates are issued.")
+    enabled = form.enabled.data == "1"
+    credentials.set_auto_issue(actor, cohort_id, enabled, utcnow())
+    db.session.commit()
+    flash(
+        "Certificates are issued automatically."
+        if enabled
+        else "Certificates are issued only when an instructor issues them.",
+        "success",
+    )
+    return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke")
+@roles_required(*STAFF)
+def revoke(cohort_id: int, certificate_id: int):
+    """Revoke a certificate of a student of the cohort, with a reason."""
+    actor = _actor()
+    cohort = service.get_cohort_for(actor, cohort_id)
+    certificate = credentials.get_certificate(certificate_id)
+    _cohort_student(cohort, certificate.student_id)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("Give the reason for the revocation; the verification page shows it.")
+    credentials.revoke_certificate(actor, certificate, form.reason.data, utcnow())
+    name = certificate.student.full_name
+    db.session.commit()
+    flash(f"The certificate of {name} is revoked.", "success")
+    return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/exam-results")
+@roles_required(*STAFF)
+def record_result(cohort_id: int):
+    """An instructor records a student's real exam result."""
+    actor = _actor()
+    cohort = service.get_cohort_for(actor, cohort_id)
+    students = service.active_students(cohort)
+    form = ExamOutcomeForm()
+    form.subject_id.choices = [SelectChoice(s.id, s.full_name) for s in students]
+    if not form.validate_on_submit():
+        problems = [f"{form[name].label.text}: {' '.join(e)}" for name, e in form.errors.items()]
+        raise InvalidInput("The result could not be recorded. " + " ".join(problems))
+    student = _cohort_student(cohort, form.subject_id.data)
+    outcomes.record_exam_outcome(
+        actor,
+        student,
+        cohort.credential,
+        exam_date=form.exam_date.data,
+        passed=form.result.data == "passed",
+        score=None if form.score.data is None else float(form.score.data),
+        now=utcnow(),
+    )
+    name = student.full_name
+    db.session.commit()
+    flash(f"The exam result of {name} is recorded.", "success")
+    return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))

@@ -1,0 +1,114 @@
+"""A student's eligibility evidence: the page where they submit it (beside the information
+paths of the credentials their cohorts aim at), and its scan, for the student and the
+instructors who teach them. Access comes from the cohort, so it sits in enrollment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_login import current_user
+
+from lms.auth.access import login_required, roles_required
+from lms.auth.models import Role
+from lms.credentials import service as credentials
+from lms.credentials.forms import EvidenceForm
+from lms.db import utcnow
+from lms.enrollment import service
+from lms.errors import InvalidInput, NotFound
+from lms.extensions import db
+
+bp = Blueprint("evidence", __name__)
+STAFF = (Role.INSTRUCTOR, Role.ADMIN)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def evidence_storage() -> Path:
+    """Where evidence files are kept (``LMS_EVIDENCE_FOLDER``, or ``instance/evidence``)."""
+    folder = current_app.config.get("EVIDENCE_FOLDER")
+    return Path(folder) if folder else Path(current_app.instance_path) / "evidence"
+
+
+@bp.route("/evidence", methods=["GET", "POST"])
+@roles_required(Role.STUDENT)
+def evidence():
+    """A student records eligibility evidence: a diploma or GED, experience, a programme."""
+    student = _actor()
+    form = EvidenceForm()
+    status = 200
+    if form.validate_on_submit():
+        upload = None
+        document = form.document.data
+        if document and getattr(document, "filename", ""):
+            content = document.stream.read(credentials.files.MAX_FILE_BYTES + 1)
+            upload = credentials.Upload(content=content, filename=document.filename)
+        try:
+            credentials.submit_evidence(
+                student,
+                form.kind_value,
+                form.detail.data,
+                utcnow(),
+                employer=form.employer.data,
+                started_on=form.started_on.data,
+                ended_on=form.ended_on.data,
+                upload=upload,
+                storage=evidence_storage(),
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            status = 400
+        else:
+            db.session.commit()
+            flash("Your evidence is submitted. Your instructor will review it.", "success")
+            return redirect(url_for("enrollment.dashboard"))
+    elif form.is_submitted():
+        status = 400
+    items = credentials.evidence_of([student.id])
+    now = utcnow()
+    paths = []
+    for enrolment in service.active_enrollments(student):
+        credential = enrolment.cohort.credential
+        info = credentials.information_outcomes(credential, [student.id], now).get(student.id)
+        if info is not None and credential.code not in {c.code for c, _ in paths}:
+            paths.append((credential, info))
+    return render_template(
+        "enrollment/evidence.html",
+        form=form,
+        evidence=items,
+        months={item.id: credentials.evidence_months(item) for item in items},
+        information_paths=paths,
+    ), status
+
+
+@bp.get("/evidence/<int:evidence_id>/file")
+@login_required
+def evidence_file(evidence_id: int):
+    """The scan of a piece of evidence: for its student, their instructors and admins."""
+    actor = _actor()
+    item = credentials.get_evidence(evidence_id)
+    allowed = item.student_id == actor.id or (
+        actor.role in STAFF and service.teaches_student(actor, item.student_id)
+    )
+    if not allowed:
+        raise NotFound("There is no such evidence.")
+    path = credentials.evidence_file(actor, item, evidence_storage(), utcnow())
+    name, content_type = item.file_name, item.file_type
+    db.session.commit()
+    # At most 10 MB: read whole, so no file handle outlives the request.
+    response = Response(path.read_bytes(), mimetype=content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

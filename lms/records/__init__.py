@@ -1,1 +1,0 @@
-"""The append-only completion ledger, the audit log, and exports of both."""

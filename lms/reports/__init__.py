@@ -1,0 +1,1 @@
+"""The roof: exports, transcripts and the certificate register, read across every domain."""
