@@ -9,12 +9,12 @@ import os
 import sqlite3
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import backup as backup_cli
-from lms import health, links, security
+from lms import health, links, security, transactions
 from lms.api import views as api_views
 from lms.auth import account_views, admin_views, token_views
 from lms.auth import cli as auth_cli
@@ -97,6 +97,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     _trust_proxy(app)
     security.init_app(app)
+    # Registered last, so it runs first after each view: a failed commit's error page still
+    # gets the security headers added above.
+    transactions.init_app(app)
     return app
 
 
@@ -134,9 +137,9 @@ def _configure_sqlite(engine: Any) -> None:
     def on_begin(connection: Any) -> None:
         # A request that may write takes the write lock at BEGIN: a deferred transaction that
         # reads and then writes is refused at once (not after busy_timeout) when another
-        # writer got there first, which turned concurrent autosaves into errors.
-        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        # writer got there first, which turned concurrent autosaves (and transcript views, which
+        # log a disclosure) into errors. GET views that write say so: @writes_on_get.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if transactions.request_writes() else "BEGIN")
 
 
 # How long a writer waits for SQLite's write lock before its request fails (whole). SQLite's

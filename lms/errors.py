@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -13,15 +15,38 @@ from lms.extensions import db
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request, and the form field it belongs to (None: the form)."""
+
+    message: str
+    field: str | None = None
+
+
 class DomainError(Exception):
-    """A use case refused: the message is shown to the user as it is."""
+    """A use case refused: every problem, each with its field, shown to the user as it is.
+
+    ``DomainError("message", field="name")`` is one problem; ``problems=[...]`` several (a
+    rule that checks a whole form returns every problem, not the first)."""
 
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        problems: Iterable[Problem] = (),
+    ) -> None:
+        listed = tuple(problems)
+        if message is not None:
+            listed = (Problem(message, field), *listed)
+        if not listed:
+            raise ValueError("a DomainError needs a message or problems")
+        self.problems = listed
+        self.message = " ".join(problem.message for problem in listed)
+        self.field = listed[0].field
+        super().__init__(self.message)
 
 
 class InvalidInput(DomainError):
@@ -78,7 +103,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
-        db.session.rollback()
+        # The request's transaction is rolled back after this response (lms.transactions),
+        # unless the view asked to keep what a refusal must leave behind.
         return error_response(error.status_code, error.message)
 
     @app.errorhandler(CSRFError)

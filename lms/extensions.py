@@ -7,7 +7,9 @@ from flask_wtf import CSRFProtect
 
 from lms.db import Base
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after the request's one commit (``lms.transactions``): nothing is
+# re-read from the database just to build the page or the redirect that follows.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -106,6 +106,9 @@ def app(database_template: str, tmp_path: Path) -> Iterator[Flask]:
         url = f"sqlite:///{copy}"
     app = _app_for(url)
     with app.app_context():
+        # Requests keep their objects after commit (expire_on_commit=False); the test's own
+        # session expires them, so a test reads what a request (or another thread) wrote.
+        db.session().expire_on_commit = True
         if ON_POSTGRES:
             _empty_postgres_tables()
         yield app

@@ -47,14 +47,13 @@ def error_json(status: int, message: str, fields: Any = None, headers: dict | No
 
 
 def new_blueprint(name: str, description: str) -> ApiBlueprint:
-    """A flask-smorest blueprint with JSON errors, exempt from CSRF (it takes no cookies),
-    that commits once after a successful request."""
+    """A flask-smorest blueprint with JSON errors, exempt from CSRF (it takes no cookies);
+    its requests commit once, like every other (``lms.transactions``)."""
     blp = ApiBlueprint(name, name, description=description)
     csrf.exempt(blp)
 
     @blp.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        db.session.rollback()
         return error_json(error.status_code, error.message, headers=getattr(error, "headers", None))
 
     @blp.errorhandler(HTTPException)
@@ -65,12 +64,6 @@ def new_blueprint(name: str, description: str) -> ApiBlueprint:
         status = error.code or 500
         message = "The request does not have the expected shape." if fields else error.description
         return error_json(status, message or TITLES.get(status, "Error"), fields)
-
-    @blp.after_request
-    def commit(response):
-        if response.status_code < 400:
-            db.session.commit()  # e.g. the token's last-used time
-        return response
 
     return blp
 

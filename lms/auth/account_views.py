@@ -18,7 +18,8 @@ from lms.auth.forms import (
 from lms.auth.views import _safe_next
 from lms.db import utcnow
 from lms.errors import InvalidInput
-from lms.extensions import db
+from lms.forms import show_problems
+from lms.transactions import keep_when_refused
 
 bp = Blueprint("account", __name__)
 
@@ -36,11 +37,8 @@ def change_password():
                 user, form.current.data, form.new.data or "", form.repeat.data or "", utcnow()
             )
         except InvalidInput as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
+            status = show_problems(form, error)
         else:
-            db.session.commit()
             sessions.start_session(user)
             flash("Your password is changed. You are logged out everywhere else.", "success")
             return redirect(url_for("auth.home"))
@@ -60,7 +58,6 @@ def forgot_password():
             utcnow(),
             lambda token: links.external_url("account.reset_password", token=token),
         )
-        db.session.commit()
         flash(
             "If an account uses that email, a link to reset its password is on its way. "
             "It works once, within one hour.",
@@ -83,11 +80,8 @@ def reset_password(token: str):
         try:
             reset.reset_password(token, form.new.data or "", form.repeat.data or "", utcnow())
         except InvalidInput as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
+            status = show_problems(form, error)
         else:
-            db.session.commit()
             sessions.end_session()
             flash("Your password is set. Log in with it.", "success")
             return redirect(url_for("auth.login"))
@@ -131,12 +125,12 @@ def login_code():
     status = 200
     if form.validate_on_submit():
         ok = totp.verify_login_code(user, form.code.data, utcnow())
-        db.session.commit()
         if ok:
             sessions.start_session(user)
             flash(f"Welcome, {user.full_name}.", "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
         form.code.errors.append("That code is not right, or was already used.")
+        keep_when_refused()  # the failed try is audited
         status = 401
     elif form.is_submitted():
         status = 400
@@ -162,11 +156,8 @@ def totp_setup():
         try:
             totp.enrol(user, secret, form.code.data, utcnow())
         except InvalidInput as error:
-            db.session.rollback()
-            form.code.errors.append(error.message)
-            status = 400
+            status = show_problems(form, error, default_field="code")
         else:
-            db.session.commit()
             session.pop(PENDING_SECRET, None)
             session.pop(sessions.MUST_ENROL, None)
             flash("Your second factor is on: login will ask for a code.", "success")
@@ -190,6 +181,5 @@ def totp_disable():
     if not form.validate_on_submit():
         raise InvalidInput("Give your password to turn the second factor off.")
     totp.disable(current_user._get_current_object(), form.password.data, utcnow())
-    db.session.commit()
     flash("Your second factor is off.", "success")
     return redirect(url_for("account.totp_setup"))

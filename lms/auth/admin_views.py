@@ -11,7 +11,6 @@ from lms.auth.forms import UserActiveForm, UserRoleForm, UserSearchForm
 from lms.auth.models import Role
 from lms.db import utcnow
 from lms.errors import InvalidInput
-from lms.extensions import db
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -48,7 +47,6 @@ def change_role(user_id: int):
         current_user._get_current_object(), user, Role(form.role.data), utcnow()
     )
     message = f"{user.full_name} is now {user.role.value}." if changed else "Nothing changed."
-    db.session.commit()
     flash(message, "success" if changed else "info")
     return _back()
 
@@ -65,7 +63,6 @@ def set_active(user_id: int):
     changed = service.set_active(current_user._get_current_object(), user, active, utcnow())
     state = "enabled" if active else "disabled; all its sessions have ended"
     message = f"The account of {user.full_name} is {state}." if changed else "Nothing changed."
-    db.session.commit()
     flash(message, "success" if changed else "info")
     return _back()
 
@@ -84,6 +81,5 @@ def remove_totp(user_id: int):
         if removed
         else f"{user.full_name} has no second factor."
     )
-    db.session.commit()
     flash(message, "success" if removed else "info")
     return _back()

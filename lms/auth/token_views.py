@@ -12,7 +12,6 @@ from lms.auth import tokens
 from lms.auth.access import roles_required
 from lms.auth.models import Role
 from lms.db import utcnow
-from lms.extensions import db
 
 bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
 
@@ -58,7 +57,6 @@ def token_list():
             days=form.days.data,
             now=utcnow(),
         )
-        db.session.commit()
         form = TokenForm(formdata=None)
     elif form.is_submitted():
         status = 400
@@ -82,6 +80,5 @@ def revoke(token_id: int):
         return redirect(url_for("tokens.token_list"))
     token = tokens.revoke_token(current_user._get_current_object(), token_id, utcnow())
     name = token.name
-    db.session.commit()
     flash(f"The token “{name}” is revoked.", "success")
     return redirect(url_for("tokens.token_list"))

@@ -12,7 +12,7 @@ from lms.auth.access import login_required, public
 from lms.auth.forms import LoginForm, LogoutForm
 from lms.auth.models import Role
 from lms.db import utcnow
-from lms.extensions import db
+from lms.transactions import keep_when_refused
 
 bp = Blueprint("auth", __name__)
 
@@ -50,7 +50,6 @@ def login():
     status = 200
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data, utcnow())
-        db.session.commit()
         if user is not None:
             next_page = _safe_next(request.args.get("next"))
             if totp.credential_of(user) is not None:
@@ -62,6 +61,7 @@ def login():
             flash(f"Welcome, {user.full_name}.", "success")
             return redirect(next_page or url_for("auth.home"))
         form.password.errors.append("The email or password is not right.")
+        keep_when_refused()  # the failed try is audited
         status = 401
     elif request.method == "POST":
         status = 400
@@ -75,7 +75,6 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         service.end_all_sessions(current_user._get_current_object(), utcnow())
-        db.session.commit()
         sessions.end_session()
         flash("You are logged out.", "success")
         return redirect(url_for("auth.login"))

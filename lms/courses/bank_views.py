@@ -26,6 +26,7 @@ from lms.courses.models import Course
 from lms.db import utcnow
 from lms.errors import DomainError, InvalidInput, NotFound
 from lms.extensions import db
+from lms.forms import show_problems
 
 bp = Blueprint("bank", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -83,8 +84,7 @@ def _save_question(form: QuestionForm, save):
     try:
         return save(bank_service.draft_from_form(request.form))
     except DomainError as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
+        show_problems(form, error)
         return None
 
 
@@ -98,7 +98,6 @@ def new_question(bank_id: int):
         form, lambda draft: bank_service.create_question(_actor(), bank.id, draft, utcnow())
     )
     if question is not None:
-        db.session.commit()
         flash("The question is saved.", "success")
         return redirect(url_for("bank.bank_page", bank_id=bank_id))
     status = 400 if request.method == "POST" else 200
@@ -124,7 +123,6 @@ def edit_question(question_id: int):
             if saved.id != question_id
             else "The question is saved."
         )
-        db.session.commit()
         flash(message, "success")
         return redirect(url_for("bank.bank_page", bank_id=bank.id))
     status = 400 if request.method == "POST" else 200
@@ -141,7 +139,6 @@ def retire_question(question_id: int):
         raise InvalidInput("The form could not be checked. Reload the page and try again.")
     question = bank_service.retire_question(_actor(), question_id, utcnow())
     bank_id = question.bank_id
-    db.session.commit()
     flash("The question is retired.", "success")
     return redirect(url_for("bank.bank_page", bank_id=bank_id))
 
@@ -184,7 +181,6 @@ def import_confirm():
         _actor(), form.bank.data, data, form.fmt.data, utcnow()
     )
     bank_id, count = bank.id, len(result.items)
-    db.session.commit()
     flash(f"{count} questions imported.", "success")
     return redirect(url_for("bank.bank_page", bank_id=bank_id))
 
@@ -194,7 +190,6 @@ def import_confirm():
 def export_bank(bank_id: int, fmt: str):
     """Download a bank as Moodle XML, GIFT or Aiken."""
     body, filename = bank_service.export_bank(_actor(), bank_id, fmt, utcnow())
-    db.session.commit()
     mimetype = "application/xml" if filename.endswith(".xml") else "text/plain"
     return Response(
         body,
@@ -220,11 +215,9 @@ def new_exam(course_id: int):
                     _actor(), course_id, form.code.data, form.title.data, utcnow()
                 )
             except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
+                show_problems(form, error)
             else:
                 quiz_id = quiz.id
-                db.session.commit()
                 flash("The exam is added. Now choose its bank, blueprint and time.", "success")
                 return redirect(url_for("bank.quiz_settings", quiz_id=quiz_id))
     return render_template("courses/exam_form.html", form=form, course=course), status
@@ -269,11 +262,9 @@ def quiz_settings(quiz_id: int):
                 )
                 bank_service.update_quiz(_actor(), quiz_id, settings, utcnow())
             except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
+                show_problems(form, error)
             else:
                 module_id = quiz.module_id
-                db.session.commit()
                 flash("The quiz settings are saved.", "success")
                 return redirect(url_for("courses.module_page", module_id=module_id))
     return render_template(

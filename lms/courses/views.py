@@ -16,6 +16,7 @@ from lms.db import utcnow
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.templating import format_percent
+from lms.transactions import keep_when_refused, writes_on_get
 
 bp = Blueprint("courses", __name__)
 
@@ -60,19 +61,18 @@ def set_sequential(course_id: int):
         if on
         else f"{course.title}: every module is open."
     )
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("courses.course_list"))
 
 
 @bp.get("/modules/<int:module_id>")
 @login_required
+@writes_on_get("grades, at its deadline, an attempt whose time ran out")
 def module_page(module_id: int):
     """A module's lesson and its quiz, with the student's attempts."""
     actor = _actor()
     now = utcnow()
-    if service.close_overdue_attempts(actor, module_id, now):
-        db.session.commit()  # graded at its deadline; read everything afresh below
+    service.close_overdue_attempts(actor, module_id, now)
     module = service.get_module(module_id, questions=False)
     siblings = module.course.modules
     index = siblings.index(module)
@@ -111,7 +111,6 @@ def start_attempt(module_id: int):
     _check_form()
     attempt = service.start_attempt(_actor(), module_id, utcnow())
     attempt_id = attempt.id
-    db.session.commit()
     return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
 
 
@@ -123,7 +122,6 @@ def submit_quiz(module_id: int):
     attempt = service.submit_quiz(_actor(), module_id, parse_answers(request.form), utcnow())
     _flash_result(attempt)
     attempt_id = attempt.id
-    db.session.commit()
     return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
 
 
@@ -146,12 +144,12 @@ def _flash_result(attempt) -> None:
 
 @bp.get("/attempts/<int:attempt_id>")
 @roles_required(Role.STUDENT, Role.ADMIN)
+@writes_on_get("grades, at its deadline, an attempt whose time ran out")
 def attempt_page(attempt_id: int):
     """The player for an attempt in progress, or the result of a graded one."""
     now = utcnow()
     attempt = service.get_attempt_for(_actor(), attempt_id)
     if service.close_if_overdue(attempt, now):
-        db.session.commit()  # graded at its deadline; read it afresh
         attempt = service.get_attempt_for(_actor(), attempt_id)
     if attempt.status is AttemptStatus.IN_PROGRESS:
         return render_template(
@@ -182,8 +180,8 @@ def save_answers(attempt_id: int):
         raise _concurrent_change() from error
     closed = attempt.status is not AttemptStatus.IN_PROGRESS
     left = player.seconds_left(attempt, now)
-    db.session.commit()
     if closed:
+        keep_when_refused()  # an attempt whose time ran out was graded: keep that
         raise Conflict(
             "This attempt is closed (submitted, or its time is up); the answer was not saved."
         )
@@ -212,8 +210,8 @@ def submit_attempt(attempt_id: int):
     late = was_open and attempt.closed_by_deadline
     if was_open:
         _flash_result(attempt)
-    db.session.commit()
     if late:
+        keep_when_refused()  # graded at its deadline: keep the grade
         raise Conflict(
             "Time was up before you submitted: the attempt was graded at its deadline with "
             "the answers saved before it. Your late answers were not taken."
@@ -237,5 +235,4 @@ def heartbeat(module_id: int):
     """Count time on task while a student has the module open and is active."""
     _check_form()
     seconds = service.record_heartbeat(_actor(), module_id, utcnow())
-    db.session.commit()
     return jsonify(seconds=seconds)

@@ -30,7 +30,7 @@ from lms.credentials.forms import (
 )
 from lms.db import utcnow
 from lms.errors import InvalidInput
-from lms.extensions import db
+from lms.forms import show_problems
 
 bp = Blueprint("credentials", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -143,7 +143,6 @@ def exam_results():
             score=None if form.score.data is None else float(form.score.data),
             now=utcnow(),
         )
-        db.session.commit()
         flash(
             "Your result is recorded. Thank you: it helps the school and the next class.", "success"
         )
@@ -185,12 +184,9 @@ def credential_page(credential_id: int):
             try:
                 saved = service.save_requirements(credential, data, _actor(), utcnow())
             except InvalidInput as error:
-                db.session.rollback()
-                form.tree.errors.append(error.message)
-                status = 400
+                status = show_problems(form, error, default_field="tree")
             else:
                 version = saved.version
-                db.session.commit()
                 flash(
                     f"Saved as version {version} of the {credential.code} requirements.", "success"
                 )

@@ -17,7 +17,6 @@ from lms.db import utcnow
 from lms.enrollment import service
 from lms.enrollment.forms import EvidenceDecisionForm
 from lms.errors import InvalidInput, NotFound
-from lms.extensions import db
 
 bp = Blueprint("cohort_certificates", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -109,7 +108,6 @@ def issue(cohort_id: int):
             if issued
             else "No student is ready without a certificate already."
         )
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))
 
@@ -125,7 +123,6 @@ def auto_issue(cohort_id: int):
         raise InvalidInput("Choose how certificates are issued.")
     enabled = form.enabled.data == "1"
     credentials.set_auto_issue(actor, cohort_id, enabled, utcnow())
-    db.session.commit()
     flash(
         "Certificates are issued automatically."
         if enabled
@@ -148,7 +145,6 @@ def revoke(cohort_id: int, certificate_id: int):
         raise InvalidInput("Give the reason for the revocation; the verification page shows it.")
     credentials.revoke_certificate(actor, certificate, form.reason.data, utcnow())
     name = certificate.student.full_name
-    db.session.commit()
     flash(f"The certificate of {name} is revoked.", "success")
     return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))
 
@@ -176,6 +172,5 @@ def record_result(cohort_id: int):
         now=utcnow(),
     )
     name = student.full_name
-    db.session.commit()
     flash(f"The exam result of {name} is recorded.", "success")
     return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))

@@ -24,7 +24,7 @@ from lms.credentials.forms import EvidenceForm
 from lms.db import utcnow
 from lms.enrollment import service
 from lms.errors import InvalidInput, NotFound
-from lms.extensions import db
+from lms.forms import show_problems
 
 bp = Blueprint("evidence", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -66,11 +66,8 @@ def evidence():
                 storage=evidence_storage(),
             )
         except InvalidInput as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
+            status = show_problems(form, error)
         else:
-            db.session.commit()
             flash("Your evidence is submitted. Your instructor will review it.", "success")
             return redirect(url_for("enrollment.dashboard"))
     elif form.is_submitted():
@@ -105,7 +102,6 @@ def evidence_file(evidence_id: int):
         raise NotFound("There is no such evidence.")
     path = credentials.evidence_file(actor, item, evidence_storage(), utcnow())
     name, content_type = item.file_name, item.file_type
-    db.session.commit()
     # At most 10 MB: read whole, so no file handle outlives the request.
     response = Response(path.read_bytes(), mimetype=content_type)
     response.headers.set("Content-Disposition", "attachment", filename=name)

@@ -50,6 +50,7 @@ from lms.enrollment.forms import (
 )
 from lms.errors import DomainError, InvalidInput
 from lms.extensions import db
+from lms.forms import show_problems
 
 bp = Blueprint("enrollment", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -112,7 +113,6 @@ def book_exam(cohort_id: int):
         now=now,
     )
     message = "Exam date saved." if enrollment.exam_booked_on else "Exam date cleared."
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("enrollment.dashboard"))
 
@@ -138,7 +138,6 @@ def join_code(code: str):
     if form.validate_on_submit():
         service.self_enroll(_actor(), code, utcnow())
         name = cohort.name
-        db.session.commit()
         flash(f"You joined {name}.", "success")
         return redirect(url_for("enrollment.dashboard"))
     return render_template("enrollment/join_confirm.html", cohort=cohort, form=form)
@@ -157,12 +156,9 @@ def accept_invitation(token: str):
         try:
             user = invitations.accept_invitation(token, form.password.data, form.confirm.data, now)
         except InvalidInput as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
+            status = show_problems(form, error)
         else:
             email = user.email
-            db.session.commit()
             flash(f"Your password is set. Log in with {email}.", "success")
             return redirect(url_for("auth.login"))
     elif form.is_submitted():
@@ -219,12 +215,9 @@ def create_cohort():
                 now=utcnow(),
             )
         except InvalidInput as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
+            status = show_problems(form, error)
         else:
             cohort_id, name = cohort.id, cohort.name
-            db.session.commit()
             flash(f"Cohort “{name}” created. Now enrol its students.", "success")
             return redirect(url_for("enrollment.cohort_page", cohort_id=cohort_id))
     elif form.is_submitted():
@@ -254,12 +247,8 @@ def edit_cohort(cohort_id: int):
                 now=utcnow(),
             )
         except DomainError as error:
-            db.session.rollback()
-            cohort = service.get_cohort_for(_actor(), cohort_id)
-            form.form_errors.append(error.message)
-            status = error.status_code
+            status = show_problems(form, error)
         else:
-            db.session.commit()
             flash("Cohort saved.", "success")
             return redirect(url_for("enrollment.edit_cohort", cohort_id=cohort_id))
     elif form.is_submitted():
@@ -289,7 +278,6 @@ def archive_cohort(cohort_id: int):
         raise InvalidInput("The request could not be read. Reload the page and try again.")
     archived = form.action.data != "restore"
     service.set_archived(_actor(), cohort, archived, utcnow())
-    db.session.commit()
     flash("Cohort archived." if archived else "Cohort restored.", "success")
     return redirect(url_for("enrollment.edit_cohort", cohort_id=cohort_id))
 
@@ -304,7 +292,6 @@ def add_instructor(cohort_id: int):
         raise InvalidInput("Give the email of the instructor to add.")
     person = service.add_instructor(_actor(), cohort, form.email.data, utcnow())
     message = f"{person.full_name} now teaches {cohort.name}."
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("enrollment.edit_cohort", cohort_id=cohort_id))
 
@@ -318,7 +305,6 @@ def remove_instructor(cohort_id: int, user_id: int):
         raise InvalidInput("The request could not be read. Reload the page and try again.")
     person = service.remove_instructor(_actor(), cohort, user_id, utcnow())
     message = f"{person.full_name} no longer teaches {cohort.name}."
-    db.session.commit()
     flash(message, "success")
     if user_id == _actor().id:
         return redirect(url_for("enrollment.cohort_list"))
@@ -337,7 +323,6 @@ def join_settings(cohort_id: int):
     service.set_join(
         _actor(), cohort, enabled=action != "off", new_code=action == "new", now=utcnow()
     )
-    db.session.commit()
     flash("Joining by code is on." if action != "off" else "Joining by code is off.", "success")
     return redirect(url_for("enrollment.edit_cohort", cohort_id=cohort_id))
 
@@ -409,7 +394,6 @@ def enroll(cohort_id: int):
         student_number=form.student_number.data or None,
     )
     message = f"{enrollment.student.full_name} is enrolled in {cohort.name}."
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("enrollment.cohort_page", cohort_id=cohort_id))
 
@@ -464,7 +448,7 @@ def roster_confirm(cohort_id: int):
     try:
         result = roster.import_rows(_actor(), cohort, rows, utcnow())
     except roster.RosterRejected as error:
-        db.session.rollback()
+        db.session.rollback()  # the page must not show the rows the refused import flushed
         upload = RosterUploadForm()
         upload.form_errors.append(error.message)
         cohort = service.get_cohort_for(_actor(), cohort_id)
@@ -477,7 +461,6 @@ def roster_confirm(cohort_id: int):
             preview=rules.Roster((), error.problems),
             confirm_form=None,
         ), 409
-    db.session.commit()
     flash(
         f"{result.enrolled} students enrolled; {result.invited} new accounts invited by email.",
         "success",
@@ -541,7 +524,6 @@ def override(cohort_id: int, student_id: int):
         reason=form.reason.data or "",
         now=utcnow(),
     )
-    db.session.commit()
     flash("Override recorded.", "success")
     return _back(cohort_id, student_id)
 
@@ -556,7 +538,6 @@ def resend_invitation(cohort_id: int, student_id: int):
     student = service.get_enrollment_for(_actor(), cohort, student_id).student
     invitations.resend_invitation(_actor(), student, utcnow())
     message = f"A new invitation was sent to {student.email}."
-    db.session.commit()
     flash(message, "success")
     return _back(cohort_id, student_id)
 
@@ -570,7 +551,6 @@ def withdraw(cohort_id: int, student_id: int):
     if not form.validate_on_submit():
         raise InvalidInput("The request could not be read. Reload the page and try again.")
     service.withdraw(_actor(), cohort, student_id, form.reason.data or "", utcnow())
-    db.session.commit()
     flash("Student withdrawn. Enrol them again by email to bring them back.", "success")
     return _back(cohort_id, student_id)
 
@@ -587,7 +567,6 @@ def move(cohort_id: int, student_id: int):
         raise InvalidInput("Choose one of your cohorts to move the student to.")
     moved = service.move_student(actor, cohort, student_id, form.target.data, utcnow())
     target_id, name = moved.cohort_id, moved.cohort.name
-    db.session.commit()
     flash(f"Moved to {name}; their completions count there too.", "success")
     return _back(target_id, student_id)
 
@@ -605,7 +584,6 @@ def study_plan(cohort_id: int):
         if not form.validate_on_submit():
             raise InvalidInput("The new due date could not be read. Use YYYY-MM-DD.")
         schedule.move_due_date(_actor(), cohort, form.module_code.data, form.due_on.data, utcnow())
-        db.session.commit()
         flash(f"Due date of {form.module_code.data} moved.", "success")
         return redirect(url_for("enrollment.study_plan", cohort_id=cohort_id))
     return render_template(
@@ -628,6 +606,5 @@ def decide_evidence(cohort_id: int, evidence_id: int):
         reason=form.reason.data or "",
         now=utcnow(),
     )
-    db.session.commit()
     flash(f"Evidence {evidence.status.value}.", "success")
     return redirect(url_for("enrollment.cohort_page", cohort_id=cohort.id))

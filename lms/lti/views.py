@@ -28,10 +28,12 @@ from lms.db import utcnow
 from lms.enrollment import service as enrollment
 from lms.errors import InvalidInput
 from lms.extensions import csrf, db
+from lms.forms import show_problems
 from lms.lti import keys
 from lms.lti.forms import ActionForm, LinkCohortForm, ModuleChoiceForm, PlatformForm
 from lms.lti.service import deep_linking, grades, platforms, roster
 from lms.lti.service import launch as launching
+from lms.transactions import run_apart
 
 bp = Blueprint("lti", __name__)
 log = logging.getLogger(__name__)
@@ -98,10 +100,8 @@ def send_scores_after_response(response):
 def _send_due_scores(app) -> None:
     with app.app_context():
         try:
-            grades.send_due_scores(utcnow())
-            db.session.commit()
+            run_apart(lambda: grades.send_due_scores(utcnow()))
         except Exception:  # the scores stay queued for the CLI; never break the response
-            db.session.rollback()
             log.exception("sending LTI scores after the response failed")
 
 
@@ -113,7 +113,6 @@ def _send_due_scores(app) -> None:
 def jwks():
     """The tool's public keys, for the platform to check what the tool signs."""
     key_set = keys.public_jwks(utcnow())
-    db.session.commit()
     response = jsonify(key_set)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
@@ -126,7 +125,6 @@ def login():
     """OIDC login initiation: remember a state and nonce, send the browser to the platform."""
     params = request.form if request.method == "POST" else request.args
     state, target = launching.begin_login(params, _external_url("lti.launch"), utcnow())
-    db.session.commit()
     response = redirect(target)
     # The launch comes back as a cross-site POST, which must carry this cookie.
     _set_cookie(
@@ -148,7 +146,6 @@ def launch():
     claims, login_state, platform = launching.verify_launch(request.form, request.cookies, now)
     result = launching.complete_launch(claims, login_state, platform, now)
     cookie = launching.STATE_COOKIE_PREFIX + login_state.state
-    db.session.commit()
     if result.link_token is not None:
         # An existing account: its owner confirms before anything is linked or logged in.
         response = redirect(url_for("lti.link_request", token=result.link_token))
@@ -208,7 +205,6 @@ def answer_link_request(token: str):
     result = launching.answer_link(
         _actor(), token, request.cookies.get(LINK_COOKIE), confirm, utcnow()
     )
-    db.session.commit()
     if result is None:
         flash(
             "Nothing was linked. If someone else tried to reach your account, tell the school.",
@@ -252,11 +248,8 @@ def deep_link():
                 utcnow(),
             )
         except InvalidInput as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
+            status = show_problems(form, error)
         else:
-            db.session.commit()
             session.pop(DEEP_LINK_SESSION_KEY, None)
             response = make_response(
                 render_template("lti/deep_link_return.html", return_url=return_url, jwt=token)
@@ -322,12 +315,9 @@ def _platform_form(platform):
         try:
             saved = platforms.save_platform(_actor(), _platform_data(form), utcnow(), platform)
         except InvalidInput as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
+            status = show_problems(form, error)
         else:
             name = saved.name
-            db.session.commit()
             flash(f"Platform “{name}” saved.", "success")
             return redirect(url_for("lti.platform_list"))
     elif form.is_submitted():
@@ -350,7 +340,6 @@ def send_scores():
         raise InvalidInput("The request could not be read. Reload the page and try again.")
     now = utcnow()
     report = grades.send_due_scores(now, everything=True, actor=_actor())
-    db.session.commit()
     flash(
         f"{report.sent} score(s) sent, {report.failed} still waiting.",
         "success" if not report.failed else "error",
@@ -394,7 +383,6 @@ def link_cohort(context_id: int):
         raise InvalidInput("Choose one of your cohorts.")
     cohort = roster.link_cohort(_actor(), context, form.cohort_id.data, utcnow())
     message = f"The roster of this LMS course now feeds {cohort.name}."
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("lti.context_page", context_id=context_id))
 
@@ -407,7 +395,6 @@ def sync_roster(context_id: int):
     if not ActionForm().validate_on_submit():
         raise InvalidInput("The request could not be read. Reload the page and try again.")
     report = roster.sync_roster(_actor(), context, utcnow())
-    db.session.commit()
     flash(
         f"Roster synced: {len(report.added)} added, {len(report.withdrawn)} withdrawn, "
         f"{report.unchanged} unchanged, {len(report.skipped)} skipped.",

@@ -12,7 +12,6 @@ from sqlalchemy import literal, select
 from lms.auth.access import login_required, roles_required
 from lms.auth.models import Role
 from lms.db import utcnow
-from lms.extensions import db
 from lms.reports import export_runs, transcript
 
 bp = Blueprint("transcripts", __name__)
@@ -43,7 +42,6 @@ def transcript_page(student_id: int):
         "reports/transcript.html", transcript=transcript.build_transcript(student, now)
     )
     _disclose(student.id, "html", page.encode(), now)
-    db.session.commit()
     return page
 
 
@@ -57,7 +55,6 @@ def transcript_pdf(student_id: int):
         transcript.build_transcript(student, now), current_app.config["SCHOOL_NAME"]
     )
     run_id = _disclose(student.id, "pdf", pdf, now)
-    db.session.commit()
     return Response(
         pdf,
         mimetype="application/pdf",

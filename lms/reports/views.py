@@ -23,10 +23,10 @@ from lms.credentials import service as credentials
 from lms.db import utcnow
 from lms.enrollment import service as enrollment
 from lms.errors import InvalidInput
-from lms.extensions import db
 from lms.ledger.models import LedgerKind
 from lms.reports import audit_search, export_runs
 from lms.reports.filters import FILTER_NAMES
+from lms.transactions import run_apart
 
 bp = Blueprint("reports", __name__, url_prefix="/admin")
 
@@ -37,13 +37,15 @@ def base_url() -> str:
 
 
 def stream_export(export: export_runs.Export, manifest_url: str | None = None) -> Response:
-    """Commit the disclosure, then stream the export; its manifest is written at the end."""
+    """Stream the export; its manifest is written at the end.
+
+    The disclosure is committed with the request's transaction before the first byte leaves
+    (``lms.transactions`` commits when the view returns); the manifest, written after the
+    last byte, is a transaction of its own."""
     run_id = export.run_id
-    db.session.commit()  # the disclosure is logged before any byte leaves
 
     def on_done(rows: int, size: int, sha256: str) -> None:
-        export_runs.finish_export(run_id, rows, size, sha256, utcnow())
-        db.session.commit()
+        run_apart(lambda: export_runs.finish_export(run_id, rows, size, sha256, utcnow()))
 
     manifest_url = manifest_url or url_for("reports.export_manifest", run_id=run_id)
     return Response(
