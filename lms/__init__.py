@@ -14,7 +14,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import backup as backup_cli
-from lms import health, links, security, transactions
+from lms import health, jwks, links, security, transactions
 from lms.api import views as api_views
 from lms.auth import account_views, admin_views, token_views
 from lms.auth import cli as auth_cli
@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (
         health.bp,
+        jwks.bp,
         auth_views.bp,
         auth_cli.bp,
         courses_views.bp,

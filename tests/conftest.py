@@ -7,10 +7,12 @@ given database, and every table is emptied before and after each test.
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,10 @@ from lms.extensions import db
 from tests import factories
 
 DATABASE_URL = os.environ.get("LMS_DATABASE_URL", "")
+# One signing-key folder for the whole run (an RSA key is made once, on first use), never the
+# repository's instance/ folder. A test that rotates keys points SIGNING_KEY_DIR elsewhere.
+SIGNING_KEYS = tempfile.mkdtemp(prefix="lms-test-keys-")
+atexit.register(shutil.rmtree, SIGNING_KEYS, ignore_errors=True)
 ON_POSTGRES = DATABASE_URL.startswith(("postgres", "postgresql"))
 
 
@@ -60,6 +66,8 @@ def _app_for(url: str) -> Flask:
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-key",
+            "SIGNING_KEY_DIR": SIGNING_KEYS,
+            "SIGNING_KEY_FILE": os.path.join(SIGNING_KEYS, "none-before-the-store.pem"),
             "ARGON2_TIME_COST": 1,  # cheap hashes keep the suite fast
             "ARGON2_MEMORY_COST": 8 * 1024,
         }

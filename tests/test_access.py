@@ -12,9 +12,10 @@ PUBLIC_ENDPOINTS = {
     "credentials.verify_json",
     "credentials.certificate_pdf",
     "credentials.credential_jwt",
-    "credentials.jwks",
+    "keys.jwks",
+    "keys.lti_jwks",
 }
-PUBLIC_ENDPOINTS |= {"lti.jwks", "lti.login", "lti.launch"}  # issue 10: the LMS calls these
+PUBLIC_ENDPOINTS |= {"lti.login", "lti.launch"}  # issue 10: the LMS calls these
 PUBLIC_ENDPOINTS |= {"lti.link_request"}  # issue 20: explains a link request, changes nothing
 PUBLIC_ENDPOINTS |= {"enrollment.accept_invitation"}  # issue 5: invitation links
 PUBLIC_ENDPOINTS |= {"api.openapi_json", "api.docs"}  # issue 6: the API document

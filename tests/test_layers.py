@@ -27,9 +27,9 @@ def layer_of(module: str, order: list[tuple[str, list[str]]]) -> int | None:
     best: tuple[int, int] | None = None
     for index, (_name, prefixes) in enumerate(order):
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
-                if best is None or len(prefix) > best[1]:
-                    best = (index, len(prefix))
+            inside = module == prefix or module.startswith(prefix + ".")
+            if inside and (best is None or len(prefix) > best[1]):
+                best = (index, len(prefix))
     return None if best is None else best[0]
 
 

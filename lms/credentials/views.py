@@ -5,7 +5,6 @@ evidence pages need the cohort, so they live in ``lms.enrollment``.)"""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -20,7 +19,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from lms import links
+from lms import links, signing
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
 from lms.credentials import badges, outcomes, pdf, rules, service
@@ -42,18 +41,6 @@ def _actor():
 
 def _base_url() -> str:
     return links.public_base_url()
-
-
-def signing_key() -> badges.RSAKey:
-    """The school's signing key (configuration, or created once into the instance folder)."""
-    key = current_app.extensions.get("lms_signing_key")
-    if key is None:
-        path = current_app.config.get("SIGNING_KEY_FILE") or (
-            Path(current_app.instance_path) / "signing_key.pem"
-        )
-        key = badges.load_or_create_key(current_app.config.get("SIGNING_KEY_PEM"), Path(path))
-        current_app.extensions["lms_signing_key"] = key
-    return key
 
 
 # --- public verification ---------------------------------------------------------------
@@ -102,23 +89,13 @@ def credential_jwt(code: str):
     certificate = service.get_certificate_by_code(code)
     issuer = badges.IssuerProfile(_base_url(), current_app.config["SCHOOL_NAME"])
     token = badges.sign_credential(
-        badges.achievement_credential(certificate, issuer), signing_key()
+        badges.achievement_credential(certificate, issuer), signing.store()
     )
     return Response(
         token,
         mimetype="application/jwt",
         headers={"Content-Disposition": f'attachment; filename="{certificate.code}.jwt"'},
     )
-
-
-@bp.get("/.well-known/jwks.json")
-@public
-def jwks():
-    """The public keys that verify the school's signed credentials."""
-    return jsonify(badges.public_jwks([signing_key()]))
-
-
-# --- students: evidence and exam results ---------------------------------------------------
 
 
 @bp.route("/exam-results", methods=["GET", "POST"])

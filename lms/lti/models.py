@@ -49,17 +49,6 @@ class LtiDeployment(db.Model):
     platform: Mapped[LtiPlatform] = relationship(back_populates="deployments", lazy="raise")
 
 
-class LtiToolKey(db.Model):
-    """The tool's own RSA key pair; only the public half ever leaves the database."""
-
-    __tablename__ = "lti_tool_key"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kid: Mapped[str] = mapped_column(String(64), unique=True)
-    private_key_pem: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
 class LtiLoginState(db.Model):
     """The state and nonce of one OIDC login, checked once by the launch that follows."""
 

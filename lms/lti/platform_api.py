@@ -7,51 +7,82 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
+import jwt
 import requests
 
-from lms.lti import keys, rules
+from lms import signing
+from lms.lti import rules
 from lms.lti.models import LtiPlatform
 
 TIMEOUT = 10  # seconds, for every call to a platform
 JWKS_TTL = timedelta(hours=1)
 MAX_ROSTER_PAGES = 100
 
-_jwks_cache: dict[str, tuple[datetime, dict[str, Any]]] = {}
-_jwks_lock = threading.Lock()
-
 
 class PlatformError(Exception):
     """A platform could not be reached or refused a call; the message says which and why."""
 
 
+class MissingKey(PlatformError):
+    """The token was signed with a key the platform's key set does not have."""
+
+
+class _PlatformKeys(jwt.PyJWKClient):
+    """PyJWT's JWKS client (the key set cached for an hour, fetched again once for an unknown
+    key id), fetching through ``requests`` like every other call to a platform."""
+
+    def fetch_data(self) -> Any:
+        try:
+            response = requests.get(
+                self.uri, timeout=TIMEOUT, headers={"Accept": "application/json"}
+            )
+            response.raise_for_status()
+            key_set = response.json()
+        except (requests.RequestException, ValueError) as error:
+            raise jwt.PyJWKClientConnectionError(str(error)) from error
+        if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+            raise jwt.PyJWKClientError("it is not a JSON Web Key Set")
+        return key_set
+
+
+_clients: dict[str, _PlatformKeys] = {}
+_clients_lock = threading.Lock()
+
+
 def clear_jwks_cache() -> None:
     """Forget every cached key set (tests, and after a platform is edited)."""
-    with _jwks_lock:
-        _jwks_cache.clear()
+    with _clients_lock:
+        _clients.clear()
 
 
-def platform_key_set(url: str, now: datetime, *, refresh: bool = False) -> dict[str, Any]:
-    """The platform's JSON Web Key Set, cached for an hour (refetched on an unknown kid)."""
-    with _jwks_lock:
-        cached = _jwks_cache.get(url)
-    if cached and not refresh and cached[0] + JWKS_TTL > now:
-        return cached[1]
+def platform_signing_key(key_set_url: str, id_token: str) -> jwt.PyJWK:
+    """The platform's key that signed ``id_token``, from its key set (cached per URL)."""
+    with _clients_lock:
+        client = _clients.get(key_set_url)
+        if client is None:
+            client = _PlatformKeys(
+                key_set_url, lifespan=JWKS_TTL.total_seconds(), cooldown_duration=0
+            )
+            _clients[key_set_url] = client
     try:
-        response = requests.get(url, timeout=TIMEOUT, headers={"Accept": "application/json"})
-        response.raise_for_status()
-        key_set = response.json()
-    except (requests.RequestException, ValueError) as error:
+        if jwt.get_unverified_header(id_token).get("kid") is None:
+            # No key id: acceptable only when the platform publishes exactly one key.
+            keys = client.get_jwk_set().keys
+            if len(keys) == 1:
+                return keys[0]
+            raise MissingKey("the token names no key and the platform publishes several")
+        return client.get_signing_key_from_jwt(id_token)
+    except jwt.PyJWKClientConnectionError as error:
         raise PlatformError(f"The platform's key set could not be fetched: {error}") from error
-    if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
-        raise PlatformError("The platform's key set is not a JSON Web Key Set.")
-    with _jwks_lock:
-        _jwks_cache[url] = (now, key_set)
-    return key_set
+    except (jwt.PyJWKClientError, jwt.PyJWKSetError) as error:
+        if "Unable to find a signing key" in str(error):
+            raise MissingKey(str(error)) from error
+        raise PlatformError(f"The platform's key set could not be read: {error}") from error
 
 
 def access_token(platform: LtiPlatform, scopes: list[str], now: datetime) -> str:
     """An OAuth2 access token from the platform (client credentials, signed JWT assertion)."""
-    assertion = keys.sign(
+    assertion = signing.store().sign(
         {
             "iss": platform.client_id,
             "sub": platform.client_id,
@@ -59,8 +90,7 @@ def access_token(platform: LtiPlatform, scopes: list[str], now: datetime) -> str
             "iat": int(now.timestamp()),
             "exp": int((now + timedelta(minutes=5)).timestamp()),
             "jti": secrets.token_urlsafe(16),
-        },
-        now,
+        }
     )
     try:
         response = requests.post(

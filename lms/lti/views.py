@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    jsonify,
     make_response,
     redirect,
     render_template,
@@ -29,10 +28,10 @@ from lms.enrollment import service as enrollment
 from lms.errors import InvalidInput
 from lms.extensions import csrf, db
 from lms.forms import show_problems
-from lms.lti import keys
 from lms.lti.forms import ActionForm, LinkCohortForm, ModuleChoiceForm, PlatformForm
-from lms.lti.service import deep_linking, grades, platforms, roster
+from lms.lti.service import deep_linking, grades, identity, platforms, roster
 from lms.lti.service import launch as launching
+from lms.lti.service.launch_result import LaunchResult
 from lms.transactions import run_apart
 
 bp = Blueprint("lti", __name__)
@@ -81,7 +80,7 @@ def tool_urls() -> dict[str, str]:
     return {
         "login": _external_url("lti.login"),
         "launch": _external_url("lti.launch"),
-        "jwks": _external_url("lti.jwks"),
+        "jwks": _external_url("keys.lti_jwks"),
         "deep_link": _external_url("lti.launch"),
     }
 
@@ -106,16 +105,6 @@ def _send_due_scores(app) -> None:
 
 
 # --- what the platform calls -------------------------------------------------------------
-
-
-@bp.get("/lti/jwks.json")
-@public
-def jwks():
-    """The tool's public keys, for the platform to check what the tool signs."""
-    key_set = keys.public_jwks(utcnow())
-    response = jsonify(key_set)
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
@@ -154,14 +143,14 @@ def launch():
             LINK_COOKIE,
             result.browser_secret,
             url_for("lti.link_request", token=result.link_token),
-            launching.LINK_REQUEST_LIFETIME,
+            identity.LINK_REQUEST_LIFETIME,
         )
         response.delete_cookie(cookie, path=url_for("lti.launch"))
         return response
     return _launched(result, cookie)
 
 
-def _launched(result: launching.LaunchResult, state_cookie: str | None = None):
+def _launched(result: LaunchResult, state_cookie: str | None = None):
     """Log the launched user in on a fresh session and send them where the launch points."""
     sessions.start_session(result.user)  # a fresh session with its login and idle clocks
     if result.deep_link is not None:
@@ -182,7 +171,7 @@ def _launched(result: launching.LaunchResult, state_cookie: str | None = None):
 @public
 def link_request(token: str):
     """An LMS account asks to be linked to an existing account: say so, and ask its owner."""
-    _pending, shown = launching.pending_link(token, utcnow())
+    _pending, shown = identity.pending_link(token, utcnow())
     owner = current_user.is_authenticated and current_user.id == shown.account_id
     return render_template(
         "lti/link_request.html",

@@ -1,10 +1,15 @@
 """Facts for the new leaves, gathered in a fixed number of queries; the signing key from
 configuration."""
 
+import json
 from datetime import timedelta
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from lms import signing
 from lms.auth.models import Role
-from lms.credentials import badges
 from lms.credentials import service as credentials
 from tests import factories
 from tests.conftest import count_queries
@@ -48,9 +53,16 @@ def test_readiness_of_a_cohort_takes_the_same_queries_for_one_or_many(app):
 
 
 def test_signing_key_from_configuration_is_used_and_published(app, client):
-    key = badges.RSAKey.generate_key(2048, private=True)
-    app.config["SIGNING_KEY_PEM"] = key.as_pem(private=True).decode()
-    app.extensions.pop("lms_signing_key", None)
-    (published,) = client.get("/.well-known/jwks.json").get_json()["keys"]
-    assert published["kid"] == badges.key_id(key)
-    assert published["n"] == key.as_dict(private=False)["n"]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    app.config["SIGNING_KEY_PEM"] = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    app.extensions.pop(signing.STORE_EXTENSION, None)
+    try:
+        published = client.get("/.well-known/jwks.json").get_json()["keys"][0]
+        assert published["kid"] == signing.thumbprint(key.public_key())
+        assert published["n"] == json.loads(RSAAlgorithm.to_jwk(key.public_key()))["n"]
+    finally:
+        app.extensions.pop(signing.STORE_EXTENSION, None)

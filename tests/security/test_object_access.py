@@ -782,8 +782,6 @@ def _lti_context(people: dict[str, User], cohort_a) -> int:
 def scenario(app, monkeypatch, tmp_path) -> Scenario:
     # Evidence uploads and the signing key stay in the test's own folder.
     app.config["EVIDENCE_FOLDER"] = str(tmp_path / "evidence")
-    app.config["SIGNING_KEY_FILE"] = str(tmp_path / "signing_key.pem")
-    app.extensions.pop("lms_signing_key", None)
     factories.course("TERM", modules=2)
     credential = factories.credential("CPC", modules=["TERM-1", "TERM-2"])
     people = {

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from lms import signing
 from lms.auth.models import User
 from lms.courses import service as courses
 from lms.courses.models import Module
 from lms.errors import InvalidInput
 from lms.ledger import audit
-from lms.lti import keys, rules
+from lms.lti import rules
 from lms.lti.service.platforms import get_platform
 
 
@@ -66,7 +67,7 @@ def deep_link_response(
     }
     if request_info.get("data") is not None:
         claims[rules.CLAIM_DL_DATA] = request_info["data"]
-    token = keys.sign(claims, now)
+    token = signing.store().sign(claims)
     audit.record_event(
         "lti.deep_link_returned",
         actor=actor,

@@ -9,20 +9,17 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import jwt
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import selectinload
 
 from lms.auth import one_time
-from lms.auth import service as auth
-from lms.auth.models import Role, User
+from lms.auth.models import User
 from lms.courses import service as courses
-from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from lms.errors import Conflict, InvalidInput, PermissionDenied
 from lms.extensions import db
 from lms.ledger import audit
 from lms.lti import platform_api, rules
@@ -30,12 +27,13 @@ from lms.lti.models import (
     LinkOutcome,
     LtiContext,
     LtiContextMember,
-    LtiIdentity,
     LtiLinkRequest,
     LtiLoginState,
     LtiPlatform,
     LtiResourceLink,
 )
+from lms.lti.service import identity
+from lms.lti.service.launch_result import LaunchResult
 from lms.lti.service.platforms import get_platform
 
 LOGIN_STATE_LIFETIME = timedelta(minutes=10)
@@ -95,22 +93,6 @@ def begin_login(params: Mapping[str, str], redirect_uri: str, now: datetime) -> 
     return state.state, platform.auth_login_url + separator + urlencode(auth_params)
 
 
-@dataclass
-class LaunchResult:
-    """Who was launched, and where they go next.
-
-    ``link_token`` is set instead of a login when the launch's email names an existing account
-    this platform user was never linked to: its owner must confirm (logged in) first, in the
-    browser that carries ``browser_secret``."""
-
-    user: User | None
-    module_id: int | None = None
-    deep_link: dict[str, Any] | None = None
-    message: str | None = None
-    link_token: str | None = None
-    browser_secret: str | None = None
-
-
 def verify_launch(
     form: Mapping[str, str], cookies: Mapping[str, str], now: datetime
 ) -> tuple[dict[str, Any], LtiLoginState, LtiPlatform]:
@@ -163,17 +145,14 @@ def _verified_claims(
     if header.get("alg") != "RS256":
         raise InvalidInput("The id_token must be signed with RS256.")
     try:
-        key_set = platform_api.platform_key_set(platform.key_set_url, now)
-        jwk = _find_key(key_set, header.get("kid"))
-        if jwk is None:  # the platform may have rotated its keys: fetch once more
-            key_set = platform_api.platform_key_set(platform.key_set_url, now, refresh=True)
-            jwk = _find_key(key_set, header.get("kid"))
+        key = platform_api.platform_signing_key(platform.key_set_url, id_token)
+    except platform_api.MissingKey as error:
+        raise InvalidInput(
+            "The id_token was signed with a key the platform does not publish."
+        ) from error
     except platform_api.PlatformError as error:
         raise InvalidInput(f"The launch could not be checked. {error}") from error
-    if jwk is None:
-        raise InvalidInput("The id_token was signed with a key the platform does not publish.")
     try:
-        key = jwt.PyJWK(jwk, algorithm="RS256")
         # Times are checked by rules.launch_problems against ``now``.
         return jwt.decode(
             id_token,
@@ -193,13 +172,6 @@ def _verified_claims(
         raise InvalidInput(f"The id_token could not be verified ({error}).") from error
 
 
-def _find_key(key_set: Mapping[str, Any], kid: object) -> dict[str, Any] | None:
-    candidates = [k for k in key_set.get("keys", []) if isinstance(k, dict)]
-    if kid is None:
-        return candidates[0] if len(candidates) == 1 else None
-    return next((k for k in candidates if k.get("kid") == kid), None)
-
-
 def complete_launch(
     claims: Mapping[str, Any], login_state: LtiLoginState, platform: LtiPlatform, now: datetime
 ) -> LaunchResult:
@@ -207,23 +179,18 @@ def complete_launch(
 
     An account is reached only through an identity this platform linked before; an email
     that names an existing account starts a link request its owner must confirm."""
-    mapped = _mapped_role(claims)
-    user = _linked_user(platform, claims["sub"])
+    mapped = identity.mapped_role(claims)
+    user = identity.linked_user(platform, claims["sub"])
     if user is None:
-        existing = _account_with_email(claims)
+        existing = identity.account_with_email(claims)
         if existing is not None:
-            _check_may_link(existing, mapped)
+            identity.check_may_link(existing, mapped)
             _use_up(login_state, now)
-            return _request_link(platform, claims, existing, now)
-        user = _new_account(platform, claims, mapped, now)
-    _check_may_launch_as(user, mapped)
+            return identity.request_link(platform, claims, existing, now)
+        user = identity.new_account(platform, claims, mapped, now)
+    identity.check_may_launch_as(user, mapped)
     _use_up(login_state, now)
     return _finish_launch(user, claims, platform, now)
-
-
-def _mapped_role(claims: Mapping[str, Any]) -> Role | None:
-    role_value = rules.map_role([str(r) for r in claims.get(rules.CLAIM_ROLES) or []])
-    return Role(role_value) if role_value else None
 
 
 def _use_up(login_state: LtiLoginState, now: datetime) -> None:
@@ -278,160 +245,11 @@ def _finish_launch(
     return result
 
 
-def _linked_user(platform: LtiPlatform, subject: str) -> User | None:
-    identity = db.session.scalar(
-        select(LtiIdentity)
-        .where(LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject)
-        .options(selectinload(LtiIdentity.user))
-    )
-    return identity.user if identity is not None else None
-
-
-def _account_with_email(claims: Mapping[str, Any]) -> User | None:
-    email = claims.get("email") if isinstance(claims.get("email"), str) else None
-    return auth.find_user_by_email(email) if email else None
-
-
-ROLE_NAMES = {Role.STUDENT: "a learner", Role.INSTRUCTOR: "an instructor", Role.ADMIN: "an admin"}
-
-
-def _check_may_link(user: User, mapped: Role | None) -> None:
-    """An existing account is linked only to a launch of exactly its own role."""
-    if not user.active:
-        raise InvalidInput("Your account here is disabled. Ask the school to re-enable it.")
-    if mapped is not user.role:
-        launched_as = ROLE_NAMES[mapped] if mapped else "someone whose role it did not say"
-        raise InvalidInput(
-            f"An account with your email already exists here as {ROLE_NAMES[user.role]}, "
-            f"but your LMS launched you as {launched_as}. Accounts are never linked across "
-            "roles: ask the school's administrator."
-        )
-
-
-def _check_may_launch_as(user: User, mapped: Role | None) -> None:
-    """A linked account opens only from a launch that may hold it: never a staff account
-    from a learner's launch (an account is never promoted by a launch either)."""
-    if not user.active:
-        raise InvalidInput("Your account here is disabled. Ask the school to re-enable it.")
-    if not user.is_student and mapped not in (Role.INSTRUCTOR, Role.ADMIN):
-        raise InvalidInput(
-            "This launch is not an instructor's or an administrator's, and the account it is "
-            "linked to here is staff: staff accounts open only from a staff launch."
-        )
-
-
-def _new_account(
-    platform: LtiPlatform, claims: Mapping[str, Any], mapped: Role | None, now: datetime
-) -> User:
-    if mapped is None:
-        raise InvalidInput(
-            "The LMS did not say whether you are a learner, an instructor or an "
-            "administrator, so no account could be made."
-        )
-    email = claims.get("email") if isinstance(claims.get("email"), str) else None
-    if not email:
-        raise InvalidInput(
-            "The LMS did not share your email address, so no account could be made. "
-            "Ask the LMS administrator to let the tool see names and emails."
-        )
-    user = auth.create_user(
-        email=email,
-        full_name=rules.display_name(claims),
-        role=mapped,
-        password=None,
-        actor=None,
-        now=now,
-    )
-    _link_identity(platform, claims["sub"], user, now, how="created")
-    return user
-
-
-def _link_identity(
-    platform: LtiPlatform, subject: str, user: User, now: datetime, *, how: str
-) -> None:
-    db.session.add(
-        LtiIdentity(platform_id=platform.id, subject=subject, user_id=user.id, created_at=now)
-    )
-    db.session.flush()
-    audit.record_event(
-        "lti.identity_linked",
-        actor=user,
-        now=now,
-        target_type="user",
-        target_id=user.id,
-        details={"platform_id": platform.id, "subject": subject, "how": how},
-    )
-
-
-LINK_REQUEST_LIFETIME = timedelta(minutes=30)
-
-
-def _request_link(
-    platform: LtiPlatform, claims: Mapping[str, Any], user: User, now: datetime
-) -> LaunchResult:
-    token, browser = one_time.new_secret(), one_time.new_secret()
-    pending = LtiLinkRequest(
-        token_hash=one_time.hash_secret(token),
-        browser_hash=one_time.hash_secret(browser),
-        platform_id=platform.id,
-        subject=str(claims["sub"]),
-        user_id=user.id,
-        claims=json.dumps(dict(claims)),
-        created_at=now,
-        expires_at=now + LINK_REQUEST_LIFETIME,
-    )
-    db.session.add(pending)
-    db.session.flush()
-    audit.record_event(
-        "lti.link_requested",
-        actor=None,
-        now=now,
-        target_type="user",
-        target_id=user.id,
-        details={"platform_id": platform.id, "subject": pending.subject, "request": pending.id},
-    )
-    return LaunchResult(user=None, link_token=token, browser_secret=browser)
-
-
-@dataclass(frozen=True)
-class LinkRequestView:
-    """What the confirmation page shows about a pending link request."""
-
-    platform_name: str
-    lms_name: str
-    email: str
-    role: str
-    account_id: int
-
-
-def pending_link(token: str, now: datetime) -> tuple[LtiLinkRequest, LinkRequestView]:
-    """The open link request of this token, or ``NotFound`` (unknown, used or expired)."""
-    pending = db.session.scalar(
-        select(LtiLinkRequest)
-        .where(LtiLinkRequest.token_hash == one_time.hash_secret(token))
-        .options(selectinload(LtiLinkRequest.platform), selectinload(LtiLinkRequest.user))
-    )
-    if pending is None or pending.resolved_at is not None or pending.expires_at < now:
-        raise NotFound(
-            "This request to link your LMS account has expired or was already answered. "
-            "Launch the tool again from your LMS."
-        )
-    claims = json.loads(pending.claims)
-    view = LinkRequestView(
-        platform_name=pending.platform.name,
-        lms_name=rules.display_name(claims),
-        email=pending.user.email,
-        role=ROLE_NAMES[pending.user.role],
-        account_id=pending.user_id,
-    )
-    return pending, view
-
-
 def answer_link(
     actor: User, token: str, browser_secret: str | None, confirm: bool, now: datetime
 ) -> LaunchResult | None:
     """The account's owner, logged in, confirms (the launch then finishes) or declines."""
-    pending, _view = pending_link(token, now)
+    pending, _view = identity.pending_link(token, now)
     if actor.id != pending.user_id:
         raise PermissionDenied(
             "This request is for another account. Log out, then log in to the account named "
@@ -465,10 +283,10 @@ def answer_link(
         )
         return None
     claims = json.loads(pending.claims)
-    _check_may_link(actor, _mapped_role(claims))
-    if _linked_user(platform, pending.subject) is not None:
+    identity.check_may_link(actor, identity.mapped_role(claims))
+    if identity.linked_user(platform, pending.subject) is not None:
         raise Conflict("This LMS account was linked to an account here in the meantime.")
-    _link_identity(platform, pending.subject, actor, now, how="confirmed by the owner")
+    identity.link_identity(platform, pending.subject, actor, now, how="confirmed by the owner")
     return _finish_launch(actor, claims, platform, now)
 
 

@@ -13,7 +13,7 @@ from lms.auth.models import User
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
 from lms.ledger import audit
-from lms.lti import keys, platform_api, rules
+from lms.lti import platform_api, rules
 from lms.lti.models import (
     LtiDeployment,
     LtiPlatform,
@@ -108,7 +108,6 @@ def save_platform(
     kept = {d.deployment_id: d for d in platform.deployments}
     platform.deployments = [kept.get(d) or LtiDeployment(deployment_id=d) for d in deployments]
     db.session.flush()
-    keys.current_key(now)
     platform_api.clear_jwks_cache()
     audit.record_event(
         "lti.platform_registered" if created else "lti.platform_changed",
