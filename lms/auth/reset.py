@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.auth import service
+from lms.auth import one_time, service
 from lms.auth.models import User
 from lms.db import UTCDateTime
 from lms.errors import InvalidInput
@@ -33,11 +31,6 @@ class PasswordResetToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-def hash_token(token: str) -> str:
-    """The stored form of a reset secret."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def request_reset(email: str, now: datetime, link_for) -> str | None:
     """Email a one-time reset link to an active account with this email.
 
@@ -53,11 +46,11 @@ def request_reset(email: str, now: datetime, link_for) -> str | None:
             details={"email": email.strip().lower()[:254], "known": False},
         )
         return None
-    token = secrets.token_urlsafe(32)
+    token = one_time.new_secret()
     db.session.add(
         PasswordResetToken(
             user_id=user.id,
-            token_hash=hash_token(token),
+            token_hash=one_time.hash_secret(token),
             created_at=now,
             expires_at=now + RESET_LIFETIME,
         )
@@ -81,7 +74,9 @@ def request_reset(email: str, now: datetime, link_for) -> str | None:
 def valid_token(token: str, now: datetime) -> PasswordResetToken | None:
     """The unused, unexpired reset token with this secret, or None."""
     row = db.session.scalar(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(token))
+        select(PasswordResetToken).where(
+            PasswordResetToken.token_hash == one_time.hash_secret(token)
+        )
     )
     if row is None or row.used_at is not None or row.expires_at <= now:
         return None

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
+from lms.auth import one_time
 from lms.auth.models import User
 from lms.db import UTCDateTime, enum_column
 from lms.errors import InvalidInput, NotFound, PermissionDenied
@@ -60,11 +59,6 @@ class ApiToken(db.Model):
         return "active" if now < self.expires_at else "expired"
 
 
-def hash_token(secret: str) -> str:
-    """The stored form of a token: its SHA-256 (the token carries 256 random bits)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def create_token(
     actor: User, *, name: str, scope: TokenScope, days: int, now: datetime
 ) -> tuple[ApiToken, str]:
@@ -81,12 +75,12 @@ def create_token(
         problems.append(f"A token lives from 1 to {MAX_LIFETIME_DAYS} days.")
     if problems:
         raise InvalidInput(" ".join(problems))
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    secret = TOKEN_PREFIX + one_time.new_secret()
     token = ApiToken(
         user_id=actor.id,
         name=name,
         display_prefix=secret[: len(TOKEN_PREFIX) + 4],
-        token_hash=hash_token(secret),
+        token_hash=one_time.hash_secret(secret),
         scope=scope,
         created_at=now,
         expires_at=now + timedelta(days=days),
@@ -138,7 +132,7 @@ def authenticate_token(secret: str, now: datetime) -> ApiToken | None:
     """The usable token with this secret (its user loaded), noting when it was last used."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    digest = hash_token(secret)
+    digest = one_time.hash_secret(secret)
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == digest).options(selectinload(ApiToken.user))
     )
