@@ -175,3 +175,18 @@ def count_queries() -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", before_execute)
+
+
+WRITE_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+
+
+def writes_in(statements: list[str]) -> list[str]:
+    """The statements among ``statements`` that change rows."""
+    return [s for s in statements if WRITE_STATEMENT.match(s)]
+
+
+def get_may_write(app: Flask, path: str) -> str | None:
+    """Why the GET view at ``path`` may write (its ``@writes_on_get`` reason), or None."""
+    adapter = app.url_map.bind("localhost")
+    endpoint, _args = adapter.match(path.split("?")[0], method="GET")
+    return getattr(app.view_functions[endpoint], "writes_on_get", None)

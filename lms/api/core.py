@@ -92,6 +92,8 @@ def token_required(scope: tokens.TokenScope = tokens.TokenScope.READ) -> Callabl
             return view(*args, **kwargs)
 
         guarded.access_rule = API_ACCESS  # type: ignore[attr-defined]
+        # A token in use is marked as used (at most once a minute), so admins see stale ones.
+        guarded.writes_on_get = "notes when the API token was last used"  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
 
     return decorator

@@ -27,6 +27,7 @@ from lms.db import utcnow
 from lms.errors import DomainError, InvalidInput, NotFound
 from lms.extensions import db
 from lms.forms import show_problems
+from lms.transactions import writes_on_get
 
 bp = Blueprint("bank", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -187,6 +188,7 @@ def import_confirm():
 
 @bp.get("/banks/<int:bank_id>/export/<fmt>")
 @roles_required(*STAFF)
+@writes_on_get("an export of a question bank is audited")
 def export_bank(bank_id: int, fmt: str):
     """Download a bank as Moodle XML, GIFT or Aiken."""
     body, filename = bank_service.export_bank(_actor(), bank_id, fmt, utcnow())

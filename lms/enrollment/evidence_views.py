@@ -25,6 +25,7 @@ from lms.db import utcnow
 from lms.enrollment import service
 from lms.errors import InvalidInput, NotFound
 from lms.forms import show_problems
+from lms.transactions import writes_on_get
 
 bp = Blueprint("evidence", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -91,6 +92,7 @@ def evidence():
 
 @bp.get("/evidence/<int:evidence_id>/file")
 @login_required
+@writes_on_get("every download of a student's evidence file is audited")
 def evidence_file(evidence_id: int):
     """The scan of a piece of evidence: for its student, their instructors and admins."""
     actor = _actor()

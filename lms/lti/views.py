@@ -32,7 +32,7 @@ from lms.lti.forms import ActionForm, LinkCohortForm, ModuleChoiceForm, Platform
 from lms.lti.service import deep_linking, grades, identity, platforms, roster
 from lms.lti.service import launch as launching
 from lms.lti.service.launch_result import LaunchResult
-from lms.transactions import run_apart
+from lms.transactions import run_apart, writes_on_get
 
 bp = Blueprint("lti", __name__)
 log = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ def _send_due_scores(app) -> None:
 @bp.route("/lti/login", methods=["GET", "POST"])
 @csrf.exempt
 @public
+@writes_on_get("LTI lets a platform start the OIDC login by GET; its state and nonce are kept")
 def login():
     """OIDC login initiation: remember a state and nonce, send the browser to the platform."""
     params = request.form if request.method == "POST" else request.args

@@ -13,6 +13,7 @@ from lms.auth.access import login_required, roles_required
 from lms.auth.models import Role
 from lms.db import utcnow
 from lms.reports import export_runs, transcript
+from lms.transactions import writes_on_get
 
 bp = Blueprint("transcripts", __name__)
 
@@ -34,6 +35,7 @@ def _disclose(student_id: int, fmt: str, body: bytes, now) -> int:
 
 @bp.get("/transcripts/<int:student_id>")
 @login_required
+@writes_on_get("showing a transcript discloses a student's records: logged as an export")
 def transcript_page(student_id: int):
     """A student's transcript as a page."""
     now = utcnow()
@@ -47,6 +49,7 @@ def transcript_page(student_id: int):
 
 @bp.get("/transcripts/<int:student_id>.pdf")
 @login_required
+@writes_on_get("a transcript PDF discloses a student's records: logged as an export")
 def transcript_pdf(student_id: int):
     """A student's transcript as a PDF download."""
     now = utcnow()

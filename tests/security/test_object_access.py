@@ -42,7 +42,7 @@ from lms.lti import platform_api
 from lms.lti.models import LtiContext, LtiContextMember, LtiLinkRequest, LtiPlatform
 from lms.reports import export_runs
 from tests import factories
-from tests.conftest import login, post_form
+from tests.conftest import count_queries, get_may_write, login, post_form, writes_in
 from tests.security.test_api_object_access import TOKEN_CASES
 
 ACTORS = ("owner", "other_student", "other_instructor", "cohort_instructor", "admin")
@@ -804,7 +804,12 @@ def scenario(app, monkeypatch, tmp_path) -> Scenario:
 def _call(client, case: Case, s: Scenario):
     url, data = case.build(s)
     if case.method == "GET":
-        return url, client.get(url)
+        # A GET reads: it writes only when its view says why (@writes_on_get).
+        with count_queries() as statements:
+            response = client.get(url)
+        if get_may_write(client.application, url) is None:
+            assert writes_in(statements) == [], f"GET {url} wrote"
+        return url, response
     return url, post_form(client, url, data)
 
 
