@@ -92,7 +92,7 @@ def reset_password(token: str, new: str, repeat: str, now: datetime) -> User:
     if user is None or not user.active:
         raise InvalidInput("This reset link has expired or was already used. Ask for a new one.")
     if new != repeat:
-        raise InvalidInput("The two new passwords differ.")
+        raise InvalidInput("The two new passwords differ.", field="repeat")
     # Spend every open link of the user in one statement; a link used at the same moment by
     # another request has already been spent, so this one is refused.
     spent = db.session.execute(

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password, password_problems, verify_password
-from lms.errors import Conflict, InvalidInput, NotFound
+from lms.errors import Conflict, InvalidInput, NotFound, Problem
 from lms.extensions import db
 from lms.ledger import audit
 
@@ -20,7 +20,7 @@ def normalise_email(email: str) -> str:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise InvalidInput(
-            f"{email.strip() or 'The email'} is not a valid email address."
+            f"{email.strip() or 'The email'} is not a valid email address.", field="email"
         ) from error
 
 
@@ -43,11 +43,11 @@ def create_user(
     full_name = full_name.strip()
     problems = []
     if not full_name:
-        problems.append("Give the person's full name.")
+        problems.append(Problem("Give the person's full name.", "full_name"))
     if password is not None:
-        problems.extend(password_problems(password))
+        problems.extend(Problem(message, "password") for message in password_problems(password))
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput(problems=problems)
     if find_user_by_email(email) is not None:
         raise Conflict(f"An account with the email {email} already exists.")
     user = User(
@@ -125,14 +125,14 @@ def change_password(user: User, current: str, new: str, repeat: str, now: dateti
     """Replace the user's password after checking the current one; ends every session."""
     problems = []
     if not verify_password(user.password_hash, current):
-        problems.append("The current password is not right.")
+        problems.append(Problem("The current password is not right.", "current"))
     if new != repeat:
-        problems.append("The two new passwords differ.")
-    problems.extend(password_problems(new))
+        problems.append(Problem("The two new passwords differ.", "repeat"))
+    problems.extend(Problem(message, "new") for message in password_problems(new))
     if not problems and new == current:
-        problems.append("Choose a password different from the current one.")
+        problems.append(Problem("Choose a password different from the current one.", "new"))
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput(problems=problems)
     set_password(user, new, actor=user, now=now, action="password.changed")
 
 
@@ -140,7 +140,7 @@ def set_password(user: User, password: str, *, actor: User | None, now: datetime
     """Store a new password that meets the policy, end every session and audit ``action``."""
     problems = password_problems(password)
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput(problems=[Problem(message, "new") for message in problems])
     user.password_hash = hash_password(password)
     revoke_sessions(user)
     audit.record_event(action, actor=actor, now=now, target_type="user", target_id=user.id)

@@ -12,6 +12,8 @@ from lms.auth import tokens
 from lms.auth.access import roles_required
 from lms.auth.models import Role
 from lms.db import utcnow
+from lms.errors import InvalidInput
+from lms.forms import show_problems
 
 bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
 
@@ -50,14 +52,18 @@ def token_list():
     secret = None
     status = 200
     if form.validate_on_submit():
-        token, secret = tokens.create_token(
-            actor,
-            name=form.name.data,
-            scope=tokens.TokenScope(form.scope.data),
-            days=form.days.data,
-            now=utcnow(),
-        )
-        form = TokenForm(formdata=None)
+        try:
+            _token, secret = tokens.create_token(
+                actor,
+                name=form.name.data,
+                scope=tokens.TokenScope(form.scope.data),
+                days=form.days.data,
+                now=utcnow(),
+            )
+        except InvalidInput as error:
+            status = show_problems(form, error)
+        else:
+            form = TokenForm(formdata=None)
     elif form.is_submitted():
         status = 400
     return render_template(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 from lms.auth import one_time
 from lms.auth.models import User
 from lms.db import UTCDateTime, enum_column
-from lms.errors import InvalidInput, NotFound, PermissionDenied
+from lms.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from lms.extensions import db
 from lms.ledger import audit
 
@@ -68,13 +68,13 @@ def create_token(
     name = name.strip()
     problems = []
     if not name:
-        problems.append("Give the token a name that says what uses it.")
+        problems.append(Problem("Give the token a name that says what uses it.", "name"))
     elif len(name) > 100:
-        problems.append("Keep the name to 100 characters.")
+        problems.append(Problem("Keep the name to 100 characters.", "name"))
     if not 1 <= days <= MAX_LIFETIME_DAYS:
-        problems.append(f"A token lives from 1 to {MAX_LIFETIME_DAYS} days.")
+        problems.append(Problem(f"A token lives from 1 to {MAX_LIFETIME_DAYS} days.", "days"))
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput(problems=problems)
     secret = TOKEN_PREFIX + one_time.new_secret()
     token = ApiToken(
         user_id=actor.id,

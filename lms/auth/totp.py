@@ -88,7 +88,9 @@ def enrol(user: User, secret: str, code: str, now: datetime) -> TotpCredential:
         raise Conflict("A second factor is already set up for this account.")
     step = matching_step(secret, code, now)
     if step is None:
-        raise InvalidInput("That code is not right. Type the 6 digits your app shows now.")
+        raise InvalidInput(
+            "That code is not right. Type the 6 digits your app shows now.", field="code"
+        )
     credential = TotpCredential(user_id=user.id, secret=secret, enabled_at=now, last_used_step=step)
     db.session.add(credential)
     db.session.flush()
@@ -118,7 +120,7 @@ def disable(user: User, password: str, now: datetime) -> None:
     if is_required(user):
         raise Conflict("The school requires a second factor for admins: it cannot be turned off.")
     if not verify_password(user.password_hash, password):
-        raise InvalidInput("The password is not right.")
+        raise InvalidInput("The password is not right.", field="password")
     db.session.delete(credential)
     db.session.flush()
     audit.record_event("totp.disabled", actor=user, now=now, target_type="user", target_id=user.id)

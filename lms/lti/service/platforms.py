@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
-from lms.errors import Conflict, InvalidInput, NotFound
+from lms.errors import Conflict, InvalidInput, NotFound, Problem
 from lms.extensions import db
 from lms.ledger import audit
 from lms.lti import platform_api, rules
@@ -41,21 +41,29 @@ def _parse_deployments(text: str) -> list[str]:
     return seen
 
 
-def _platform_problems(data: PlatformData, deployments: list[str]) -> list[str]:
+def _platform_problems(data: PlatformData, deployments: list[str]) -> list[Problem]:
     problems = []
     if not data.name.strip():
-        problems.append("Give the platform a name.")
-    problems += rules.url_problems(data.issuer, "The issuer")
+        problems.append(Problem("Give the platform a name.", "name"))
+    problems += _on("issuer", rules.url_problems(data.issuer, "The issuer"))
     if not data.client_id.strip():
-        problems.append("Give the client id the platform assigned to the tool.")
+        problems.append(
+            Problem("Give the client id the platform assigned to the tool.", "client_id")
+        )
     if not deployments:
-        problems.append("Give at least one deployment id.")
+        problems.append(Problem("Give at least one deployment id.", "deployment_ids"))
     if any(len(d) > 255 for d in deployments):
-        problems.append("A deployment id is at most 255 characters.")
-    problems += rules.url_problems(data.auth_login_url, "The authorisation URL")
-    problems += rules.url_problems(data.auth_token_url, "The token URL")
-    problems += rules.url_problems(data.key_set_url, "The key set URL")
+        problems.append(Problem("A deployment id is at most 255 characters.", "deployment_ids"))
+    problems += _on(
+        "auth_login_url", rules.url_problems(data.auth_login_url, "The authorisation URL")
+    )
+    problems += _on("auth_token_url", rules.url_problems(data.auth_token_url, "The token URL"))
+    problems += _on("key_set_url", rules.url_problems(data.key_set_url, "The key set URL"))
     return problems
+
+
+def _on(field: str, messages: list[str]) -> list[Problem]:
+    return [Problem(message, field) for message in messages]
 
 
 def list_platforms() -> list[LtiPlatform]:
@@ -84,7 +92,7 @@ def get_platform(platform_id: int) -> LtiPlatform:
 def save_platform(
     actor: User, data: PlatformData, now: datetime, platform: LtiPlatform | None = None
 ) -> LtiPlatform:
-    """Register a platform (or change one); the tool's key pair is made if it has none yet."""
+    """Register a platform (or change one)."""
     deployments = _parse_deployments(data.deployment_ids)
     problems = _platform_problems(data, deployments)
     issuer, client_id = data.issuer.strip(), data.client_id.strip()
@@ -94,7 +102,7 @@ def save_platform(
     if clash is not None and clash is not platform:
         raise Conflict(f"The platform {issuer} with client id {client_id} is already registered.")
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput(problems=problems)
     created = platform is None
     if platform is None:
         platform = LtiPlatform(created_at=now, deployments=[])
