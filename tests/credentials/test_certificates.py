@@ -25,17 +25,11 @@ from lms.credentials.models import (
 from lms.errors import Conflict
 from lms.extensions import db
 from lms.ledger.models import AuditEvent, LedgerEntry, LedgerKind
-from lms.paths import PROJECT_DIR
 from tests import factories
 from tests.conftest import login, post_form
+from tests.vendor import OB3_ACHIEVEMENT_CREDENTIAL_SCHEMA
 
-SCHEMA_FILE = (
-    PROJECT_DIR.parent
-    / "shared"
-    / "reference"
-    / "openbadges"
-    / "ob_v3p0_achievementcredential_schema.json"
-)
+SCHEMA_FILE = OB3_ACHIEVEMENT_CREDENTIAL_SCHEMA
 
 
 @pytest.fixture

@@ -11,15 +11,11 @@ from lms.auth.models import Role
 from lms.credentials import badges
 from lms.credentials.models import Certificate, Evidence
 from lms.extensions import db
-from lms.paths import PROJECT_DIR
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
+from tests.vendor import OB3_ACHIEVEMENT_CREDENTIAL_SCHEMA
 
-SCHEMA = json.loads(
-    (
-        PROJECT_DIR.parent / "shared/reference/openbadges/ob_v3p0_achievementcredential_schema.json"
-    ).read_text()
-)
+SCHEMA = json.loads(OB3_ACHIEVEMENT_CREDENTIAL_SCHEMA.read_text())
 CCA_TREE = {
     "type": "all_of",
     "children": [
