@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -22,7 +23,7 @@ from lms.auth import sessions as auth_sessions
 from lms.auth import views as auth_views
 from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
-from lms.config import load_config
+from lms.config import load_config, private_file
 from lms.courses import bank_views as courses_bank_views
 from lms.courses import cli as courses_cli
 from lms.courses import views as courses_views
@@ -121,8 +122,10 @@ def _init_login(app: Flask) -> None:
 
 
 def _configure_sqlite(engine: Any) -> None:
-    """Foreign keys on, WAL, a busy timeout, and transactions SQLAlchemy fully controls
-    (pysqlite's own BEGIN handling breaks SAVEPOINT)."""
+    """A database file only its owner reads; foreign keys on, WAL, a busy timeout, and
+    transactions SQLAlchemy fully controls (pysqlite's own BEGIN handling breaks SAVEPOINT)."""
+    if engine.url.database not in (None, "", ":memory:"):
+        private_file(Path(engine.url.database))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:

@@ -3,6 +3,7 @@
 import stat
 
 from flask import request
+from sqlalchemy import text
 
 from lms import create_app
 from lms.config import normalise_database_url
@@ -51,3 +52,24 @@ def test_client_address_comes_from_the_proxy_only_when_configured(app):
     proxied = create_app({**app.config, "PROXY_COUNT": 1})
     proxied.add_url_rule("/_ip", "_ip", client_address)
     assert proxied.test_client().get("/_ip", headers=headers).text == "203.0.113.9"
+
+
+def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({"TESTING": True, "SECRET_KEY": "x"})
+    database = tmp_path / "instance" / "lms.sqlite3"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith(str(database))
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "instance").stat().st_mode) == 0o700
+    with app.app_context():
+        from lms.extensions import db
+
+        db.session.execute(text("CREATE TABLE t (x)"))  # WAL files follow the database's mode
+        db.session.commit()
+        for path in tmp_path.glob("instance/lms.sqlite3*"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+        db.engine.dispose()
+    # A database made world-readable before is made private again at start.
+    database.chmod(0o644)
+    create_app({"TESTING": True, "SECRET_KEY": "x"})
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from lms import links
@@ -99,7 +108,7 @@ ENROL_ALLOWED_ENDPOINTS = {
     "static",
     "health.healthz",
 }
-PENDING_SECRET = "totp_pending_secret"  # noqa: S105 - a session key, not a secret
+SETUP_NONCE = "totp_setup_nonce"
 
 
 @bp.before_app_request
@@ -148,8 +157,9 @@ def totp_setup():
             form=TotpDisableForm(),
             required=totp.is_required(user),
         )
-    secret = session.get(PENDING_SECRET) or totp.new_secret()
-    session[PENDING_SECRET] = secret
+    nonce = session.get(SETUP_NONCE) or totp.setup_nonce()
+    session[SETUP_NONCE] = nonce
+    secret = totp.pending_secret(user, nonce, current_app.config["SECRET_KEY"])
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
@@ -158,7 +168,7 @@ def totp_setup():
         except InvalidInput as error:
             status = show_problems(form, error, default_field="code")
         else:
-            session.pop(PENDING_SECRET, None)
+            session.pop(SETUP_NONCE, None)
             session.pop(sessions.MUST_ENROL, None)
             flash("Your second factor is on: login will ask for a code.", "success")
             return redirect(url_for("auth.home"))

@@ -9,7 +9,10 @@ time step of the last code used is kept, so a code seen over a shoulder cannot b
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import io
+import secrets
 from datetime import datetime
 
 import pyotp
@@ -44,6 +47,24 @@ class TotpCredential(db.Model):
 def new_secret() -> str:
     """A fresh random base32 secret (160 bits)."""
     return pyotp.random_base32(32)
+
+
+def setup_nonce() -> str:
+    """A random nonce for a set-up in progress: the session holds it, never the secret."""
+    return secrets.token_urlsafe(16)
+
+
+def pending_secret(user: User, nonce: str, server_key: str) -> str:
+    """The secret of a set-up in progress, derived on the server from its nonce.
+
+    The session cookie is signed, not encrypted: a secret kept there could be read by anyone
+    holding the cookie. Only the nonce goes there; the secret is an HMAC of it under the
+    server's key (and the user's id), so it is the same on every page of the set-up and
+    unknown without the key. Once enrolled, the secret is stored in ``totp_credential``."""
+    digest = hmac.new(
+        server_key.encode(), f"totp-setup:{user.id}:{nonce}".encode(), hashlib.sha256
+    ).digest()
+    return base64.b32encode(digest[:20]).decode()  # 160 bits, as new_secret
 
 
 def provisioning_uri(user: User, secret: str) -> str:

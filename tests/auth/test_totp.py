@@ -1,6 +1,8 @@
 """The optional TOTP second factor: enrolment by QR code, a code at login, used once."""
 
 import base64
+import json
+import re
 from datetime import timedelta
 
 import pyotp
@@ -16,14 +18,20 @@ from tests import factories
 from tests.conftest import login, post_form
 
 
+def shown_secret(html: str) -> str:
+    """The secret the set-up page shows for typing by hand (in groups of four)."""
+    match = re.search(r'<code class="totp-secret">([A-Z2-7 ]+)</code>', html)
+    assert match, "the set-up page shows no secret"
+    return match.group(1).replace(" ", "")
+
+
 def enrol(client) -> str:
     """Set up the second factor through the pages; the secret."""
     page = client.get("/account/totp")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'src="data:image/svg+xml;base64,' in html
-    with client.session_transaction() as session:
-        secret = session["totp_pending_secret"]
+    secret = shown_secret(html)
     response = post_form(client, "/account/totp", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302
     return secret
@@ -36,6 +44,17 @@ def test_qr_code_is_an_svg_of_the_otpauth_uri(app):
     data = totp.qr_code_data_uri(uri)
     svg = base64.b64decode(data.removeprefix("data:image/svg+xml;base64,")).decode()
     assert svg.startswith("<svg") and "<script" not in svg and "style=" not in svg
+
+
+def test_the_secret_being_set_up_never_travels_in_the_session_cookie(app, client):
+    student = factories.user(Role.STUDENT)
+    login(client, student.email)
+    secret = shown_secret(client.get("/account/totp").get_data(as_text=True))
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    serializer = app.session_interface.get_signing_serializer(app)
+    assert secret not in json.dumps(serializer.loads(cookie))
+    # The same secret on every page of the set-up, so the scanned code stays valid.
+    assert shown_secret(client.get("/account/totp").get_data(as_text=True)) == secret
 
 
 def test_enrolment_needs_a_right_code(client):
