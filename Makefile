@@ -29,9 +29,11 @@ run: seed
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production-style serving: migrations on start, then gunicorn with gunicorn.conf.py.
-# LMS_PUBLIC_BASE_URL defaults to gunicorn's local address here; set the real one in production.
+# Locally, LMS_PUBLIC_BASE_URL defaults to gunicorn's address, and without LMS_REDIS_URL one
+# worker counts the rate limits; in production set the real address and a shared Redis.
 serve-prod: migrate
-	LMS_PUBLIC_BASE_URL=$${LMS_PUBLIC_BASE_URL:-http://$${LMS_BIND:-127.0.0.1:8000}} \
+	env LMS_PUBLIC_BASE_URL=$${LMS_PUBLIC_BASE_URL:-http://$${LMS_BIND:-127.0.0.1:8000}} \
+	  $$( [ -n "$${LMS_REDIS_URL:-}" ] || echo LMS_WORKERS=1 LMS_RATELIMIT_PER_PROCESS=true ) \
 	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install

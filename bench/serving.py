@@ -39,7 +39,7 @@ def rate_limit_store(database: int) -> dict[str, str]:
         redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
     except redis.RedisError:
         print(f"   (no Redis at {REDIS_SERVER}: rate limits in memory)", flush=True)
-        return {}
+        return {"LMS_RATELIMIT_PER_PROCESS": "true"}
     return {"LMS_REDIS_URL": url}
 
 

@@ -66,8 +66,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("LOGIN_RATE_LIMIT_ACCOUNT", "5 per minute; 30 per hour")
     app.config.setdefault("VERIFY_RATE_LIMIT", "30 per minute; 300 per hour")
     app.config.setdefault("RESET_RATE_LIMIT", "5 per minute; 20 per hour")
+    # Join codes are short enough to guess: guesses are limited per address and per account.
+    app.config.setdefault("JOIN_RATE_LIMIT", "20 per minute; 100 per hour")
+    # The LTI login is anonymous and stores a state row: limited per address.
+    app.config.setdefault("LTI_LOGIN_RATE_LIMIT", "30 per minute; 600 per hour")
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    _check_shared_limits(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     # If Redis goes away, keep limiting in this process's memory rather than failing logins.
@@ -84,6 +89,30 @@ def init_app(app: Flask) -> None:
     app.after_request(log_denials)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
     app.register_error_handler(RequestEntityTooLarge, too_large)
+
+
+class LimitsNotShared(RuntimeError):
+    """Production was started with rate limits each worker counts alone."""
+
+
+def _check_shared_limits(app: Flask) -> None:
+    """In production, refuse rate limits kept in each process's memory (gunicorn's workers
+    would each count apart: four workers allowed 18 password guesses, not 5) unless the
+    operator says one process is all there is (``LMS_RATELIMIT_PER_PROCESS=true``)."""
+    production = not app.testing and not sessions.is_development(app)
+    in_memory = str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
+    enabled = app.config.get("RATELIMIT_ENABLED", True)
+    if production and enabled and in_memory and not app.config.get("RATELIMIT_PER_PROCESS"):
+        raise LimitsNotShared(
+            "Rate limits would be counted by each worker alone. Set LMS_REDIS_URL to a Redis "
+            "every worker and host shares, or LMS_RATELIMIT_PER_PROCESS=true if the app runs "
+            "as a single process."
+        )
+
+
+def _user_key() -> str:
+    """The rate-limit key of a logged-in person: their account."""
+    return "user:" + str(current_user.get_id() if current_user.is_authenticated else "anonymous")
 
 
 def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
@@ -110,7 +139,11 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
         "credentials.verify_json": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "credentials.certificate_pdf": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "credentials.credential_jwt": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
-        "enrollment.join_code": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
+        "enrollment.join_code": [
+            {"limit_value": _limit("JOIN_RATE_LIMIT")},
+            {"limit_value": _limit("JOIN_RATE_LIMIT"), "key_func": _user_key},
+        ],
+        "lti.login": [{"limit_value": _limit("LTI_LOGIN_RATE_LIMIT")}],
         "account.forgot_password": [
             {"limit_value": _limit("RESET_RATE_LIMIT")},
             # Per email too, so nobody can flood one person's inbox from many addresses.
@@ -121,7 +154,9 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
         view = app.view_functions.get(endpoint)
         if view is None:
             continue
-        methods = None if endpoint.startswith("credentials.") else ["POST"]
+        # Forms are limited when posted; pages anyone may probe (a certificate, a join code,
+        # the LTI login) on every method.
+        methods = ["POST"] if endpoint.startswith(("auth.", "account.")) else None
         for number, spec in enumerate(specs):
             view = limiter.limit(methods=methods, scope=f"{endpoint}.{number}", **spec)(view)
         # The wrapper keeps the view's attributes (its access rule among them).

@@ -12,7 +12,11 @@ from lms.config import normalise_database_url
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
-    settings = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "PUBLIC_BASE_URL": "https://lms.test"}
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "PUBLIC_BASE_URL": "https://lms.test",
+        "RATELIMIT_PER_PROCESS": True,
+    }
     first = create_app(settings)
     second = create_app(settings)
     key_file = tmp_path / "secret_key"
@@ -26,6 +30,7 @@ def test_environment_variables_override_defaults(tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_SECRET_KEY", "from-the-environment")
     monkeypatch.setenv("LMS_SCHOOL_NAME", "Lakeside College")
     monkeypatch.setenv("LMS_PUBLIC_BASE_URL", "https://lms.lakeside.edu")
+    monkeypatch.setenv("LMS_REDIS_URL", "redis://127.0.0.1:6379/9")
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
     app = create_app()
     assert app.config["SECRET_KEY"] == "from-the-environment"

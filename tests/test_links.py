@@ -72,6 +72,7 @@ def test_production_refuses_to_start_without_a_public_base_url(monkeypatch):
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "SECRET_KEY": "x",
             "PUBLIC_BASE_URL": "https://lms.school.edu/",
+            "RATELIMIT_PER_PROCESS": True,
         }
     )
     assert app.config["PUBLIC_BASE_URL"] == "https://lms.school.edu"

@@ -220,3 +220,30 @@ def test_limits_switched_off_leave_the_limited_pages_working(app):
     assert client.get("/verify/AAAA-BBBB").status_code == 404
     with quiet.app_context():
         db.engine.dispose()
+
+
+def test_production_refuses_limits_each_worker_counts_alone(monkeypatch):
+    from lms.security import LimitsNotShared
+
+    monkeypatch.delenv("LMS_REDIS_URL", raising=False)
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    settings = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}
+    settings["PUBLIC_BASE_URL"] = "https://lms.school.edu"
+    with pytest.raises(LimitsNotShared, match="LMS_REDIS_URL"):
+        create_app(settings)
+    # Told that one process is all there is, or given a shared store, it starts.
+    assert create_app({**settings, "RATELIMIT_PER_PROCESS": True})
+    shared = create_app({**settings, "REDIS_URL": "redis://redis.internal:6379/0"})
+    assert shared.config["RATELIMIT_STORAGE_URI"] == "redis://redis.internal:6379/0"
+
+
+def test_join_codes_and_the_lti_login_are_limited(app, client):
+    app.config["JOIN_RATE_LIMIT"] = "3 per minute"
+    app.config["LTI_LOGIN_RATE_LIMIT"] = "2 per minute"
+    student = factories.user(Role.STUDENT)
+    login(client, student.email)
+    statuses = [client.get(f"/join/GUESS{n}").status_code for n in range(4)]
+    assert statuses == [404, 404, 404, 429]
+    anonymous = app.test_client()
+    statuses = [anonymous.get("/lti/login").status_code for _ in range(3)]
+    assert statuses[:2] == [400, 400] and statuses[2] == 429
