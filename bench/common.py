@@ -46,6 +46,7 @@ def make_app(url: str, **config: Any):
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "bench",
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "AUDIT_KEY": "bench-audit-key",
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8 * 1024,
         "RATELIMIT_ENABLED": False,

@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped to end every session of the user at once (logout, disable).
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # Sessions that logged in before this moment are over (set by a restore from backup, which
+    # brings back epochs from before logouts that happened since).
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property

@@ -111,6 +111,14 @@ def enforce_session_lifetime() -> None:
         flash("Your session has ended. Please log in again.", "info")
         return
     if current_user.is_authenticated:
+        valid_after = current_user.sessions_valid_after
+        if valid_after is not None and session.get(LOGIN_AT, 0) < valid_after.timestamp():
+            log.info(
+                "session ended: it began before a restore (user key %s)", current_user.get_id()
+            )
+            end_session()
+            flash("The school restored its records from a backup. Please log in again.", "info")
+            return
         session[SEEN_AT] = at
 
 

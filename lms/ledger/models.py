@@ -75,6 +75,10 @@ class AuditEvent(db.Model):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256 of ``hash`` under a key kept outside the database (``LMS_AUDIT_KEY``): a
+    # chain rewritten by someone with only the database cannot carry valid MACs. Events
+    # recorded before the key existed have none.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship("User", lazy="raise")
 

@@ -89,6 +89,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'e2e.sqlite3'}",
             "SECRET_KEY": "e2e-secret-key",
             "PUBLIC_BASE_URL": "http://127.0.0.1",  # the port is known once served; see below
+            "SIGNING_KEY_DIR": str(folder / "keys"),
+            "AUDIT_KEY_FILE": str(folder / "audit_key"),
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_COST": 8 * 1024,
         }
