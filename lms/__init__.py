@@ -37,6 +37,7 @@ from lms.enrollment import views as enrollment_views
 from lms.errors import register_error_handlers
 from lms.extensions import csrf, login_manager, migrate
 from lms.extensions import db as database
+from lms.forms import IdConverter
 from lms.ledger import cli as ledger_cli
 from lms.ledger import service as ledger_service
 from lms.lti import cli as lti_cli
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     instance = os.environ.get("LMS_INSTANCE_PATH")
     app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None)
     load_config(app, config)
+    app.url_map.converters["int"] = IdConverter
     links.init_app(app, production=not app.testing and not auth_sessions.is_development(app))
 
     database.init_app(app)

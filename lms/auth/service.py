@@ -11,6 +11,7 @@ from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password, password_problems, verify_password
 from lms.errors import Conflict, InvalidInput, NotFound, Problem
 from lms.extensions import db
+from lms.forms import whole_number
 from lms.ledger import audit
 
 
@@ -107,9 +108,10 @@ def end_all_sessions(user: User, now: datetime) -> None:
 def load_session_user(session_key: str) -> User | None:
     """The user a session key ("id.epoch") belongs to, if the session is still valid."""
     user_id, _, epoch = session_key.partition(".")
-    if not user_id.isdigit() or not epoch.isdigit():
+    number = whole_number(user_id)
+    if number is None or whole_number(epoch) is None:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, number)
     if user is None or not user.active or user.session_epoch != int(epoch):
         return None
     return user

@@ -19,6 +19,7 @@ from lms.enrollment import service as enrollment
 from lms.enrollment.models import Cohort
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
+from lms.forms import whole_number
 from lms.ledger.models import LedgerEntry, LedgerKind
 
 #: Filter names, as query parameters, CLI options and API parameters.
@@ -78,11 +79,12 @@ def parse_filters(
     if "cohort" in values:
         text = values["cohort"]
         cohort = None
-        if text.isdigit() and actor is None:  # the command line: the operator sees all
-            cohort = db.session.get(Cohort, int(text))
-        elif text.isdigit():
+        number = whole_number(text)
+        if number is not None and actor is None:  # the command line: the operator sees all
+            cohort = db.session.get(Cohort, number)
+        elif number is not None:
             try:
-                cohort = enrollment.get_cohort_for(actor, int(text))
+                cohort = enrollment.get_cohort_for(actor, number)
             except NotFound:
                 cohort = None
         if cohort is None:
@@ -108,7 +110,8 @@ def parse_filters(
             described["course"] = code
     if "student" in values:
         text = values["student"]
-        condition = User.id == int(text) if text.isdigit() else User.email == text.lower()
+        number = whole_number(text)
+        condition = User.id == number if number is not None else User.email == text.lower()
         student = db.session.scalar(select(User).where(condition))
         if student is None or not student.is_student:
             problems.append(f"There is no student {text[:60]}.")

@@ -23,6 +23,7 @@ from lms.credentials import service as credentials
 from lms.db import utcnow
 from lms.enrollment import service as enrollment
 from lms.errors import InvalidInput
+from lms.forms import whole_number
 from lms.ledger.models import LedgerKind
 from lms.reports import audit_search, export_runs
 from lms.reports.filters import FILTER_NAMES
@@ -135,9 +136,9 @@ def audit_log():
     until = _parse_day(args.get("to", "").strip(), "to")
     if since and until and since > until:
         raise InvalidInput("The date range is backwards: the from date is after the to date.")
-    page_text = args.get("page", "1")
-    if not page_text.isdigit() or int(page_text) < 1:
-        raise InvalidInput("The page must be a positive number.")
+    page = whole_number(args.get("page", "1"), maximum=100_000)
+    if not page:
+        raise InvalidInput("The page must be a whole number from 1 to 100000.")
     search = audit_search.AuditSearch(
         actor_email=args.get("actor", "").strip() or None,
         action=args.get("action", "").strip() or None,
@@ -146,6 +147,6 @@ def audit_log():
         since=since,
         before=until + timedelta(days=1) if until else None,
     )
-    page = audit_search.search_events(search, int(page_text))
+    found = audit_search.search_events(search, page)
     query = {k: v for k, v in args.items() if k != "page" and v}
-    return render_template("reports/audit.html", page=page, args=args, query=query)
+    return render_template("reports/audit.html", page=found, args=args, query=query)
