@@ -42,6 +42,7 @@ from lms.ledger.models import LedgerEntry
 from lms.reports.exports import (
     COMPLETION_COLUMNS,
     FORMULA_TRIGGERS,
+    LEADING_BLANKS,
     completion_select,
     neutralise,
 )
@@ -60,8 +61,15 @@ def _formula_cell() -> re.Pattern[bytes]:
     A CR that starts a cell puts it in quotes (COPY) or shows in the count of CRs (SQLite's
     plain lines): unquoted, a CR after a separator is the line end after an empty cell."""
     quoted = re.escape("".join(FORMULA_TRIGGERS).encode())
-    unquoted = re.escape("".join(FORMULA_TRIGGERS).replace("\r", "").encode())
-    return re.compile(b',(?:"[' + quoted + b"]|[" + unquoted + b"])")
+    unquoted = re.escape("".join(FORMULA_TRIGGERS).replace("\r", "").replace("\n", "").encode())
+    # Blanks a spreadsheet skips before a formula (``exports.LEADING_BLANKS``), as UTF-8.
+    blanks = b"(?:" + b"|".join(re.escape(c.encode()) for c in LEADING_BLANKS) + b")*"
+    plain_blanks = (
+        b"(?:" + b"|".join(re.escape(c.encode()) for c in LEADING_BLANKS if c not in "\r\n") + b")*"
+    )
+    return re.compile(
+        b',(?:"' + blanks + b"[" + quoted + b"]|" + plain_blanks + b"[" + unquoted + b"])"
+    )
 
 
 FORMULA_CELL = _formula_cell()

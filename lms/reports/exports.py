@@ -65,7 +65,13 @@ CERTIFICATE_COLUMNS = [
     "status_history",
 ]
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_FIRST_CHARACTERS = frozenset(FORMULA_TRIGGERS)
+#: What spreadsheets skip before a formula: a cell that starts with these and then "=", "+",
+#: "-" or "@" is run as a formula too (a space, a no-break space, a line break ...).
+LEADING_BLANKS = " \t\r\n\u00a0\u1680\u202f\u205f\u3000\ufeff" + "".join(
+    map(chr, range(0x2000, 0x200B))
+)
 
 FORMATS = {
     "csv": ("text/csv", "csv"),
@@ -82,9 +88,23 @@ ADL_VERBS = {
 }
 
 
+SUSPECT_FIRST = FORMULA_FIRST_CHARACTERS | frozenset(LEADING_BLANKS)
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet would run this cell as a formula (blanks before it included)."""
+    first = text[:1]
+    if first in FORMULA_FIRST_CHARACTERS:
+        return True
+    if first == "" or first not in LEADING_BLANKS:
+        return False
+    after = text.lstrip(LEADING_BLANKS)[:1]
+    return after != "" and after in "=+-@"
+
+
 def neutralise(value: Any) -> Any:
     """Defuse a text cell a spreadsheet would run as a formula, by prefixing a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     return value
 
@@ -252,9 +272,6 @@ def text_row(record: dict[str, Any], columns: list[str]) -> list[Any]:
     return [text_value(record[name]) for name in columns]
 
 
-FORMULA_FIRST_CHARACTERS = frozenset(FORMULA_TRIGGERS)
-
-
 def csv_cells(record: dict[str, Any], columns: list[str]) -> list[Any]:
     """A record as CSV cells, formulas neutralised: ``text_row`` then ``neutralise``, in one
     pass with fast paths for the common types (the hot loop of a large export)."""
@@ -265,7 +282,9 @@ def csv_cells(record: dict[str, Any], columns: list[str]) -> list[Any]:
         if value is None:
             cells.append("")
         elif kind is str:
-            cells.append("'" + value if value[:1] in FORMULA_FIRST_CHARACTERS else value)
+            cells.append(
+                "'" + value if value[:1] in SUSPECT_FIRST and looks_like_formula(value) else value
+            )
         elif kind is int:
             cells.append(value)
         else:

@@ -175,13 +175,15 @@ def test_a_cohort_filter_and_the_upper_bound_keep_the_same_rows(awkward):
 def test_every_formula_trigger_is_neutralised_quoted_or_not(app, monkeypatch):
     monkeypatch.setattr(export_sql, "BATCH", 3)
     names = [f"{c}rest" for c in FORMULA_TRIGGERS] + [f"{c}a, b" for c in FORMULA_TRIGGERS]
-    names += ["in=side", "in-side, quoted", "trailing="]
+    blanked = [" =1+1", "\u00a0+1", "\n=cmd", " \u3000@x, y", "  padded", " "]
+    names += blanked + ["in=side", "in-side, quoted", "trailing="]
     for n, name in enumerate(names):
         add_entry(add_student(f"f{n}@example.org", name), score=-5 if n == 0 else 50)
     rows = rows_of(from_database("csv")[0])
     column = COMPLETION_COLUMNS.index("student_name")
+    formulas = set(names[: 2 * len(FORMULA_TRIGGERS)]) | set(blanked[:4])
     assert [row[column] for row in rows[1:]] == [
-        "'" + name if name.startswith(FORMULA_TRIGGERS) else name for name in names
+        "'" + name if name in formulas else name for name in names
     ]
     scores = [row[COMPLETION_COLUMNS.index("score")] for row in rows[1:]]
     assert scores[:2] == ["'-5.00", "50.00"]
@@ -321,6 +323,11 @@ def test_a_download_stopped_early_leaves_the_session_usable(app, monkeypatch, fm
         (b"1,a-b,c=d", False),
         (b'1,"""=x"', False),  # the cell starts with a double quote
         (b"-1,x", False),  # the first cell is the entry number
+        (b"1, =a", True),  # blanks a spreadsheet skips before a formula
+        (b"1,\xc2\xa0+a", True),  # a no-break space
+        (b'1,"\n=a"', True),
+        (b'1," \xe3\x80\x80@a, b"', True),
+        (b"1,  padded,x", False),
     ],
 )
 def test_formula_cells_are_found_in_a_batch(line, formula):
