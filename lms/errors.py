@@ -98,6 +98,12 @@ def error_response(status: int, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def protocol_headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The headers an HTTP error carries besides its body (``Allow`` on a 405,
+    ``WWW-Authenticate`` on a 401, ``Retry-After``), kept when the app renders its own page."""
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors and HTTP errors to pages; never show a stack trace."""
 
@@ -126,7 +132,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         status = error.code or 500
-        return error_response(status, error.description or TITLES.get(status, "Error"))
+        body, status = error_response(status, error.description or TITLES.get(status, "Error"))
+        return body, status, protocol_headers(error)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

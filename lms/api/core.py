@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from lms.auth import tokens
 from lms.auth.models import Role
 from lms.db import utcnow
-from lms.errors import TITLES, DomainError
+from lms.errors import TITLES, DomainError, protocol_headers
 from lms.extensions import csrf, db
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -63,7 +63,8 @@ def new_blueprint(name: str, description: str) -> ApiBlueprint:
         fields = data.get("messages") or data.get("errors")
         status = error.code or 500
         message = "The request does not have the expected shape." if fields else error.description
-        return error_json(status, message or TITLES.get(status, "Error"), fields)
+        body, status, headers = error_json(status, message or TITLES.get(status, "Error"), fields)
+        return body, status, {**dict(protocol_headers(error)), **headers}
 
     return blp
 

@@ -39,7 +39,7 @@ WRITE = TokenScope.WRITE
 
 def _filters(args: dict[str, Any]) -> dict[str, Any]:
     """Schema-loaded filter arguments back under their public names."""
-    raw = {k: v for k, v in args.items() if k not in ("cursor", "limit", "format")}
+    raw = {k: str(v) for k, v in args.items() if k not in ("cursor", "limit", "format")}
     if "from_" in raw:
         raw["from"] = raw.pop("from_")
     return raw

@@ -114,12 +114,12 @@ class EnrollmentList(Schema):
 class FilterQuery(StrictSchema):
     """The filters every export and the completion list take."""
 
-    cohort = fields.String(metadata={"description": "Cohort number."})
+    cohort = fields.Integer(validate=ID_RANGE, metadata={"description": "Cohort number."})
     credential = fields.String(metadata={"description": "Credential code, e.g. CPC."})
     course = fields.String(metadata={"description": "Course code."})
     student = fields.String(metadata={"description": "Student number or email."})
-    from_ = fields.String(data_key="from", metadata={"description": "First day, YYYY-MM-DD."})
-    to = fields.String(metadata={"description": "Last day, YYYY-MM-DD, inclusive."})
+    from_ = fields.Date(data_key="from", metadata={"description": "First day, YYYY-MM-DD."})
+    to = fields.Date(metadata={"description": "Last day, YYYY-MM-DD, inclusive."})
     kind = fields.String(metadata={"description": "Entry kinds, comma-separated."})
 
 

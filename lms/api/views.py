@@ -48,9 +48,32 @@ def set_up_api(state) -> None:
     app.extensions["lms_api"] = api
 
 
+# Answers every operation can give, whatever it does: a request of the wrong shape, no or a
+# bad token, a token whose scope or owner may not.
+COMMON_ERRORS = {
+    "400": "The request could not be read (a value of the wrong type, a bad filter).",
+    "401": "No token, or an unknown, expired or revoked one.",
+    "403": "The token's owner may not use the API, or the call needs the write scope.",
+}
+
+
+def _with_common_errors(spec: dict) -> dict:
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+    for item in spec["paths"].values():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            if operation.get("security") == []:  # a public operation: no token to refuse
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, description in COMMON_ERRORS.items():
+                responses.setdefault(status, {"description": description, "content": error})
+    return spec
+
+
 def openapi_document() -> dict:
     """The OpenAPI 3 document generated from the schemas the endpoints validate with."""
-    return current_app.extensions["lms_api"].spec.to_dict()
+    return _with_common_errors(current_app.extensions["lms_api"].spec.to_dict())
 
 
 @bp.get("/openapi.json")
