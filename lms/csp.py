@@ -1,7 +1,10 @@
-"""The Content-Security-Policy every page carries (``lms.security`` adds it), and the one
-variant a page may ask for: a form that posts to an LMS's origin (LTI deep linking)."""
+"""The Content-Security-Policy every page carries (``lms.security`` adds it), the one variant
+a page may ask for (a form that posts to an LMS's origin, for LTI deep linking), and the
+cross-origin header of the public documents a verifier's browser fetches."""
 
 from __future__ import annotations
+
+from flask import Response
 
 
 def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
@@ -24,3 +27,10 @@ def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()
+
+
+def open_to_any_origin(response: Response) -> Response:
+    """Let a browser page on any site read this public document (a key set, a credential, a
+    status list): no cookie travels with such a request, and nothing private is in it."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

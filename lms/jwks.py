@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 from flask import Blueprint, jsonify
 
-from lms import signing
+from lms import csp, signing
 from lms.auth.access import public
 
 bp = Blueprint("keys", __name__, cli_group="keys")
@@ -19,7 +19,7 @@ def jwks():
     """Every published public key, for anyone to check what the school signed."""
     response = jsonify(signing.store().jwks())
     response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+    return csp.open_to_any_origin(response)
 
 
 # The address LMS administrators paste into their platform: the same view, the same set.

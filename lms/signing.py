@@ -3,7 +3,9 @@ credentials, LTI messages and client assertions), one JWK set that publishes the
 
 Keys are RSA (RS256, which OB 3.0 and LTI 1.3 both require verifiers to support), kept as PEM
 files in ``LMS_SIGNING_KEY_DIR`` (default ``instance/keys/``, each file mode 0600), never in
-the database, so a database dump carries no private key. The newest key signs; every key in
+the database, so a database dump carries no private key. A key is named (``kid``) by a URL a
+verifier can follow: the JWK set's address with the key's RFC 7638 thumbprint as fragment.
+The newest key signs; every key in
 the folder is published, so a token signed before a rotation still verifies. Rotation is
 ``flask --app lms keys rotate``; a key is dropped from publication (once nothing it signed is
 still in use) with ``flask --app lms keys retire KID``, which moves its file to ``retired/``.
@@ -32,6 +34,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, current_app
 from jwt.algorithms import RSAAlgorithm
 
+from lms import links
+
 ALGORITHM = "RS256"
 KEY_BITS = 2048
 STORE_EXTENSION = "lms.signing_keys"
@@ -50,9 +54,15 @@ class SigningKey:
     source: str  # where it came from: a file name, or "environment"
 
     def public_jwk(self) -> dict[str, Any]:
-        """The public half as a JWK, with its id, algorithm and use."""
+        """The public half as a JWK, with its id (as a URL), algorithm and use."""
         jwk = json.loads(RSAAlgorithm.to_jwk(self.private.public_key()))
-        return {**jwk, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+        return {**jwk, "kid": key_url(self.kid), "alg": ALGORITHM, "use": "sig"}
+
+
+def key_url(kid: str) -> str:
+    """The key's id as a URL a verifier can follow: the JWK set's address, with the key's
+    thumbprint as the fragment (``https://school/.well-known/jwks.json#<thumbprint>``)."""
+    return f"{links.external_url('keys.jwks')}#{kid}"
 
 
 def thumbprint(public: rsa.RSAPublicKey) -> str:
@@ -162,7 +172,10 @@ class KeyStore:
         """A JWT of ``claims`` signed RS256 with the current key (its ``kid`` in the header)."""
         key = self.current()
         return jwt.encode(
-            claims, key.private, algorithm=ALGORITHM, headers={**(headers or {}), "kid": key.kid}
+            claims,
+            key.private,
+            algorithm=ALGORITHM,
+            headers={**(headers or {}), "kid": key_url(key.kid)},
         )
 
 
@@ -170,9 +183,11 @@ def verify(token: str, key_set: dict[str, Any], **options: Any) -> dict[str, Any
     """The claims of a JWT that a key of ``key_set`` signed (RS256 only), or
     ``SignatureInvalid``. ``options`` go to PyJWT (``audience``, ``leeway`` ...)."""
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
+        kid = str(jwt.get_unverified_header(token).get("kid") or "")
         keys = jwt.PyJWKSet.from_dict(key_set).keys
-        key = next((k for k in keys if k.key_id == kid), None)
+        # A key is known by its thumbprint, the fragment of its URL (the address before it may
+        # be spelled another way, e.g. a development host by name or by number).
+        key = next((k for k in keys if _thumb(k.key_id) == _thumb(kid)), None)
         if key is None:
             raise SignatureInvalid("the token names a key that is not published")
         return jwt.decode(token, key=key, algorithms=[ALGORITHM], **options)
@@ -180,6 +195,10 @@ def verify(token: str, key_set: dict[str, Any], **options: Any) -> dict[str, Any
         if isinstance(error, SignatureInvalid):
             raise
         raise SignatureInvalid(f"the signature does not verify: {error}") from error
+
+
+def _thumb(kid: str | None) -> str:
+    return (kid or "").rsplit("#", 1)[-1]
 
 
 def store() -> KeyStore:

@@ -26,7 +26,9 @@ def test_the_first_key_is_made_on_first_use_private_to_the_owner(keys):
     assert path.name.endswith(f"-{key.kid}.pem")
     assert keys.current().kid == key.kid  # made once
     (published,) = keys.jwks()["keys"]
-    assert published["kid"] == key.kid and published["alg"] == "RS256"
+    # Named by a URL a verifier can follow: the key set's address, the thumbprint as fragment.
+    assert published["kid"].endswith(f"/.well-known/jwks.json#{key.kid}")
+    assert published["alg"] == "RS256"
     assert not {"d", "p", "q", "dp", "dq", "qi"} & set(published)
 
 
@@ -37,7 +39,7 @@ def test_a_rotation_signs_with_the_new_key_and_keeps_the_old_one_published(keys,
     assert keys.current().kid == new.kid != old.kid
     new_token = keys.sign({"sub": "after"})
     published = client.get("/.well-known/jwks.json").get_json()
-    assert [k["kid"] for k in published["keys"]] == [new.kid, old.kid]
+    assert [k["kid"].rsplit("#")[1] for k in published["keys"]] == [new.kid, old.kid]
     assert client.get("/lti/jwks.json").get_json() == published  # one set, two addresses
     assert signing.verify(old_token, published)["sub"] == "before"
     assert signing.verify(new_token, published)["sub"] == "after"
@@ -45,7 +47,7 @@ def test_a_rotation_signs_with_the_new_key_and_keeps_the_old_one_published(keys,
     # Retired: no longer published, so what it signed no longer verifies.
     keys.retire(old.kid)
     published = client.get("/.well-known/jwks.json").get_json()
-    assert [k["kid"] for k in published["keys"]] == [new.kid]
+    assert [k["kid"].rsplit("#")[1] for k in published["keys"]] == [new.kid]
     with pytest.raises(signing.SignatureInvalid):
         signing.verify(old_token, published)
     assert (keys.folder / "retired").is_dir()
@@ -85,3 +87,10 @@ def test_a_token_with_a_changed_payload_or_no_signature_fails(keys):
         signing.verify(f"{header}.{forged}.{sig}", keys.jwks())
     with pytest.raises(signing.SignatureInvalid):
         signing.verify(f"{header}.{payload}.", keys.jwks())
+
+
+def test_the_key_set_is_open_to_browser_verifiers(client):
+    for path in ("/.well-known/jwks.json", "/lti/jwks.json"):
+        response = client.get(path, headers={"Origin": "https://verifier.example"})
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Access-Control-Allow-Credentials" not in response.headers

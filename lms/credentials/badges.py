@@ -1,10 +1,12 @@
 """Open Badges 3.0: each readiness certificate as an AchievementCredential, signed by the
 school's key as a VC-JWT (OB 3.0 section 8.2: the payload is the credential itself, with the
-registered claims iss, jti, sub, nbf and exp), and the public keys as a JWK set."""
+registered claims iss, jti, sub, nbf and exp). The header's ``kid`` is a URL a verifier can
+follow to the key (``lms.signing``)."""
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,6 +52,9 @@ def achievement_credential(
         "issuer": {"id": f"{base}/", "type": ["Profile"], "name": issuer.name, "url": f"{base}/"},
         "validFrom": _iso(certificate.issued_at),
         "credentialSubject": {
+            # A name for the holder in this credential only: derived from the certificate, so
+            # two credentials of one student cannot be linked by it.
+            "id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{base}/verify/{certificate.code}')}",
             "type": ["AchievementSubject"],
             "identifier": [
                 {
@@ -88,6 +93,7 @@ def sign_credential(credential: dict[str, Any], keys: signing.KeyStore) -> str:
     claims = dict(credential)
     claims["iss"] = credential["issuer"]["id"]
     claims["jti"] = credential["id"]
+    claims["sub"] = credential["credentialSubject"]["id"]
     claims["nbf"] = int(datetime.fromisoformat(credential["validFrom"]).timestamp())
     if "validUntil" in credential:
         claims["exp"] = int(datetime.fromisoformat(credential["validUntil"]).timestamp())
