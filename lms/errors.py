@@ -53,6 +53,12 @@ class InvalidInput(DomainError):
     """The request names things that do not fit together (400)."""
 
 
+class NotAuthenticated(DomainError):
+    """The request does not prove who sent it: a launch token that does not verify (401)."""
+
+    status_code = 401
+
+
 class PermissionDenied(DomainError):
     """The actor may not do this (403)."""
 

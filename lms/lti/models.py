@@ -58,6 +58,8 @@ class LtiLoginState(db.Model):
     state: Mapped[str] = mapped_column(String(64), unique=True)
     nonce: Mapped[str] = mapped_column(String(64), unique=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platform.id"), index=True)
+    # The link the login asked to open; the launch's target_link_uri must be the same.
+    target_link_uri: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

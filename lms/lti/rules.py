@@ -92,6 +92,7 @@ class Expectation:
     client_id: str
     nonce: str
     deployment_ids: frozenset[str]
+    target_link_uri: str  # the link the login named: the launch must open the same
 
 
 def _timestamp(claims: Mapping[str, Any], name: str) -> datetime | None:
@@ -110,8 +111,12 @@ def launch_problems(claims: Mapping[str, Any], expected: Expectation, now: datet
     audiences = audience if isinstance(audience, list) else [audience]
     if expected.client_id not in audiences:
         problems.append("The token is not meant for this tool (audience).")
-    elif len(audiences) > 1 and claims.get("azp") != expected.client_id:
-        problems.append("The token names several audiences but not this tool as its party.")
+    elif any(other != expected.client_id for other in audiences):
+        # LTI 1.3 (Security Framework 5.1.3): a token that also names audiences the tool does
+        # not trust is refused, whatever its azp says.
+        problems.append("The token also names audiences this tool does not trust.")
+    if "azp" in claims and claims.get("azp") != expected.client_id:
+        problems.append("The token's authorised party (azp) is not this tool.")
     expires = _timestamp(claims, "exp")
     issued = _timestamp(claims, "iat")
     if expires is None or issued is None:
@@ -138,6 +143,11 @@ def launch_problems(claims: Mapping[str, Any], expected: Expectation, now: datet
         isinstance(claims.get(CLAIM_RESOURCE_LINK), dict) and claims[CLAIM_RESOURCE_LINK].get("id")
     ):
         problems.append("The launch does not name its resource link.")
+    target = claims.get(CLAIM_TARGET_LINK_URI)
+    if target is None and message_type == RESOURCE_LINK_REQUEST:
+        problems.append("The launch does not say which link it opens (target_link_uri).")
+    elif target is not None and target != expected.target_link_uri:
+        problems.append("The launch opens another link than the one its login named.")
     if message_type == DEEP_LINKING_REQUEST:
         settings = claims.get(CLAIM_DL_SETTINGS)
         if not (isinstance(settings, dict) and settings.get("deep_link_return_url")):

@@ -116,6 +116,7 @@ class MockPlatform:
             rules.CLAIM_VERSION: "1.3.0",
             rules.CLAIM_MESSAGE_TYPE: message_type,
             rules.CLAIM_ROLES: list(roles),
+            rules.CLAIM_TARGET_LINK_URI: "http://localhost/lti/launch",
             rules.CLAIM_CONTEXT: {"id": "course-12", "title": "Coding 101 (Fall)"},
             rules.CLAIM_NRPS: {
                 "context_memberships_url": MEMBERSHIPS_URL,

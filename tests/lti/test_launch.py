@@ -11,6 +11,7 @@ from lms.auth.models import Role, User
 from lms.auth.views import START_PAGES
 from lms.extensions import db
 from lms.ledger.models import AuditEvent
+from lms.lti import rules
 from lms.lti.models import (
     LtiContext,
     LtiContextMember,
@@ -22,6 +23,7 @@ from lms.lti.models import (
 from tests import factories
 from tests.lti.conftest import (
     ADMINISTRATOR,
+    CLIENT_ID,
     INSTRUCTOR,
     ISSUER,
     JWKS_URL,
@@ -48,7 +50,11 @@ def test_over_https_the_state_cookie_is_samesite_none_and_secure(app, platform):
     response = client.get(
         "/lti/login",
         base_url="https://localhost",
-        query_string={"iss": ISSUER, "login_hint": "x", "target_link_uri": "https://t/l"},
+        query_string={
+            "iss": ISSUER,
+            "login_hint": "x",
+            "target_link_uri": "https://localhost/lti/launch",
+        },
     )
     header = response.headers["Set-Cookie"]
     assert "SameSite=None" in header and "Secure" in header and "HttpOnly" in header
@@ -143,8 +149,8 @@ def test_a_link_to_a_missing_module_lands_on_the_dashboard_with_a_note(client, p
 # --- refused launches: a clear page, and nothing created ---------------------------------
 
 
-def refused(client, response, message, before):
-    assert response.status_code == 400, response.get_data(as_text=True)
+def refused(client, response, message, before, status=401):
+    assert response.status_code == status, response.get_data(as_text=True)
     page = response.get_data(as_text=True)
     assert message in page
     assert row_counts() == before
@@ -207,8 +213,40 @@ def test_a_launch_without_the_state_cookie_is_refused(app, client, platform):
 def test_a_token_for_another_tool_or_without_email_is_refused(client, platform):
     before = row_counts()
     refused(client, launch(client, platform, aud="another-tool"), "not meant for this tool", before)
-    refused(client, launch(client, platform, email=None), "did not share your email", before)
-    refused(client, launch(client, platform, roles=["urn:x:Guest"]), "did not say whether", before)
+    refused(client, launch(client, platform, email=None), "did not share your email", before, 400)
+    guest = launch(client, platform, roles=["urn:x:Guest"])
+    refused(client, guest, "did not say whether", before, 400)
+
+
+def test_untrusted_audiences_parties_and_targets_are_refused(client, platform):
+    """LTI's security framework: every audience must be trusted, azp must be the tool, and
+    the launch must open the link its login named (401: the token does not authenticate)."""
+    before = row_counts()
+    for claims, message in [
+        ({"aud": [CLIENT_ID, "https://evil.example"]}, "audiences this tool does not trust"),
+        ({"azp": "another-tool"}, "authorised party (azp) is not this tool"),
+        ({rules.CLAIM_TARGET_LINK_URI: None}, "does not say which link it opens"),
+        (
+            {rules.CLAIM_TARGET_LINK_URI: "http://localhost/lti/launch?elsewhere"},
+            "another link than the one its login named",
+        ),
+    ]:
+        refused(client, launch(client, platform, **claims), message, before)
+
+
+def test_a_login_for_a_target_that_is_not_this_tool_is_refused(client, platform):
+    before = row_counts()
+    response = client.get(
+        "/lti/login",
+        query_string={
+            "iss": ISSUER,
+            "login_hint": "x",
+            "target_link_uri": "https://evil.example/lti/launch",
+        },
+    )
+    assert response.status_code == 400
+    assert "not this tool" in response.get_data(as_text=True)
+    assert row_counts() == before
 
 
 def test_a_platform_whose_key_set_cannot_be_fetched_refuses_the_launch(client, platform):
@@ -217,16 +255,16 @@ def test_a_platform_whose_key_set_cannot_be_fetched_refuses_the_launch(client, p
 
     platform_api.clear_jwks_cache()
     before = row_counts()
-    refused(client, launch(client, platform), "key set could not be fetched", before)
+    refused(client, launch(client, platform), "key set could not be fetched", before, 400)
 
 
 def test_a_launch_with_a_garbled_token_or_no_state_is_refused(client, platform):
     state, _ = begin_login(client)
     before = row_counts()
     response = client.post("/lti/launch", data={"id_token": "not.a.jwt", "state": state})
-    refused(client, response, "not a readable JSON Web Token", before)
+    refused(client, response, "not a readable JSON Web Token", before, 400)
     response = client.post("/lti/launch", data={"id_token": "x"})
-    refused(client, response, "did not include an id_token and a state", before)
+    refused(client, response, "did not include an id_token and a state", before, 400)
 
 
 def test_a_disabled_account_cannot_launch(client, platform):
@@ -234,7 +272,7 @@ def test_a_disabled_account_cannot_launch(client, platform):
     user.active = False
     db.session.commit()
     before = row_counts()
-    refused(client, launch(client, platform), "Your account here is disabled", before)
+    refused(client, launch(client, platform), "Your account here is disabled", before, 403)
 
 
 def test_logins_expired_for_a_day_are_cleared_by_the_next_login(client, platform):
@@ -260,7 +298,12 @@ def test_logins_expired_for_a_day_are_cleared_by_the_next_login(client, platform
 def test_behind_a_proxy_the_redirect_uri_and_cookie_follow_the_public_base_url(app, platform):
     app.config["PUBLIC_BASE_URL"] = "https://tool.school.edu"
     response = app.test_client().get(
-        "/lti/login", query_string={"iss": ISSUER, "login_hint": "x", "target_link_uri": "t"}
+        "/lti/login",
+        query_string={
+            "iss": ISSUER,
+            "login_hint": "x",
+            "target_link_uri": "https://tool.school.edu/lti/launch",
+        },
     )
     assert "redirect_uri=https%3A%2F%2Ftool.school.edu%2Flti%2Flaunch" in response.location
     assert "SameSite=None" in response.headers["Set-Cookie"]

@@ -40,12 +40,19 @@ def good_claims(**changes):
         rules.CLAIM_MESSAGE_TYPE: rules.RESOURCE_LINK_REQUEST,
         rules.CLAIM_ROLES: [LEARNER],
         rules.CLAIM_RESOURCE_LINK: {"id": "link-1"},
+        rules.CLAIM_TARGET_LINK_URI: "https://tool.example/lti/launch",
     }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
 
-EXPECTED = rules.Expectation("https://lms.example.edu", "client-1", "n-1", frozenset({"d-1"}))
+EXPECTED = rules.Expectation(
+    "https://lms.example.edu",
+    "client-1",
+    "n-1",
+    frozenset({"d-1"}),
+    target_link_uri="https://tool.example/lti/launch",
+)
 
 
 def test_good_claims_have_no_problem():
@@ -72,10 +79,32 @@ def test_every_problem_is_reported_not_only_the_first():
     ]
 
 
-def test_audience_lists_need_the_tool_as_authorised_party():
+def test_an_audience_the_tool_does_not_trust_is_refused_whatever_azp_says():
     claims = good_claims(aud=["client-1", "other"])
-    assert "this tool as its party" in rules.launch_problems(claims, EXPECTED, NOW)[0]
-    assert rules.launch_problems(dict(claims, azp="client-1"), EXPECTED, NOW) == []
+    assert rules.launch_problems(claims, EXPECTED, NOW) == [
+        "The token also names audiences this tool does not trust."
+    ]
+    assert rules.launch_problems(dict(claims, azp="client-1"), EXPECTED, NOW) == [
+        "The token also names audiences this tool does not trust."
+    ]
+
+
+def test_an_authorised_party_other_than_the_tool_is_refused():
+    assert rules.launch_problems(good_claims(azp="someone-else"), EXPECTED, NOW) == [
+        "The token's authorised party (azp) is not this tool."
+    ]
+    assert rules.launch_problems(good_claims(azp="client-1"), EXPECTED, NOW) == []
+
+
+def test_the_launch_opens_the_link_its_login_named():
+    missing = good_claims(**{rules.CLAIM_TARGET_LINK_URI: None})
+    assert rules.launch_problems(missing, EXPECTED, NOW) == [
+        "The launch does not say which link it opens (target_link_uri)."
+    ]
+    changed = good_claims(**{rules.CLAIM_TARGET_LINK_URI: "https://tool.example/other"})
+    assert rules.launch_problems(changed, EXPECTED, NOW) == [
+        "The launch opens another link than the one its login named."
+    ]
 
 
 def test_times_are_checked_against_now_with_a_minute_of_leeway():

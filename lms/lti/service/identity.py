@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from lms.auth import one_time
 from lms.auth import service as auth
 from lms.auth.models import Role, User
-from lms.errors import InvalidInput, NotFound
+from lms.errors import InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from lms.ledger import audit
 from lms.lti import rules
@@ -52,10 +52,10 @@ ROLE_NAMES = {Role.STUDENT: "a learner", Role.INSTRUCTOR: "an instructor", Role.
 def check_may_link(user: User, mapped: Role | None) -> None:
     """An existing account is linked only to a launch of exactly its own role."""
     if not user.active:
-        raise InvalidInput("Your account here is disabled. Ask the school to re-enable it.")
+        raise PermissionDenied("Your account here is disabled. Ask the school to re-enable it.")
     if mapped is not user.role:
         launched_as = ROLE_NAMES[mapped] if mapped else "someone whose role it did not say"
-        raise InvalidInput(
+        raise PermissionDenied(
             f"An account with your email already exists here as {ROLE_NAMES[user.role]}, "
             f"but your LMS launched you as {launched_as}. Accounts are never linked across "
             "roles: ask the school's administrator."
@@ -66,9 +66,9 @@ def check_may_launch_as(user: User, mapped: Role | None) -> None:
     """A linked account opens only from a launch that may hold it: never a staff account
     from a learner's launch (an account is never promoted by a launch either)."""
     if not user.active:
-        raise InvalidInput("Your account here is disabled. Ask the school to re-enable it.")
+        raise PermissionDenied("Your account here is disabled. Ask the school to re-enable it.")
     if not user.is_student and mapped not in (Role.INSTRUCTOR, Role.ADMIN):
-        raise InvalidInput(
+        raise PermissionDenied(
             "This launch is not an instructor's or an administrator's, and the account it is "
             "linked to here is staff: staff accounts open only from a staff launch."
         )

@@ -1,7 +1,8 @@
 """OIDC login initiation and the launch: every check, then the user logged in.
 
-A refused launch raises ``InvalidInput`` before anything is written, and the error handler
-rolls the transaction back, so a refused launch leaves no row behind.
+A refused launch raises ``NotAuthenticated`` (401; ``InvalidInput``, 400, for a request missing
+its parts) before anything is written, and the request's transaction is rolled back, so a
+refused launch leaves no row behind.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from sqlalchemy import delete, select, update
@@ -19,7 +20,7 @@ from sqlalchemy import delete, select, update
 from lms.auth import one_time
 from lms.auth.models import User
 from lms.courses import service as courses
-from lms.errors import Conflict, InvalidInput, PermissionDenied
+from lms.errors import Conflict, InvalidInput, NotAuthenticated, PermissionDenied
 from lms.extensions import db
 from lms.ledger import audit
 from lms.lti import platform_api, rules
@@ -63,6 +64,12 @@ def begin_login(params: Mapping[str, str], redirect_uri: str, now: datetime) -> 
             f"Several registrations of {issuer} exist; the LMS must send its client_id."
         )
     platform = platforms[0]
+    target = str(params["target_link_uri"])
+    if not _is_own_link(target, redirect_uri):
+        raise InvalidInput(
+            "The login names a target link that is not this tool's: the LMS must send a "
+            "target_link_uri on the tool's own address."
+        )
     # Logins that were never completed are of no use once expired; keep a day for inquiry.
     db.session.execute(
         delete(LtiLoginState).where(LtiLoginState.expires_at < now - timedelta(days=1))
@@ -71,6 +78,7 @@ def begin_login(params: Mapping[str, str], redirect_uri: str, now: datetime) -> 
         state=secrets.token_urlsafe(32),
         nonce=secrets.token_urlsafe(32),
         platform_id=platform.id,
+        target_link_uri=target[:1000],
         created_at=now,
         expires_at=now + LOGIN_STATE_LIFETIME,
     )
@@ -93,26 +101,34 @@ def begin_login(params: Mapping[str, str], redirect_uri: str, now: datetime) -> 
     return state.state, platform.auth_login_url + separator + urlencode(auth_params)
 
 
+def _is_own_link(target: str, launch_url: str) -> bool:
+    """Whether ``target`` is on this tool's own address (scheme and host of its launch URL)."""
+    own, asked = urlsplit(launch_url), urlsplit(target)
+    return (asked.scheme, asked.netloc) == (own.scheme, own.netloc)
+
+
 def verify_launch(
     form: Mapping[str, str], cookies: Mapping[str, str], now: datetime
 ) -> tuple[dict[str, Any], LtiLoginState, LtiPlatform]:
-    """Check a launch's state and id_token; every failure is ``InvalidInput`` with a reason."""
+    """Check a launch's state and id_token. A launch that does not prove where it comes
+    from (state, signature, issuer, audience, times, nonce ...) is ``NotAuthenticated``
+    (401) with every reason; a request missing its parts is ``InvalidInput`` (400)."""
     id_token = form.get("id_token") or ""
     state_value = form.get("state") or ""
     if not id_token or not state_value:
         raise InvalidInput("The launch did not include an id_token and a state.")
     if cookies.get(STATE_COOKIE_PREFIX + state_value) != state_value:
-        raise InvalidInput(
+        raise NotAuthenticated(
             "The launch could not be matched to its login: the state cookie is missing. "
             "Allow cookies for this site (or open the tool in a new window) and launch again."
         )
     login_state = db.session.scalar(select(LtiLoginState).where(LtiLoginState.state == state_value))
     if login_state is None:
-        raise InvalidInput("The launch names a login this tool did not start.")
+        raise NotAuthenticated("The launch names a login this tool did not start.")
     if login_state.used_at is not None:
-        raise InvalidInput("This launch was already used. Launch the tool again from your LMS.")
+        raise NotAuthenticated("This launch was already used. Launch the tool again from your LMS.")
     if login_state.expires_at < now:
-        raise InvalidInput("The login took too long and expired. Launch the tool again.")
+        raise NotAuthenticated("The login took too long and expired. Launch the tool again.")
     platform = get_platform(login_state.platform_id)
     try:
         header = jwt.get_unverified_header(id_token)
@@ -120,7 +136,7 @@ def verify_launch(
     except jwt.PyJWTError as error:
         raise InvalidInput("The id_token is not a readable JSON Web Token.") from error
     if unverified.get("iss") != platform.issuer:
-        raise InvalidInput(
+        raise NotAuthenticated(
             f"The token comes from an unknown platform ({unverified.get('iss')!s:.200})."
         )
     claims = _verified_claims(id_token, header, platform, now)
@@ -131,11 +147,12 @@ def verify_launch(
             client_id=platform.client_id,
             nonce=login_state.nonce,
             deployment_ids=frozenset(d.deployment_id for d in platform.deployments),
+            target_link_uri=login_state.target_link_uri,
         ),
         now,
     )
     if problems:
-        raise InvalidInput("The launch was refused. " + " ".join(problems))
+        raise NotAuthenticated("The launch was refused. " + " ".join(problems))
     return claims, login_state, platform
 
 
@@ -143,11 +160,11 @@ def _verified_claims(
     id_token: str, header: Mapping[str, Any], platform: LtiPlatform, now: datetime
 ) -> dict[str, Any]:
     if header.get("alg") != "RS256":
-        raise InvalidInput("The id_token must be signed with RS256.")
+        raise NotAuthenticated("The id_token must be signed with RS256.")
     try:
         key = platform_api.platform_signing_key(platform.key_set_url, id_token)
     except platform_api.MissingKey as error:
-        raise InvalidInput(
+        raise NotAuthenticated(
             "The id_token was signed with a key the platform does not publish."
         ) from error
     except platform_api.PlatformError as error:
@@ -167,9 +184,9 @@ def _verified_claims(
             },
         )
     except jwt.InvalidSignatureError as error:
-        raise InvalidInput("The id_token's signature is not valid.") from error
+        raise NotAuthenticated("The id_token's signature is not valid.") from error
     except jwt.PyJWTError as error:
-        raise InvalidInput(f"The id_token could not be verified ({error}).") from error
+        raise NotAuthenticated(f"The id_token could not be verified ({error}).") from error
 
 
 def complete_launch(
