@@ -72,7 +72,7 @@ def prepare(url: str, rows: int, students: int = 2000, *, given: bool = False) -
     from sqlalchemy import text
 
     from lms.auth.models import Role, User
-    from lms.courses import service as courses
+    from lms.courses import content
     from lms.extensions import db
 
     if not given:
@@ -95,7 +95,7 @@ def prepare(url: str, rows: int, students: int = 2000, *, given: bool = False) -
             )
             for n in range(students)
         )
-        courses.create_course(
+        content.create_course(
             {
                 "code": "BENCH",
                 "title": "Benchmark course",

@@ -75,8 +75,8 @@ def enum_column(enum_class: type[StrEnum], name: str) -> Enum:
 
 
 class IdList(TypeDecorator[list[int]]):
-    """A list of integer ids bound as one value: an ``INTEGER[]`` on PostgreSQL, JSON text on
-    SQLite (read back by ``json_each``)."""
+    """A list of integer ids bound as one value, or stored in one column: an ``INTEGER[]`` on
+    PostgreSQL, JSON text on SQLite (read back by ``json_each``, or as a list)."""
 
     impl = String
     cache_ok = True
@@ -87,8 +87,16 @@ class IdList(TypeDecorator[list[int]]):
         return dialect.type_descriptor(String())
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
         ids = [int(v) for v in value]
         return ids if dialect.name == "postgresql" else json.dumps(ids)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[int] | None:
+        # a column of this type (an attempt's choice order) reads back as a list of ints
+        if value is None:
+            return None
+        return list(value) if dialect.name == "postgresql" else json.loads(value)
 
 
 class among(ColumnElement[bool]):  # noqa: N801 - reads as an operator, like in_

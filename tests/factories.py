@@ -7,7 +7,8 @@ from itertools import count
 
 from lms.auth import service as auth
 from lms.auth.models import Role, User
-from lms.courses import service as courses
+from lms.courses import catalogue, content
+from lms.courses.attempts import grading, sitting
 from lms.courses.models import Course, Module
 from lms.credentials import service as credentials
 from lms.credentials.models import Credential
@@ -61,14 +62,14 @@ def course(code: str = "TERM", modules: int = 2, questions: int = 3, passing: in
             for m in range(1, modules + 1)
         ],
     }
-    created = courses.create_course(data)
+    created = content.create_course(data)
     db.session.commit()
     return created
 
 
 def module(code: str) -> Module:
     """The module with this code, with its quiz loaded."""
-    return courses.get_module(courses.modules_by_code([code])[code].id)
+    return catalogue.get_module(catalogue.modules_by_code([code])[code].id)
 
 
 def credential(code: str = "CPC", tree: dict | None = None, modules: list[str] = ()) -> Credential:
@@ -108,7 +109,7 @@ def cohort(
 
 def answers(module_code: str, right: int | None = None) -> dict[int, frozenset[int]]:
     """Answers to a module's quiz: all right, or only the first ``right`` questions."""
-    keys = courses.answer_keys(module(module_code).quiz)
+    keys = grading.answer_keys(module(module_code).quiz)
     result = {}
     for index, key in enumerate(keys):
         if right is None or index < right:
@@ -120,7 +121,7 @@ def answers(module_code: str, right: int | None = None) -> dict[int, frozenset[i
 
 def pass_module(student: User, module_code: str, when: datetime = NOW):
     """The student passes the module's quiz with full marks."""
-    attempt = courses.submit_quiz(student, module(module_code).id, answers(module_code), when)
+    attempt = sitting.submit_quiz(student, module(module_code).id, answers(module_code), when)
     db.session.commit()
     return attempt
 

@@ -16,7 +16,7 @@ from lms.api import schemas
 from lms.api.core import ApiError, make_cursor, new_blueprint, read_cursor, token_required
 from lms.auth.models import Role, User
 from lms.auth.tokens import TokenScope
-from lms.courses import service as courses
+from lms.courses import reads as courses
 from lms.credentials import service as credentials
 from lms.db import utcnow
 from lms.enrollment import service as enrollment

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,7 +12,8 @@ from wtforms import SelectChoice
 
 from lms.auth.access import roles_required
 from lms.auth.models import Role
-from lms.courses import bank_service, interchange, rules
+from lms.courses import blueprints, catalogue, interchange
+from lms.courses.bank import analysis, questions, quizzes, transfer
 from lms.courses.forms import (
     ConfirmImportForm,
     ExamModuleForm,
@@ -22,10 +22,11 @@ from lms.courses.forms import (
     QuizForm,
     QuizSettingsForm,
 )
-from lms.courses.models import Course
+from lms.courses.rules import drawing
+from lms.courses.rules.questions import choices_text
+from lms.courses.rules.quizzes import PRESETS, QuizSettings
 from lms.db import utcnow
-from lms.errors import DomainError, InvalidInput, NotFound
-from lms.extensions import db
+from lms.errors import DomainError, InvalidInput
 from lms.forms import show_problems
 from lms.transactions import writes_on_get
 
@@ -42,7 +43,7 @@ def _actor():
 def bank_list():
     """Every question bank, and the import form."""
     return render_template(
-        "courses/bank_list.html", banks=bank_service.list_banks(), form=ImportForm()
+        "courses/bank_list.html", banks=questions.list_banks(), form=ImportForm()
     )
 
 
@@ -50,14 +51,14 @@ def bank_list():
 @roles_required(*STAFF)
 def bank_page(bank_id: int):
     """A bank's questions, with their tags and versions."""
-    bank = bank_service.get_bank(bank_id)
+    bank = questions.get_bank(bank_id)
     show_retired = request.args.get("retired") == "1"
     return render_template(
         "courses/bank.html",
         bank=bank,
-        questions=bank_service.bank_questions(bank.id, include_retired=show_retired),
+        questions=questions.bank_questions(bank.id, include_retired=show_retired),
         show_retired=show_retired,
-        tags=bank_service.tag_counts(bank.id),
+        tags=blueprints.tag_counts(bank.id),
         form=QuestionForm(),
     )
 
@@ -65,43 +66,41 @@ def bank_page(bank_id: int):
 def _form_with(question=None) -> QuestionForm:
     form = QuestionForm()
     if question is not None and request.method == "GET":
-        form.stem.data = question.stem
-        form.kind.data = question.kind.value
-        form.choices.data = "\n".join(
-            ("* " if c.is_correct else "") + c.text for c in question.choices
-        )
-        form.rationale.data = question.rationale
-        form.content_area.data = question.content_area
-        form.difficulty.data = question.difficulty
-        form.code_set_year.data = str(question.code_set_year or "")
-        form.tags.data = question.tags
+        draft = questions.draft_of(question)
+        form.stem.data = draft.stem
+        form.kind.data = draft.kind
+        form.choices.data = choices_text(draft.choices)
+        form.rationale.data = draft.rationale
+        form.content_area.data = draft.content_area
+        form.difficulty.data = draft.difficulty
+        form.code_set_year.data = str(draft.code_set_year or "")
+        form.tags.data = list(draft.tags)
     return form
 
 
 def _save_question(form: QuestionForm, save):
-    """Validate the form and call ``save(draft)``; a refusal is shown on the form (400)."""
+    """Validate the form and call ``save(draft)``: the question, or ``None`` and the status
+    to answer (each problem of a refusal is shown beside its field)."""
     if not form.validate_on_submit():
-        return None
+        return None, 400 if request.method == "POST" else 200
     try:
-        return save(bank_service.draft_from_form(request.form))
+        return save(questions.draft_from_form(form.data)), 200
     except DomainError as error:
-        show_problems(form, error)
-        return None
+        return None, show_problems(form, error)
 
 
 @bp.route("/banks/<int:bank_id>/questions/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def new_question(bank_id: int):
     """Write a new question."""
-    bank = bank_service.get_bank(bank_id)
+    bank = questions.get_bank(bank_id)
     form = _form_with()
-    question = _save_question(
-        form, lambda draft: bank_service.create_question(_actor(), bank.id, draft, utcnow())
+    question, status = _save_question(
+        form, lambda draft: questions.create_question(_actor(), bank.id, draft, utcnow())
     )
     if question is not None:
         flash("The question is saved.", "success")
         return redirect(url_for("bank.bank_page", bank_id=bank_id))
-    status = 400 if request.method == "POST" else 200
     return render_template(
         "courses/question_form.html", form=form, bank=bank, question=None, has_attempts=False
     ), status
@@ -111,12 +110,12 @@ def new_question(bank_id: int):
 @roles_required(*STAFF)
 def edit_question(question_id: int):
     """Edit a question (a new version if attempts have seen it)."""
-    question = bank_service.get_question(question_id)
-    bank = bank_service.get_bank(question.bank_id)
-    seen = bank_service.has_attempts(question.id)
+    question = questions.get_question(question_id)
+    bank = questions.get_bank(question.bank_id)
+    seen = questions.has_attempts(question.id)
     form = _form_with(question)
-    saved = _save_question(
-        form, lambda draft: bank_service.update_question(_actor(), question_id, draft, utcnow())
+    saved, status = _save_question(
+        form, lambda draft: questions.update_question(_actor(), question_id, draft, utcnow())
     )
     if saved is not None:
         message = (
@@ -126,7 +125,6 @@ def edit_question(question_id: int):
         )
         flash(message, "success")
         return redirect(url_for("bank.bank_page", bank_id=bank.id))
-    status = 400 if request.method == "POST" else 200
     return render_template(
         "courses/question_form.html", form=form, bank=bank, question=question, has_attempts=seen
     ), status
@@ -138,7 +136,7 @@ def retire_question(question_id: int):
     """Retire a question."""
     if not QuizForm().validate_on_submit():
         raise InvalidInput("The form could not be checked. Reload the page and try again.")
-    question = bank_service.retire_question(_actor(), question_id, utcnow())
+    question = questions.retire_question(_actor(), question_id, utcnow())
     bank_id = question.bank_id
     flash("The question is retired.", "success")
     return redirect(url_for("bank.bank_page", bank_id=bank_id))
@@ -151,10 +149,10 @@ def import_preview():
     form = ImportForm()
     if not form.validate_on_submit():
         return render_template(
-            "courses/bank_list.html", banks=bank_service.list_banks(), form=form
+            "courses/bank_list.html", banks=questions.list_banks(), form=form
         ), 400
     data = form.file.data.read()
-    result = bank_service.preview_import(data, form.fmt.data)
+    result = transfer.preview_import(data, form.fmt.data)
     confirm = ConfirmImportForm(
         content=base64.b64encode(data).decode("ascii"), fmt=form.fmt.data, bank=form.bank.data
     )
@@ -178,7 +176,7 @@ def import_confirm():
         data = base64.b64decode(form.content.data, validate=True)
     except (binascii.Error, ValueError) as error:
         raise InvalidInput("The file could not be read back. Upload it again.") from error
-    bank, result = bank_service.import_questions(
+    bank, result = transfer.import_questions(
         _actor(), form.bank.data, data, form.fmt.data, utcnow()
     )
     bank_id, count = bank.id, len(result.items)
@@ -191,7 +189,7 @@ def import_confirm():
 @writes_on_get("an export of a question bank is audited")
 def export_bank(bank_id: int, fmt: str):
     """Download a bank as Moodle XML, GIFT or Aiken."""
-    body, filename = bank_service.export_bank(_actor(), bank_id, fmt, utcnow())
+    body, filename = transfer.export_bank(_actor(), bank_id, fmt, utcnow())
     mimetype = "application/xml" if filename.endswith(".xml") else "text/plain"
     return Response(
         body,
@@ -204,20 +202,18 @@ def export_bank(bank_id: int, fmt: str):
 @roles_required(*STAFF)
 def new_exam(course_id: int):
     """Add a practice exam to a course, then set its questions and timing."""
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise NotFound("There is no such course.")
+    course = catalogue.get_course(course_id)
     form = ExamModuleForm()
     status = 200
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
             try:
-                quiz = bank_service.add_exam_module(
+                quiz = quizzes.add_exam_module(
                     _actor(), course_id, form.code.data, form.title.data, utcnow()
                 )
             except DomainError as error:
-                show_problems(form, error)
+                status = show_problems(form, error)
             else:
                 quiz_id = quiz.id
                 flash("The exam is added. Now choose its bank, blueprint and time.", "success")
@@ -229,15 +225,15 @@ def new_exam(course_id: int):
 @roles_required(*STAFF)
 def quiz_settings(quiz_id: int):
     """Set a quiz's passing score, time, attempts, review policy, preset and blueprint."""
-    quiz = bank_service.get_quiz(quiz_id)
+    quiz = quizzes.get_quiz(quiz_id)
     form = QuizSettingsForm()
     form.preset.choices = [SelectChoice("", "None")] + [
         SelectChoice(
             p.code, f"{p.name}: {p.questions} questions, {p.minutes} min, {p.passing_score}%"
         )
-        for p in rules.PRESETS.values()
+        for p in PRESETS.values()
     ]
-    form.bank_id.choices = [SelectChoice(b.id, b.name) for b, _ in bank_service.list_banks()]
+    form.bank_id.choices = [SelectChoice(b.id, b.name) for b, _ in questions.list_banks()]
     if request.method == "GET":
         form.passing_score.data = quiz.passing_score
         form.time_limit_minutes.data = quiz.time_limit_minutes
@@ -245,44 +241,38 @@ def quiz_settings(quiz_id: int):
         form.review_policy.data = quiz.review_policy.value
         form.preset.data = quiz.preset or ""
         form.bank_id.data = quiz.bank_id
-        form.blueprint.data = "\n".join(
-            f"{row['tag']}: {row['count']}" for row in _rows(quiz.blueprint)
-        )
+        form.blueprint.data = drawing.blueprint_text(blueprints.blueprint_rows(quiz))
     status = 200
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
+            settings = QuizSettings(
+                passing_score=form.passing_score.data,
+                time_limit_minutes=form.time_limit_minutes.data,
+                max_attempts=form.max_attempts.data,
+                review_policy=form.review_policy.data,
+                preset=form.preset.data or None,
+                bank_id=form.bank_id.data,
+                blueprint=form.blueprint.data or "",
+            )
             try:
-                settings = bank_service.QuizSettings(
-                    passing_score=form.passing_score.data,
-                    time_limit_minutes=form.time_limit_minutes.data,
-                    max_attempts=form.max_attempts.data,
-                    review_policy=form.review_policy.data,
-                    preset=form.preset.data or None,
-                    bank_id=form.bank_id.data,
-                    blueprint=bank_service.parse_blueprint_text(form.blueprint.data or ""),
-                )
-                bank_service.update_quiz(_actor(), quiz_id, settings, utcnow())
+                quizzes.update_quiz(_actor(), quiz_id, settings, utcnow())
             except DomainError as error:
-                show_problems(form, error)
+                status = show_problems(form, error)
             else:
                 module_id = quiz.module_id
                 flash("The quiz settings are saved.", "success")
                 return redirect(url_for("courses.module_page", module_id=module_id))
     return render_template(
-        "courses/quiz_settings.html", form=form, quiz=quiz, presets=rules.PRESETS.values()
+        "courses/quiz_settings.html", form=form, quiz=quiz, presets=PRESETS.values()
     ), status
-
-
-def _rows(blueprint: str) -> list[dict]:
-    return json.loads(blueprint) if blueprint else []
 
 
 @bp.get("/quizzes/<int:quiz_id>/analysis")
 @roles_required(*STAFF)
 def item_analysis(quiz_id: int):
     """Item analysis of a quiz's graded attempts."""
-    quiz, reports, attempts = bank_service.item_analysis(_actor(), quiz_id)
+    quiz, reports, attempts = analysis.item_analysis(_actor(), quiz_id)
     return render_template(
         "courses/item_analysis.html", quiz=quiz, reports=reports, attempts=attempts
     )

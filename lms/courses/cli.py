@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from flask import Blueprint
 
-from lms.courses import bank_service, interchange
+from lms.courses import interchange
+from lms.courses.bank import transfer
 from lms.db import utcnow
 from lms.errors import InvalidInput
 from lms.extensions import db
@@ -31,7 +32,7 @@ def import_questions_command(path: Path, bank_name: str, fmt: str | None, dry_ru
     if fmt is None:
         raise click.UsageError("Cannot tell the format from the file name; pass --format.")
     data = path.read_bytes()
-    result = bank_service.preview_import(data, fmt)
+    result = transfer.preview_import(data, fmt)
     for item in result.items:
         click.echo(f"  ok   {item.where}: {item.draft.stem[:70]}")
     for problem in result.problems:
@@ -44,7 +45,7 @@ def import_questions_command(path: Path, bank_name: str, fmt: str | None, dry_ru
         click.echo(f"{len(result.items)} questions would be imported (dry run).")
         return
     try:
-        bank, _ = bank_service.import_questions(None, bank_name, data, fmt, utcnow())
+        bank, _ = transfer.import_questions(None, bank_name, data, fmt, utcnow())
     except InvalidInput as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error

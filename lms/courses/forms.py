@@ -5,8 +5,17 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    Field,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 from lms.errors import InvalidInput
 
@@ -29,6 +38,20 @@ def parse_answers(form: MultiDict[str, str]) -> dict[int, frozenset[int]]:
             raise InvalidInput("The answers were not sent in the expected form.")
         answers[int(raw_question)] = frozenset(int(v) for v in values)
     return answers
+
+
+class TagListField(Field):
+    """Tags typed as one comma-separated line; the field's data is the list of tags."""
+
+    widget = TextInput()
+
+    def _value(self) -> str:
+        return ", ".join(self.data or [])
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Split the typed line into tags, dropping empty ones."""
+        text = valuelist[0] if valuelist else ""
+        self.data = [tag.strip() for tag in text.split(",") if tag.strip()]
 
 
 class QuestionForm(FlaskForm):
@@ -62,7 +85,7 @@ class QuestionForm(FlaskForm):
     code_set_year = StringField(
         "Code-set year", description="e.g. 2026; empty if not tied to a year"
     )
-    tags = StringField("Other tags", description="Comma-separated")
+    tags = TagListField("Other tags", description="Comma-separated")
 
 
 class ImportForm(FlaskForm):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
-from lms.db import UTCDateTime, enum_column
+from lms.db import IdList, UTCDateTime, enum_column
 from lms.extensions import db
 
 
@@ -94,7 +94,8 @@ class Question(db.Model):
     bank_id: Mapped[int] = mapped_column(ForeignKey("question_bank.id"), index=True)
     stem: Mapped[str] = mapped_column(Text)
     rationale: Mapped[str] = mapped_column(Text, default="")
-    tags: Mapped[str] = mapped_column(String(400), default="")  # comma-separated
+    # Labels besides the content area (a blueprint row may ask for any of them).
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     kind: Mapped[QuestionKind] = mapped_column(
         enum_column(QuestionKind, "question_kind"),
         default=QuestionKind.SINGLE,
@@ -225,7 +226,7 @@ class AttemptQuestion(db.Model):
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
     position: Mapped[int]
-    choice_order: Mapped[str] = mapped_column(String(200))  # comma-separated choice ids
+    choice_order: Mapped[list[int]] = mapped_column(IdList())  # choice ids, as shown
 
     question: Mapped[Question] = relationship(lazy="raise")
 
@@ -240,8 +241,8 @@ class AttemptAnswer(db.Model):
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
     choice_id: Mapped[int | None] = mapped_column(ForeignKey("choice.id"))
-    # Every choice picked (multiple-answer questions), comma-separated; "" when unanswered.
-    choice_ids: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Every choice picked (several for a multiple-answer question); empty when unanswered.
+    choice_ids: Mapped[list[int]] = mapped_column(IdList(), default=list)
     is_correct: Mapped[bool]  # False until the attempt is graded
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from lms.courses import rules
-from lms.courses.models import Attempt, AttemptStatus, QuestionKind
+from lms.courses.attempts.grading import AttemptResult, answers_right, chosen_of
+from lms.courses.models import Attempt, QuestionKind
+from lms.courses.rules import grading, timing
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,9 @@ class ShownQuestion:
     content_area: str = ""
 
 
-def _picked(attempt: Attempt) -> dict[int, frozenset[int]]:
-    return {
-        a.question_id: frozenset(int(c) for c in a.choice_ids.split(",") if c)
-        for a in attempt.answers
-    }
-
-
 def player_questions(attempt: Attempt) -> list[ShownQuestion]:
     """The attempt's questions with the student's saved picks, and nothing about the key."""
-    picked = _picked(attempt)
+    picked = chosen_of(attempt)
     shown = []
     for item in attempt.questions:
         texts = {c.id: c.text for c in item.question.choices}
@@ -58,8 +52,7 @@ def player_questions(attempt: Attempt) -> list[ShownQuestion]:
                 stem=item.question.stem,
                 multiple=item.question.kind is QuestionKind.MULTIPLE,
                 choices=tuple(
-                    ShownChoice(int(cid), texts[int(cid)], int(cid) in chosen)
-                    for cid in item.choice_order.split(",")
+                    ShownChoice(cid, texts[cid], cid in chosen) for cid in item.choice_order
                 ),
                 answered=bool(chosen),
             )
@@ -67,10 +60,9 @@ def player_questions(attempt: Attempt) -> list[ShownQuestion]:
     return shown
 
 
-def review_questions(attempt: Attempt) -> list[ShownQuestion]:
+def review_questions(attempt: Attempt, correct: dict[int, bool]) -> list[ShownQuestion]:
     """The attempt's questions with the key, the student's picks and the rationales."""
-    picked = _picked(attempt)
-    correct = {a.question_id: a.is_correct for a in attempt.answers}
+    picked = chosen_of(attempt)
     shown = []
     for item in attempt.questions:
         by_id = {c.id: c for c in item.question.choices}
@@ -82,13 +74,8 @@ def review_questions(attempt: Attempt) -> list[ShownQuestion]:
                 stem=item.question.stem,
                 multiple=item.question.kind is QuestionKind.MULTIPLE,
                 choices=tuple(
-                    ShownChoice(
-                        int(cid),
-                        by_id[int(cid)].text,
-                        int(cid) in chosen,
-                        by_id[int(cid)].is_correct,
-                    )
-                    for cid in item.choice_order.split(",")
+                    ShownChoice(cid, by_id[cid].text, cid in chosen, by_id[cid].is_correct)
+                    for cid in item.choice_order
                 ),
                 answered=bool(chosen),
                 is_correct=correct.get(item.question_id, False),
@@ -103,34 +90,35 @@ def review_questions(attempt: Attempt) -> list[ShownQuestion]:
 class ResultView:
     """Everything the result page shows."""
 
-    areas: list[rules.AreaScore]
-    pacing: rules.Pacing
+    outcome: AttemptResult
+    areas: list[grading.AreaScore]
+    pacing: timing.Pacing
     may_review: bool
     review: list[ShownQuestion]
     correct: int
     total: int
 
 
-def result_view(attempt: Attempt) -> ResultView:
-    """Score per content area, pacing, and the review if the quiz's policy allows it."""
-    if attempt.status is not AttemptStatus.SUBMITTED or attempt.submitted_at is None:
-        raise ValueError("the attempt is not graded yet")
-    correct = {a.question_id: a.is_correct for a in attempt.answers}
+def result_view(attempt: Attempt, outcome: AttemptResult) -> ResultView:
+    """Score per content area, pacing, and the review if the quiz's policy allows it: of a
+    graded attempt, or of one whose time is up as it will be graded (``outcome``)."""
+    correct = answers_right(attempt, outcome)
     area_results = [
         (item.question.content_area, correct.get(item.question_id, False))
         for item in attempt.questions
     ]
-    allowed = rules.may_review(attempt.quiz.review_policy.value, attempt.passed)
+    allowed = grading.may_review(attempt.quiz.review_policy.value, outcome.passed)
     return ResultView(
-        areas=rules.scores_by_area(area_results),
-        pacing=rules.pacing(
+        outcome=outcome,
+        areas=grading.scores_by_area(area_results),
+        pacing=timing.pacing(
             attempt.started_at,
-            attempt.submitted_at,
+            outcome.submitted_at,
             attempt.quiz.time_limit_minutes,
             len(attempt.questions),
         ),
         may_review=allowed,
-        review=review_questions(attempt) if allowed else [],
+        review=review_questions(attempt, correct) if allowed else [],
         correct=sum(1 for _, ok in area_results if ok),
         total=len(area_results),
     )
@@ -138,7 +126,7 @@ def result_view(attempt: Attempt) -> ResultView:
 
 def seconds_left(attempt: Attempt, now: datetime) -> int | None:
     """Seconds the student has left, computed on the server."""
-    return rules.seconds_left(attempt.deadline_at, now)
+    return timing.seconds_left(attempt.deadline_at, now)
 
 
 def format_duration(seconds: float | None) -> str:

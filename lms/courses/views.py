@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
 from lms.auth.access import login_required, roles_required
 from lms.auth.models import Role
-from lms.courses import player, service
+from lms.courses import blueprints, catalogue, gating, player, time_on_task
+from lms.courses.attempts import grading, loading, sitting
 from lms.courses.forms import QuizForm, parse_answers
 from lms.courses.markdown import render_markdown
 from lms.courses.models import AttemptStatus
@@ -16,7 +20,7 @@ from lms.db import utcnow
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.templating import format_percent
-from lms.transactions import keep_when_refused, writes_on_get
+from lms.transactions import keep_when_refused
 
 bp = Blueprint("courses", __name__)
 
@@ -34,14 +38,25 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
+@contextmanager
+def _keeping_deadline_grades() -> Iterator[None]:
+    """Starting refused (409: no attempt left, a quiz that cannot be drawn) still keeps the
+    grading it did first: the student's attempt whose time was up, graded at its deadline."""
+    try:
+        yield
+    except Conflict:
+        keep_when_refused()
+        raise
+
+
 @bp.get("/courses")
 @login_required
 def course_list():
     """Every course and its modules, with the student's contact hours per course."""
-    hours = service.contact_hours_by_course(current_user.id) if current_user.is_student else {}
+    hours = time_on_task.contact_hours_by_course(current_user.id) if current_user.is_student else {}
     return render_template(
         "courses/course_list.html",
-        courses=service.list_courses(),
+        courses=catalogue.list_courses(),
         hours=hours,
         total_hours=round(sum(hours.values()), 2),
         can_edit=current_user.is_instructor or current_user.is_admin,
@@ -55,7 +70,7 @@ def set_sequential(course_id: int):
     """Turn sequential gating of a course on or off."""
     _check_form()
     on = request.form.get("sequential") == "on"
-    course = service.set_sequential(_actor(), course_id, on, utcnow())
+    course = catalogue.set_sequential(_actor(), course_id, on, utcnow())
     message = (
         f"{course.title}: each module now opens when the previous one is complete."
         if on
@@ -67,25 +82,16 @@ def set_sequential(course_id: int):
 
 @bp.get("/modules/<int:module_id>")
 @login_required
-@writes_on_get("grades, at its deadline, an attempt whose time ran out")
 def module_page(module_id: int):
-    """A module's lesson and its quiz, with the student's attempts."""
+    """A module's lesson and its quiz, with the student's attempts (one whose time is up shows
+    the grade it will get; the student's next start, save or submission writes it)."""
     actor = _actor()
-    now = utcnow()
-    service.close_overdue_attempts(actor, module_id, now)
-    module = service.get_module(module_id, questions=False)
+    module = catalogue.get_module(module_id, questions=False)
     siblings = module.course.modules
     index = siblings.index(module)
-    locked_by = service.locked_by(actor, module)
-    attempts = service.list_attempts(actor, module, now) if locked_by is None else []
+    locked_by = gating.locked_by(actor, module)
+    standing = grading.standing(actor, module, utcnow()) if locked_by is None else None
     quiz = module.quiz
-    open_attempt = next((a for a in attempts if a.status is AttemptStatus.IN_PROGRESS), None)
-    used_up = (
-        quiz is not None
-        and quiz.max_attempts is not None
-        and open_attempt is None
-        and len(attempts) >= quiz.max_attempts
-    )
     return render_template(
         "courses/module.html",
         module=module,
@@ -96,10 +102,10 @@ def module_page(module_id: int):
         form=QuizForm(),
         can_take_quiz=actor.is_student and locked_by is None,
         locked_by=locked_by,
-        attempts=[a for a in attempts if a.status is AttemptStatus.SUBMITTED],
-        open_attempt=open_attempt,
-        used_up=used_up,
-        question_count=service.question_count(quiz) if quiz else 0,
+        results=standing.results if standing else [],
+        open_attempt=standing.open_attempt if standing else None,
+        used_up=standing.used_up if standing else False,
+        question_count=blueprints.question_count(quiz) if quiz else 0,
         is_staff=actor.is_instructor or actor.is_admin,
     )
 
@@ -109,7 +115,8 @@ def module_page(module_id: int):
 def start_attempt(module_id: int):
     """Start the quiz (or resume the attempt in progress)."""
     _check_form()
-    attempt = service.start_attempt(_actor(), module_id, utcnow())
+    with _keeping_deadline_grades():
+        attempt = sitting.start_attempt(_actor(), module_id, utcnow())
     attempt_id = attempt.id
     return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
 
@@ -119,7 +126,8 @@ def start_attempt(module_id: int):
 def submit_quiz(module_id: int):
     """Answer and grade a quiz in one request (its fixed list of questions)."""
     _check_form()
-    attempt = service.submit_quiz(_actor(), module_id, parse_answers(request.form), utcnow())
+    with _keeping_deadline_grades():
+        attempt = sitting.submit_quiz(_actor(), module_id, parse_answers(request.form), utcnow())
     _flash_result(attempt)
     attempt_id = attempt.id
     return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
@@ -144,14 +152,14 @@ def _flash_result(attempt) -> None:
 
 @bp.get("/attempts/<int:attempt_id>")
 @roles_required(Role.STUDENT, Role.ADMIN)
-@writes_on_get("grades, at its deadline, an attempt whose time ran out")
 def attempt_page(attempt_id: int):
-    """The player for an attempt in progress, or the result of a graded one."""
+    """The player for an attempt in progress, else the result: as graded, or, once its time
+    is up, the grade it will get at its deadline (written by the student's next save or
+    submission)."""
     now = utcnow()
-    attempt = service.get_attempt_for(_actor(), attempt_id)
-    if service.close_if_overdue(attempt, now):
-        attempt = service.get_attempt_for(_actor(), attempt_id)
-    if attempt.status is AttemptStatus.IN_PROGRESS:
+    attempt = loading.get_attempt_for(_actor(), attempt_id)
+    outcome = grading.result_of(attempt, now)
+    if outcome is None:
         return render_template(
             "courses/player.html",
             attempt=attempt,
@@ -163,8 +171,10 @@ def attempt_page(attempt_id: int):
     return render_template(
         "courses/attempt.html",
         attempt=attempt,
-        result=player.result_view(attempt),
+        result=player.result_view(attempt, outcome),
         duration=player.format_duration,
+        form=QuizForm(),
+        is_owner=attempt.student_id == current_user.id,
     )
 
 
@@ -175,7 +185,7 @@ def save_answers(attempt_id: int):
     _check_form()
     now = utcnow()
     try:
-        attempt = service.save_answers(_actor(), attempt_id, parse_answers(request.form), now)
+        attempt = sitting.save_answers(_actor(), attempt_id, parse_answers(request.form), now)
     except OperationalError as error:
         raise _concurrent_change() from error
     closed = attempt.status is not AttemptStatus.IN_PROGRESS
@@ -194,14 +204,17 @@ def save_answers(attempt_id: int):
 @bp.post("/attempts/<int:attempt_id>/submit")
 @roles_required(Role.STUDENT)
 def submit_attempt(attempt_id: int):
-    """Grade the attempt; a second submission shows the same result."""
+    """Grade the attempt; a second submission shows the same result. After the deadline the
+    attempt is graded at it: answers sent late are refused (409); sent without answers (the
+    result page's button) this records the grade."""
     _check_form()
     now = utcnow()
     actor = _actor()
-    before = service.get_attempt_for(actor, attempt_id)
+    answers = parse_answers(request.form)
+    before = loading.get_attempt_for(actor, attempt_id)
     was_open = before.status is AttemptStatus.IN_PROGRESS
     try:
-        attempt = service.submit_attempt(actor, attempt_id, parse_answers(request.form), now)
+        attempt = sitting.submit_attempt(actor, attempt_id, answers, now)
     except OperationalError:
         # SQLite: a concurrent submission (a double click) has just graded this attempt;
         # nothing was written here, so show the result like any repeated submission.
@@ -210,7 +223,7 @@ def submit_attempt(attempt_id: int):
     late = was_open and attempt.closed_by_deadline
     if was_open:
         _flash_result(attempt)
-    if late:
+    if late and answers:
         keep_when_refused()  # graded at its deadline: keep the grade
         raise Conflict(
             "Time was up before you submitted: the attempt was graded at its deadline with "
@@ -234,5 +247,5 @@ def _concurrent_change() -> Conflict:
 def heartbeat(module_id: int):
     """Count time on task while a student has the module open and is active."""
     _check_form()
-    seconds = service.record_heartbeat(_actor(), module_id, utcnow())
+    seconds = time_on_task.record_heartbeat(_actor(), module_id, utcnow())
     return jsonify(seconds=seconds)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from lms.auth.models import Role, User
-from lms.courses import service as courses
+from lms.courses import reads as courses
 from lms.courses.models import Module
 from lms.credentials import files, rules
 from lms.credentials.models import (

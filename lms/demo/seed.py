@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from lms.auth import service as auth
 from lms.auth.models import Role, User
-from lms.courses import service as courses
+from lms.courses import catalogue, content, time_on_task
+from lms.courses.attempts import grading, loading, sitting
 from lms.credentials import outcomes, rules
 from lms.credentials import service as credentials
 from lms.enrollment import service as enrollment
@@ -91,7 +92,7 @@ def seed_demo(now: datetime) -> SeedResult:
     by_code = {c.code: c for c in credentials.sync_catalog(credentials.read_catalog())}
     for filename in COURSE_FILES:
         with (CONTENT_DIR / filename).open("rb") as handle:
-            courses.create_course(tomllib.load(handle))
+            content.create_course(tomllib.load(handle))
     for code, tree in REQUIREMENTS.items():
         credentials.save_requirements(by_code[code], tree, None, now)
 
@@ -175,8 +176,8 @@ def _seed_evidence_and_results(instructor, student, certified, cpc, now: datetim
 
 
 def _answers(code: str, right: int | None = None) -> tuple[int, dict[int, frozenset[int]]]:
-    module = courses.modules_by_code([code])[code]
-    keys = courses.answer_keys(courses.get_module(module.id).quiz)
+    module = catalogue.modules_by_code([code])[code]
+    keys = grading.answer_keys(catalogue.get_module(module.id).quiz)
     answers = {}
     for index, key in enumerate(keys):
         wrong = sorted(key.choice_ids - key.correct_ids)
@@ -187,34 +188,36 @@ def _answers(code: str, right: int | None = None) -> tuple[int, dict[int, frozen
 
 def _pass_module(student: User, code: str, when: datetime) -> None:
     module_id, answers = _answers(code)
-    courses.submit_quiz(student, module_id, answers, when)
+    sitting.submit_quiz(student, module_id, answers, when)
 
 
 def _fail_module(student: User, code: str, when: datetime) -> None:
     module_id, answers = _answers(code, right=2)
-    courses.submit_quiz(student, module_id, answers, when)
+    sitting.submit_quiz(student, module_id, answers, when)
 
 
 def _practice_history(sitters: list[User], reader: User, now: datetime) -> None:
     """Graded practice exams (so item analysis and the per-area results have data) and an
     hour of measured study time for the demo student."""
-    module_id = courses.modules_by_code(["CPC-PRACTICE-1"])["CPC-PRACTICE-1"].id
+    module_id = catalogue.modules_by_code(["CPC-PRACTICE-1"])["CPC-PRACTICE-1"].id
     for index, sitter in enumerate(sitters):
         started = now - timedelta(days=8 - index, minutes=90)
-        attempt = courses.start_attempt(sitter, module_id, started, random.Random(index))  # noqa: S311
+        attempt = sitting.start_attempt(sitter, module_id, started, random.Random(index))  # noqa: S311
         answers = {}
-        for position, item in enumerate(courses.get_attempt_for(sitter, attempt.id).questions):
+        for position, item in enumerate(loading.get_attempt_for(sitter, attempt.id).questions):
             choices = item.question.choices
             # stronger students answer more questions right: 85%, 75%, 65%, 55%
             right = (position * 7 + index) % 20 < 17 - 2 * index
             picked = [c.id for c in choices if c.is_correct == right] or [choices[0].id]
             answers[item.question_id] = frozenset(picked[:1] if not right else picked)
-        courses.submit_attempt(
+        sitting.submit_attempt(
             sitter, attempt.id, answers, started + timedelta(minutes=80 + 5 * index)
         )
-    module = courses.modules_by_code(["MTERM-1"])["MTERM-1"]
+    module = catalogue.modules_by_code(["MTERM-1"])["MTERM-1"]
     for minute in range(61):
-        courses.record_heartbeat(reader, module.id, now - timedelta(days=2, minutes=60 - minute))
+        time_on_task.record_heartbeat(
+            reader, module.id, now - timedelta(days=2, minutes=60 - minute)
+        )
 
 
 def _certificate_code(student: User | None) -> str | None:

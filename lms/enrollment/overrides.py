@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lms.auth.models import User
-from lms.courses import service as courses
+from lms.courses import reads as courses
 from lms.credentials import rules as readiness_rules
 from lms.credentials import service as credentials
 from lms.enrollment.models import Cohort, Enrollment

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
-from lms.courses import service as courses
+from lms.courses import reads as courses
 from lms.courses.models import Module
 from lms.credentials import rules
 from lms.credentials import service as credentials

@@ -18,7 +18,7 @@ from flask_login import current_user
 from lms import links
 from lms.auth.access import roles_required
 from lms.auth.models import Role
-from lms.courses import service as courses
+from lms.courses import reads as courses
 from lms.credentials import service as credentials
 from lms.db import utcnow
 from lms.enrollment import service as enrollment

@@ -45,19 +45,10 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         for table in APPEND_ONLY_TABLES:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('sessions_valid_after')
-
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.drop_column('mac')
-
-    if op.get_bind().dialect.name == "sqlite":
-        # SQLite drops a column by copying the table, which loses its triggers: put back the
-        # audit log's append-only guards exactly as the first migration made them.
-        for action in ("UPDATE", "DELETE"):
-            op.execute(f"DROP TRIGGER IF EXISTS audit_event_no_{action.lower()}")
-            op.execute(
-                f"CREATE TRIGGER audit_event_no_{action.lower()} BEFORE {action} ON audit_event "
-                f"BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: {action} refused'); END"
-            )
+        op.drop_column("user_account", "sessions_valid_after")
+        op.drop_column("audit_event", "mac")
+    else:
+        # SQLite's own DROP COLUMN (3.35+): a batch copy would have to drop user_account,
+        # which other tables' foreign keys refuse, and would lose the audit log's triggers.
+        op.execute("ALTER TABLE user_account DROP COLUMN sessions_valid_after")
+        op.execute("ALTER TABLE audit_event DROP COLUMN mac")

@@ -1,6 +1,6 @@
 """Test data for the assessment engine: a timed practice exam drawn from a tagged bank."""
 
-from lms.courses import service as courses
+from lms.courses import content
 from lms.extensions import db
 from tests import factories
 
@@ -39,7 +39,7 @@ def practice_exam(
     }
     if lesson:
         module["lesson"] = "# Read me\n\nText."
-    courses.create_course(
+    content.create_course(
         {
             "code": code,
             "title": f"Exams {code}",

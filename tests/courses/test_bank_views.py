@@ -2,12 +2,14 @@
 settings, item analysis; and the import-questions command."""
 
 import io
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
-from lms.courses import service as courses
+from lms.courses import blueprints
+from lms.courses.attempts import sitting
 from lms.courses.models import (
     AttemptAnswer,
     AttemptQuestion,
@@ -41,6 +43,13 @@ def staff(client, role=Role.INSTRUCTOR):
     return user
 
 
+def new_bank(name="Modifiers"):
+    bank = QuestionBank(name=name)
+    db.session.add(bank)
+    db.session.commit()
+    return bank
+
+
 QUESTION = {
     "stem": "Which modifier reports a distinct procedural service?",
     "kind": "single",
@@ -55,9 +64,7 @@ QUESTION = {
 
 def test_instructor_writes_a_question(client):
     staff(client)
-    bank = QuestionBank(name="Modifiers")
-    db.session.add(bank)
-    db.session.commit()
+    bank = new_bank()
     response = post_form(client, f"/banks/{bank.id}/questions/new", QUESTION)
     assert response.status_code == 302
     question = db.session.scalar(select(Question))
@@ -75,9 +82,7 @@ def test_instructor_writes_a_question(client):
 
 def test_a_bad_question_is_refused_with_every_reason_and_nothing_saved(client):
     staff(client)
-    bank = QuestionBank(name="Modifiers")
-    db.session.add(bank)
-    db.session.commit()
+    bank = new_bank()
     response = post_form(
         client, f"/banks/{bank.id}/questions/new", {**QUESTION, "choices": "* 25\n* 59"}
     )
@@ -86,12 +91,64 @@ def test_a_bad_question_is_refused_with_every_reason_and_nothing_saved(client):
     assert count(Question) == 0 and count(Choice) == 0
 
 
+def field_errors(page: str) -> dict[str, str]:
+    """The message shown beside each field of a form page, by field name."""
+    return dict(re.findall(r'<p class="error" id="([a-z_]+)-error">([^<]*)</p>', page))
+
+
+def test_a_question_with_two_mistakes_shows_each_beside_its_field(client):
+    staff(client)
+    bank = new_bank()
+    response = post_form(
+        client,
+        f"/banks/{bank.id}/questions/new",
+        {**QUESTION, "choices": "* 25\n* 59", "code_set_year": "twenty"},
+    )
+    assert response.status_code == 400
+    assert field_errors(response.get_data(as_text=True)) == {
+        "choices": "A single-answer question needs exactly one correct choice (2 given).",
+        "code_set_year": "The code-set year is a year such as 2026.",
+    }
+    assert count(Question) == 0
+
+
+def test_quiz_settings_and_a_new_exam_show_problems_beside_their_fields(client):
+    staff(client)
+    exam = practice_exam(per_area=3)
+    quiz = db.session.scalar(select(Quiz))
+    bank_id = db.session.scalar(select(QuestionBank.id))
+    form = {"passing_score": "70", "review_policy": "after_attempt", "bank_id": str(bank_id)}
+    response = post_form(
+        client,
+        f"/quizzes/{quiz.id}/settings",
+        {**form, "preset": "CPC", "blueprint": "CPT: 4\nno count here"},
+    )
+    assert response.status_code == 400
+    errors = field_errors(response.get_data(as_text=True))
+    assert list(errors) == ["blueprint"]
+    for message in (
+        "Line 2: write &#39;tag: number&#39;",
+        "The AAPC CPC preset has 100 questions; the blueprint draws 4.",
+        "4 questions tagged &#39;CPT&#39; are needed, the bank has 3.",
+    ):
+        assert message in errors["blueprint"]
+    for code, message in (
+        ("x", "The code is 2 to 30 letters, digits or dashes, e.g. CPC-PRACTICE-2."),
+        ("px-1", "The code PX-1 is already used by another module."),
+    ):
+        response = post_form(
+            client, f"/courses/{exam.course_id}/exams/new", {"code": code, "title": "Exam 2"}
+        )
+        assert response.status_code == 400
+        assert field_errors(response.get_data(as_text=True)) == {"code": message}
+
+
 def test_editing_an_answered_question_makes_a_new_version(client):
     staff(client)
     exam = practice_exam(per_area=2, draw=2, minutes=None)
     student = factories.user(Role.STUDENT)
-    attempt = courses.start_attempt(student, exam.id, T0)
-    courses.submit_attempt(student, attempt.id, {}, T0)
+    attempt = sitting.start_attempt(student, exam.id, T0)
+    sitting.submit_attempt(student, attempt.id, {}, T0)
     db.session.commit()
     seen = db.session.scalar(select(AttemptQuestion.question_id))
     old_choices = sorted(db.session.scalars(select(Choice.id).where(Choice.question_id == seen)))
@@ -270,7 +327,7 @@ def test_quiz_settings_with_a_preset_and_blueprint(client):
         2,
         "after_passing",
     )
-    assert courses.question_count(quiz) == 6 and exam.id
+    assert blueprints.question_count(quiz) == 6 and exam.id
     assert audits("quiz.settings_changed") == 1
 
 
@@ -279,7 +336,7 @@ def test_item_analysis_page(client):
     exam = practice_exam(per_area=2, draw=2, minutes=None)
     for right in (True, False, True):
         student = factories.user(Role.STUDENT)
-        attempt = courses.start_attempt(student, exam.id, T0)
+        attempt = sitting.start_attempt(student, exam.id, T0)
         questions = db.session.scalars(
             select(AttemptQuestion.question_id).where(AttemptQuestion.attempt_id == attempt.id)
         ).all()
@@ -295,7 +352,7 @@ def test_item_analysis_page(client):
             )
             for q in questions
         }
-        courses.submit_attempt(student, attempt.id, answers, T0)
+        sitting.submit_attempt(student, attempt.id, answers, T0)
         db.session.commit()
     quiz = db.session.scalar(select(Quiz))
     page = client.get(f"/quizzes/{quiz.id}/analysis").get_data(as_text=True)

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
-from lms.courses import bank_service
-from lms.courses import service as courses
+from lms.courses import time_on_task
+from lms.courses.attempts import sitting
+from lms.courses.bank import analysis
 from lms.courses.models import Quiz
 from lms.credentials import service as credentials
 from lms.credentials.rules import (
@@ -59,7 +60,7 @@ def test_contact_hours_leaf_refuses_bad_data(bad):
 
 def beat(student, module, *seconds):
     for s in seconds:
-        courses.record_heartbeat(student, module.id, T0 + timedelta(seconds=s))
+        time_on_task.record_heartbeat(student, module.id, T0 + timedelta(seconds=s))
     db.session.commit()
 
 
@@ -70,10 +71,10 @@ def test_hours_are_summed_per_student_and_course_and_reach_the_readiness_facts(a
     beat(one, factories.module("TERM-1"), 0, 60, 120)  # 120 s
     beat(one, factories.module("CODE-1"), 0, 90)  # 90 s
     beat(two, factories.module("TERM-2"), 0, 30)  # 30 s
-    hours = courses.contact_hours_by_student([one.id, two.id, 999])
+    hours = time_on_task.contact_hours_by_student([one.id, two.id, 999])
     assert hours == {one.id: round(210 / 3600, 2), two.id: round(30 / 3600, 2), 999: 0.0}
     term = factories.module("TERM-1").course_id
-    assert courses.contact_hours_by_student([one.id], [term]) == {one.id: round(120 / 3600, 2)}
+    assert time_on_task.contact_hours_by_student([one.id], [term]) == {one.id: round(120 / 3600, 2)}
     facts = credentials.gather_facts([one.id, two.id], {})
     assert facts[one.id].contact_hours[None] == round(210 / 3600, 2)
     assert facts[one.id].contact_hours["CODE"] == round(90 / 3600, 2)
@@ -91,16 +92,16 @@ def test_contact_hours_and_item_analysis_use_a_fixed_number_of_queries(app):
             student = factories.user(Role.STUDENT)
             ids.append(student.id)
             for second in (0, 60):
-                courses.record_heartbeat(student, exam_id, T0 + timedelta(seconds=second))
-            attempt = courses.start_attempt(student, exam_id, T0)
-            courses.submit_attempt(student, attempt.id, {}, T0)
+                time_on_task.record_heartbeat(student, exam_id, T0 + timedelta(seconds=second))
+            attempt = sitting.start_attempt(student, exam_id, T0)
+            sitting.submit_attempt(student, attempt.id, {}, T0)
             db.session.commit()
         db.session.expunge_all()
         actor = db.session.get(User, instructor_id)
         with count_queries() as queries:
-            hours = courses.contact_hours_by_student(ids)
-            courses.contact_hours_facts(ids)
-            _, reports, attempts = bank_service.item_analysis(actor, quiz_id)
+            hours = time_on_task.contact_hours_by_student(ids)
+            time_on_task.contact_hours_facts(ids)
+            _, reports, attempts = analysis.item_analysis(actor, quiz_id)
         assert len(hours) == attempts == size and 4 <= len(reports) <= 6
         counts[size] = len(queries)
     assert counts[1] == counts[4] == counts[12], counts

@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
-from lms.courses import rules
-from lms.courses import service as courses
+from lms.courses import catalogue, content
+from lms.courses.attempts import sitting
 from lms.courses.models import AttemptQuestion
+from lms.courses.rules import drawing
+from lms.courses.rules.questions import DraftQuestion, question_problems
 from lms.demo.seed import CONTENT_DIR, COURSE_FILES
 from lms.extensions import db
 from tests import factories
@@ -27,7 +29,7 @@ def drafts(data):
     for q in questions:
         correct = q["correct"] if isinstance(q["correct"], list) else [q["correct"]]
         kind = q.get("kind") or ("multiple" if isinstance(q["correct"], list) else "single")
-        yield rules.DraftQuestion(
+        yield DraftQuestion(
             stem=q["stem"],
             kind=kind,
             choices=tuple((text, i in correct) for i, text in enumerate(q["choices"])),
@@ -40,7 +42,7 @@ def drafts(data):
 @pytest.mark.parametrize("name", COURSE_FILES)
 def test_every_demo_question_is_well_formed_and_explained(name):
     for draft in drafts(load(name)):
-        assert rules.question_problems(draft) == [], draft.stem
+        assert question_problems(draft) == [], draft.stem
         assert draft.rationale, draft.stem
 
 
@@ -57,9 +59,9 @@ def test_the_practice_exam_bank_covers_its_blueprint():
     (module,) = data["modules"]
     assert module["code"] == "CPC-PRACTICE-1"
     pool = [
-        rules.PoolQuestion(i, frozenset({q["content_area"]})) for i, q in enumerate(data["bank"])
+        drawing.PoolQuestion(i, frozenset({q["content_area"]})) for i, q in enumerate(data["bank"])
     ]
-    rows = rules.parse_blueprint(module["blueprint"])
+    rows = drawing.parse_blueprint(module["blueprint"])
     total = sum(row.count for row in rows)
     # the CPC pace: 240 minutes for 100 questions
     assert module["time_limit_minutes"] == round(total * 2.4)
@@ -68,11 +70,11 @@ def test_the_practice_exam_bank_covers_its_blueprint():
 
 
 def test_a_student_can_sit_the_demo_practice_exam(app):
-    courses.create_course(load("practice-exams.toml"))
+    content.create_course(load("practice-exams.toml"))
     db.session.commit()
     student = factories.user(Role.STUDENT)
-    module = courses.modules_by_code(["CPC-PRACTICE-1"])["CPC-PRACTICE-1"]
-    attempt = courses.start_attempt(student, module.id, factories.NOW)
+    module = catalogue.modules_by_code(["CPC-PRACTICE-1"])["CPC-PRACTICE-1"]
+    attempt = sitting.start_attempt(student, module.id, factories.NOW)
     db.session.commit()
     assert attempt.deadline_at == factories.NOW + timedelta(minutes=101)
     assert (

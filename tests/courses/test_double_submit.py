@@ -6,7 +6,7 @@ import threading
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
-from lms.courses import service as courses
+from lms.courses.attempts import sitting
 from lms.courses.models import Attempt, AttemptQuestion, AttemptStatus, Choice
 from lms.extensions import db
 from lms.ledger.models import AuditEvent, LedgerEntry
@@ -26,7 +26,7 @@ def test_concurrent_submissions_grade_once(app):
     rounds = 3
     statuses = []
     for _ in range(rounds):
-        attempt = courses.start_attempt(student, module.id, factories.NOW)
+        attempt = sitting.start_attempt(student, module.id, factories.NOW)
         db.session.commit()
         question_ids = db.session.scalars(
             select(AttemptQuestion.question_id).where(AttemptQuestion.attempt_id == attempt.id)

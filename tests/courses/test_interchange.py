@@ -7,7 +7,7 @@ import pytest
 
 from lms.courses import interchange
 from lms.courses.interchange import aiken, gift, moodle_xml
-from lms.courses.rules import DraftQuestion
+from lms.courses.rules.questions import DraftQuestion
 
 FILES = Path(__file__).parent / "files"
 

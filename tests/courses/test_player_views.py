@@ -4,6 +4,7 @@ double submission, review policy, gating and time on task. The clock is injected
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
@@ -20,7 +21,7 @@ from lms.courses.models import (
 from lms.extensions import db
 from lms.ledger.models import AuditEvent, LedgerEntry
 from tests import factories
-from tests.conftest import csrf_token, login, post_form
+from tests.conftest import count_queries, csrf_token, get_may_write, login, post_form, writes_in
 from tests.courses.builders import practice_exam
 
 T0 = factories.NOW
@@ -80,9 +81,9 @@ def test_in_progress_page_never_contains_the_answers(client, monkeypatch):
             select(AttemptQuestion.choice_order).where(
                 AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.question_id == question_id
             )
-        ).split(",")
+        )
         shown = re.findall(rf'name="q-{question_id}" value="(\d+)"', page)
-        assert shown == order
+        assert [int(choice) for choice in shown] == order
 
 
 def test_autosave_by_script_and_by_plain_form(client, monkeypatch):
@@ -148,6 +149,81 @@ def test_a_late_submission_is_a_409_and_only_saved_answers_count(client, monkeyp
     assert "graded at its deadline" in response.get_data(as_text=True)
     assert db.session.get(Attempt, attempt.id).score == 0.0
     assert count(LedgerEntry) == 0
+
+
+def state(attempt_id):
+    attempt = db.session.get(Attempt, attempt_id)
+    db.session.refresh(attempt)
+    return attempt.status, attempt.score, attempt.submitted_at, attempt.closed_by_deadline
+
+
+def test_pages_show_an_overdue_attempt_as_time_is_up_without_writing(client, monkeypatch):
+    exam, _, attempt = sit(client, monkeypatch)
+    first = drawn(attempt)[0]
+    post_form(client, f"/attempts/{attempt.id}/answers", {f"q-{first}": str(right(first))})
+    at(monkeypatch, T0 + timedelta(hours=2))
+    for path in (f"/attempts/{attempt.id}", f"/modules/{exam.id}"):
+        assert get_may_write(client.application, path) is None
+        with count_queries() as statements:
+            response = client.get(path)
+        assert response.status_code == 200
+        assert writes_in(statements) == [], path
+        page = response.get_data(as_text=True)
+        assert "time is up" in page.lower() and "25%" in page, path
+    result = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    assert "1 of 4 right" in result and "Record this result" in result
+    assert 'name="q-' not in result  # the player is not offered any more
+    module_page = client.get(f"/modules/{exam.id}").get_data(as_text=True)
+    assert "Resume your attempt" not in module_page and "Try again" in module_page
+    assert state(attempt.id) == (AttemptStatus.IN_PROGRESS, None, None, False)
+    graded = select(func.count()).where(AuditEvent.action == "attempt.graded")
+    assert db.session.scalar(graded) == count(LedgerEntry) == 0
+
+
+@pytest.mark.parametrize(
+    ("post", "status"),
+    [
+        ("start", 302),  # a new attempt, after grading the overdue one
+        ("quiz", 302),  # start (grading the overdue one), answer nothing, submit
+        ("save", 409),
+        ("submit", 409),
+        ("record", 302),  # the result page's button: a submission without answers
+    ],
+)
+def test_the_next_post_grades_an_overdue_attempt_at_its_deadline(client, monkeypatch, post, status):
+    exam, _, attempt = sit(client, monkeypatch)
+    questions = drawn(attempt)
+    post_form(
+        client, f"/attempts/{attempt.id}/answers", {f"q-{questions[0]}": str(right(questions[0]))}
+    )
+    at(monkeypatch, T0 + timedelta(hours=2))
+    shown = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    assert "25%" in shown
+    late = {f"q-{q}": str(right(q)) for q in questions}
+    url = {
+        "start": (f"/modules/{exam.id}/attempts", {}),
+        "quiz": (f"/modules/{exam.id}/quiz", {}),
+        "save": (f"/attempts/{attempt.id}/answers", late),
+        "submit": (f"/attempts/{attempt.id}/submit", late),
+        "record": (f"/attempts/{attempt.id}/submit", {}),
+    }[post]
+    assert post_form(client, *url).status_code == status
+    # graded as it was shown: at its deadline, with the answer saved before it
+    assert state(attempt.id) == (AttemptStatus.SUBMITTED, 25.0, T0 + timedelta(minutes=30), True)
+    graded = db.session.scalars(
+        select(AuditEvent.target_id).where(AuditEvent.action == "attempt.graded")
+    ).all()
+    assert str(attempt.id) in graded
+
+
+def test_a_refused_start_keeps_the_grade_of_an_overdue_attempt(client, monkeypatch):
+    exam, _, attempt = sit(client, monkeypatch, max_attempts=1)
+    at(monkeypatch, T0 + timedelta(hours=2))
+    page = client.get(f"/modules/{exam.id}").get_data(as_text=True)
+    assert "used every attempt" in page and "time is up" in page
+    assert post_form(client, f"/modules/{exam.id}/attempts").status_code == 409
+    assert state(attempt.id) == (AttemptStatus.SUBMITTED, 0.0, T0 + timedelta(minutes=30), True)
+    assert count(Attempt) == 1
 
 
 def test_a_double_submission_grades_once(client, monkeypatch):

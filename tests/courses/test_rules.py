@@ -2,7 +2,7 @@
 
 import pytest
 
-from lms.courses.rules import AnswerError, QuestionKey, grade
+from lms.courses.rules.grading import AnswerError, QuestionKey, grade
 
 KEYS = [
     QuestionKey(1, frozenset({10, 11, 12}), frozenset({10})),
@@ -40,6 +40,6 @@ def test_answers_to_other_questions_and_unknown_choices_are_refused():
     with pytest.raises(AnswerError) as error:
         grade(KEYS, {1: frozenset({99}), 7: frozenset({70})}, passing_score=70)
     assert error.value.problems == [
-        "choice 99 does not belong to question 1",
-        "question 7 is not part of this quiz",
+        "Choice 99 does not belong to question 1.",
+        "Question 7 is not part of this quiz.",
     ]

@@ -3,7 +3,6 @@
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
-from lms.courses import service as courses
 from lms.courses.models import Attempt, AttemptAnswer, Lesson
 from lms.extensions import db
 from lms.ledger.models import LedgerEntry, LedgerKind
@@ -165,14 +164,3 @@ def test_course_list_shows_every_module(client):
     setup_student(client)
     page = client.get("/courses").get_data(as_text=True)
     assert "Module 1 of TERM" in page and "Module 2 of TERM" in page
-
-
-def test_best_attempt_scores_take_the_best(app):
-    factories.course("TERM")
-    student = factories.user(Role.STUDENT)
-    module = factories.module("TERM-1")
-    courses.submit_quiz(student, module.id, factories.answers("TERM-1", right=1), factories.NOW)
-    courses.submit_quiz(student, module.id, factories.answers("TERM-1", right=2), factories.NOW)
-    assert courses.best_attempt_scores([student.id], [module.id]) == [
-        (student.id, module.id, 66.67)
-    ]

@@ -91,6 +91,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             "PUBLIC_BASE_URL": "http://127.0.0.1",  # the port is known once served; see below
             "SIGNING_KEY_DIR": str(folder / "keys"),
             "AUDIT_KEY_FILE": str(folder / "audit_key"),
+            "RATELIMIT_PER_PROCESS": True,  # one process serves the browser tests
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_COST": 8 * 1024,
         }

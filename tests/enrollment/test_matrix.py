@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from lms.auth.models import Role
-from lms.courses import service as courses
+from lms.courses.attempts import sitting
 from lms.credentials.models import Certificate
 from lms.db import utcnow
 from lms.enrollment.models import Cohort, Enrollment, PlannedDueDate
@@ -50,7 +50,7 @@ def test_at_risk_flags_with_reasons_and_filters(client, school):
         factories.pass_module(ready, code, now)
     factories.pass_module(failing, "TERM-1", now)
     for _ in range(3):
-        courses.submit_quiz(
+        sitting.submit_quiz(
             failing, factories.module("TERM-2").id, factories.answers("TERM-2", 0), now
         )
     db.session.commit()

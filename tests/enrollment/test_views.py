@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
-from lms.courses import service as courses
+from lms.courses import time_on_task
+from lms.courses.attempts import sitting
 from lms.credentials import service as credentials
 from lms.credentials.rules import EvidenceKind
 from lms.enrollment import overrides
@@ -169,7 +170,7 @@ def test_matrix_makes_the_same_number_of_queries_whatever_the_cohort_size(app, c
         # Every kind of fact present in every cohort: passes, failed attempts, an override,
         # pending evidence and an exam booking.
         factories.pass_module(students[0], "TERM-1")
-        courses.submit_quiz(
+        sitting.submit_quiz(
             students[-1], factories.module("TERM-2").id, factories.answers("TERM-2", 0), NOW
         )
         loaded = enrollment.get_cohort_for(instructor, cohort.id)
@@ -225,15 +226,13 @@ def test_student_cannot_open_cohort_pages(client, school):
 def test_contact_hours_show_on_both_dashboards(app, client, school):
     from datetime import timedelta
 
-    from lms.courses import service as courses
-
     credential, instructor = school
     student = factories.user(Role.STUDENT, name="Hana Hours")
     cohort = factories.cohort(instructor, credential, [student])
     module = factories.module("TERM-1")
     start = factories.NOW
     for minute in range(0, 91):  # a heartbeat a minute for an hour and a half
-        courses.record_heartbeat(student, module.id, start + timedelta(minutes=minute))
+        time_on_task.record_heartbeat(student, module.id, start + timedelta(minutes=minute))
     db.session.commit()
     login(client, student.email)
     assert "<strong>1.5 hours</strong>" in client.get("/dashboard").get_data(as_text=True)

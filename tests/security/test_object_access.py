@@ -29,7 +29,8 @@ from sqlalchemy import select
 
 from lms.auth import one_time, reset, tokens
 from lms.auth.models import Role, User
-from lms.courses import service as courses
+from lms.courses import catalogue
+from lms.courses.attempts import sitting
 from lms.courses.models import Module, Question, Quiz
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate
@@ -132,8 +133,8 @@ def _course_id(s: Scenario) -> int:
 
 def _open_attempt(s: Scenario) -> int:
     """The owner's attempt in progress at the second module's quiz (started or resumed)."""
-    module = courses.modules_by_code(["TERM-2"])["TERM-2"]
-    attempt = courses.start_attempt(s.people["owner"], module.id, utcnow())
+    module = catalogue.modules_by_code(["TERM-2"])["TERM-2"]
+    attempt = sitting.start_attempt(s.people["owner"], module.id, utcnow())
     attempt_id = attempt.id
     db.session.commit()
     return attempt_id
@@ -794,7 +795,7 @@ def scenario(app, monkeypatch, tmp_path) -> Scenario:
     cohort_a = factories.cohort(people["cohort_instructor"], credential, [people["owner"]])
     cohort_b = factories.cohort(people["other_instructor"], credential, [people["other_student"]])
     attempt = factories.pass_module(people["owner"], "TERM-1")
-    module = courses.modules_by_code(["TERM-1"])["TERM-1"]
+    module = catalogue.modules_by_code(["TERM-1"])["TERM-1"]
     monkeypatch.setattr(platform_api, "access_token", _EmptyRoster.access_token)
     monkeypatch.setattr(platform_api, "roster", _EmptyRoster.roster)
     context_id = _lti_context(people, cohort_a)

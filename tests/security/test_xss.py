@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 from sqlalchemy import select
 
 from lms.auth.models import Role
-from lms.courses import service as courses
+from lms.courses import content
 from lms.credentials.models import Certificate
 from lms.extensions import db
 from tests import factories
@@ -60,7 +60,7 @@ def active_content(page: str) -> list[str]:
 
 
 def test_hostile_text_is_inert_on_every_page_that_shows_it(app):
-    courses.create_course(
+    content.create_course(
         {
             "code": "EVIL",
             "title": f"Course {HOSTILE}",

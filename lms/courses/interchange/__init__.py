@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lms.courses.rules import DraftQuestion, question_problems
+from lms.courses.rules.questions import DraftQuestion, question_problems
 
 FORMATS = ("gift", "aiken", "moodle_xml")
 FORMAT_LABELS = {"gift": "GIFT", "aiken": "Aiken", "moodle_xml": "Moodle XML"}
@@ -46,9 +46,9 @@ class ParseResult:
 
     def take(self, where: str, draft: DraftQuestion) -> None:
         """Keep a draft, or record why it is refused."""
-        reasons = question_problems(draft)
-        if reasons:
-            self.problems.extend(Problem(where, reason) for reason in reasons)
+        refused = question_problems(draft)
+        if refused:
+            self.problems.extend(Problem(where, problem.message) for problem in refused)
         else:
             self.items.append(ParsedItem(where, draft))
 

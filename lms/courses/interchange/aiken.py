@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from lms.courses.interchange import ParseResult, Problem
-from lms.courses.rules import DraftQuestion
+from lms.courses.rules.questions import DraftQuestion
 
 CHOICE = re.compile(r"^([A-Za-z])[.)]\s+(.*)$")
 ANSWER = re.compile(r"^ANSWER:\s*(.*)$")

@@ -11,7 +11,7 @@ import json
 import re
 
 from lms.courses.interchange import ParseResult, Problem, category_area, meta_tags, split_tags
-from lms.courses.rules import DraftQuestion
+from lms.courses.rules.questions import DraftQuestion
 
 SPECIALS = "~=#{}:"
 PLACEHOLDER = {c: f"\x01{i}\x02" for i, c in enumerate(SPECIALS)}

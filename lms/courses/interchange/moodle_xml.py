@@ -14,7 +14,7 @@ import nh3
 from defusedxml import DefusedXmlException
 
 from lms.courses.interchange import ParseResult, Problem, category_area, meta_tags, split_tags
-from lms.courses.rules import DraftQuestion
+from lms.courses.rules.questions import DraftQuestion
 
 
 def _text(element: Element | None) -> str:

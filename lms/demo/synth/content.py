@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from lms.courses import service as courses
+from lms.courses import content
 from lms.courses.models import Module, Quiz
 from lms.credentials import rules
 from lms.extensions import db
@@ -68,7 +68,7 @@ def make_courses(count: int) -> dict[str, SynthModule]:
                     "passing_score": PASSING,
                 }
             )
-        courses.create_course(
+        content.create_course(
             {
                 "code": code,
                 "title": f"{template['title']} {index // len(templates) + 1}",

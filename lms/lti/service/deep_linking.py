@@ -9,7 +9,7 @@ from typing import Any
 
 from lms import signing
 from lms.auth.models import User
-from lms.courses import service as courses
+from lms.courses import reads as courses
 from lms.courses.models import Module
 from lms.errors import InvalidInput
 from lms.ledger import audit

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 
 from lms.auth import one_time
 from lms.auth.models import User
-from lms.courses import service as courses
+from lms.courses import reads as courses
 from lms.errors import Conflict, InvalidInput, NotAuthenticated, PermissionDenied
 from lms.extensions import db
 from lms.ledger import audit

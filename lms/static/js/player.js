@@ -2,8 +2,9 @@
  *
  * - Autosave: every change in a quiz form is posted to the server (the form still works
  *   without this script: "Save and continue later" and "Submit" are plain buttons).
- * - Timer: counts down the seconds the server computed; at zero it reloads the page, and the
- *   server grades the attempt at its deadline whatever the browser does.
+ * - Timer: counts down the seconds the server computed; at zero it saves the form once more
+ *   (the server, past the deadline, refuses the answers and grades the attempt at its
+ *   deadline with those saved before it) and reloads the page to show the result.
  * - Heartbeat: while a lesson is open and the student has been active in the last few
  *   minutes, tell the server once a minute; an idle page stops counting.
  */
@@ -73,10 +74,21 @@
       var s = Math.max(0, Math.round((ends - Date.now()) / 1000));
       clock.textContent = Math.floor(s / 3600) + ":" + pad(Math.floor((s % 3600) / 60)) + ":" + pad(s % 60);
       if (s === 0 && !submitted) {
-        // Time is up: the answers are already saved; the server grades the attempt at its
-        // deadline when the page is loaded again, and shows the result.
+        // Time is up: the answers are already saved. A page load only shows the grade; a
+        // write records it, so save once more (refused after the deadline: the attempt is
+        // graded at it), then show the result.
         submitted = true;
-        window.setTimeout(function () { window.location.reload(); }, 1500);
+        window.setTimeout(function () {
+          var form = document.querySelector("form.quiz[data-autosave-url]");
+          var token = form && form.querySelector("input[name=csrf_token]");
+          if (!token) {
+            window.location.reload();
+            return;
+          }
+          post(form.getAttribute("data-autosave-url"), new FormData(form), token.value)
+            .catch(function () {})
+            .then(function () { window.location.reload(); });
+        }, 1500);
         return;
       }
       window.setTimeout(tick, 1000);

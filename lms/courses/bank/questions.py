@@ -1,0 +1,233 @@
+"""Questions in banks: write, edit (a new version once an attempt has seen it), retire."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
+
+from lms.auth.models import User
+from lms.courses.bank import BANK_STAFF_ONLY
+from lms.courses.catalogue import require_staff
+from lms.courses.models import (
+    AttemptQuestion,
+    Choice,
+    Question,
+    QuestionBank,
+    QuestionKind,
+    QuizItem,
+)
+from lms.courses.rules.questions import (
+    YEAR_PROBLEM,
+    DraftQuestion,
+    choices_from_text,
+    question_problems,
+)
+from lms.errors import InvalidInput, NotFound, Problem
+from lms.extensions import db
+from lms.ledger.audit import record_event
+
+
+def list_banks() -> list[tuple[QuestionBank, int]]:
+    """Every bank with its number of live questions, in one query."""
+    rows = db.session.execute(
+        select(QuestionBank, func.count(Question.id))
+        .outerjoin(Question, (Question.bank_id == QuestionBank.id) & Question.retired_at.is_(None))
+        .group_by(QuestionBank.id)
+        .order_by(QuestionBank.name)
+    )
+    return [(bank, count) for bank, count in rows]
+
+
+def get_bank(bank_id: int) -> QuestionBank:
+    """A bank, or ``NotFound``."""
+    bank = db.session.get(QuestionBank, bank_id)
+    if bank is None:
+        raise NotFound("There is no such question bank.")
+    return bank
+
+
+def bank_questions(bank_id: int, include_retired: bool = False) -> list[Question]:
+    """A bank's questions (newest versions), with their choices, in two queries."""
+    query = (
+        select(Question)
+        .where(Question.bank_id == bank_id)
+        .options(selectinload(Question.choices))
+        .order_by(Question.family_id, Question.version)
+    )
+    if not include_retired:
+        query = query.where(Question.retired_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def get_question(question_id: int) -> Question:
+    """A question with its choices, or ``NotFound``."""
+    question = db.session.scalar(
+        select(Question).where(Question.id == question_id).options(selectinload(Question.choices))
+    )
+    if question is None:
+        raise NotFound("There is no such question.")
+    return question
+
+
+def has_attempts(question_id: int) -> bool:
+    """Whether any attempt drew this question."""
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(AttemptQuestion)
+            .where(AttemptQuestion.question_id == question_id)
+        )
+    )
+
+
+def draft_of(question: Question) -> DraftQuestion:
+    """The authoring form of a stored question."""
+    return DraftQuestion(
+        stem=question.stem,
+        kind=question.kind.value,
+        choices=tuple((c.text, c.is_correct) for c in question.choices),
+        rationale=question.rationale,
+        content_area=question.content_area,
+        difficulty=question.difficulty,
+        code_set_year=question.code_set_year,
+        tags=tuple(question.tags),
+    )
+
+
+def draft_from_form(data: Mapping[str, Any]) -> DraftQuestion:
+    """A draft from the question form's data (``tags`` a list); every problem of it, each on
+    its field, refuses it (400)."""
+    kind = data.get("kind") or "single"
+    choices = choices_from_text(data.get("choices") or "")
+    if kind == "true_false" and not choices:
+        choices = (("True", True), ("False", False))  # the form's hint: write the two lines
+    year = (data.get("code_set_year") or "").strip()
+    draft = DraftQuestion(
+        stem=data.get("stem") or "",
+        kind=kind,
+        choices=choices,
+        rationale=data.get("rationale") or "",
+        content_area=data.get("content_area") or "",
+        difficulty=data.get("difficulty") or "",
+        code_set_year=int(year) if year.isdigit() else None,
+        tags=tuple(data.get("tags") or ()),
+    )
+    if year and not year.isdigit():
+        problems = [Problem(YEAR_PROBLEM, "code_set_year"), *question_problems(draft)]
+        raise InvalidInput(problems=problems)
+    return draft
+
+
+def _check(draft: DraftQuestion) -> None:
+    problems = question_problems(draft)
+    if problems:
+        raise InvalidInput(problems=problems)
+
+
+def store_question(
+    bank_id: int, draft: DraftQuestion, family_id: int | None = None, version: int = 1
+) -> Question:
+    """Write a checked draft into a bank (the first version of a family unless one is given)."""
+    question = Question(
+        bank_id=bank_id,
+        stem=draft.stem.strip(),
+        rationale=draft.rationale.strip(),
+        tags=list(draft.tags),
+        kind=QuestionKind(draft.kind),
+        content_area=draft.content_area.strip(),
+        difficulty=draft.difficulty,
+        code_set_year=draft.code_set_year,
+        family_id=family_id,
+        version=version,
+    )
+    db.session.add(question)
+    db.session.flush()
+    if family_id is None:
+        question.family_id = question.id
+    _add_choices(question, draft)
+    return question
+
+
+def _add_choices(question: Question, draft: DraftQuestion) -> None:
+    db.session.add_all(
+        Choice(question_id=question.id, position=i, text=text.strip(), is_correct=ok)
+        for i, (text, ok) in enumerate(draft.choices)
+    )
+    db.session.flush()
+
+
+def create_question(actor: User, bank_id: int, draft: DraftQuestion, now: datetime) -> Question:
+    """Add a question to a bank."""
+    require_staff(actor, BANK_STAFF_ONLY)
+    get_bank(bank_id)
+    _check(draft)
+    question = store_question(bank_id, draft)
+    record_event(
+        "question.created",
+        actor=actor,
+        now=now,
+        target_type="question",
+        target_id=question.id,
+        details={"bank_id": bank_id},
+    )
+    return question
+
+
+def update_question(actor: User, question_id: int, draft: DraftQuestion, now: datetime) -> Question:
+    """Edit a question. If an attempt has seen it, the edit is a new version: the old one is
+    retired and kept for the attempts, and quizzes that list it move to the new one."""
+    require_staff(actor, BANK_STAFF_ONLY)
+    question = get_question(question_id)
+    if question.retired_at is not None:
+        raise InvalidInput("This question is retired (or was replaced by a newer version).")
+    _check(draft)
+    if not has_attempts(question.id):
+        question.stem = draft.stem.strip()
+        question.rationale = draft.rationale.strip()
+        question.tags = list(draft.tags)
+        question.kind = QuestionKind(draft.kind)
+        question.content_area = draft.content_area.strip()
+        question.difficulty = draft.difficulty
+        question.code_set_year = draft.code_set_year
+        db.session.execute(delete(Choice).where(Choice.question_id == question.id))
+        db.session.flush()
+        db.session.expire(question, ["choices"])
+        _add_choices(question, draft)
+        record_event(
+            "question.edited", actor=actor, now=now, target_type="question", target_id=question.id
+        )
+        return question
+    newer = store_question(question.bank_id, draft, question.family_id, question.version + 1)
+    question.retired_at = now
+    for item in db.session.scalars(select(QuizItem).where(QuizItem.question_id == question.id)):
+        item.question_id = newer.id
+    db.session.flush()
+    record_event(
+        "question.versioned",
+        actor=actor,
+        now=now,
+        target_type="question",
+        target_id=newer.id,
+        details={"replaces": question.id, "version": newer.version},
+    )
+    return newer
+
+
+def retire_question(actor: User, question_id: int, now: datetime) -> Question:
+    """Take a question out of use: blueprints stop drawing it and fixed quizzes drop it;
+    attempts that saw it keep it."""
+    require_staff(actor, BANK_STAFF_ONLY)
+    question = get_question(question_id)
+    if question.retired_at is not None:
+        raise InvalidInput("This question is already retired.")
+    question.retired_at = now
+    db.session.execute(delete(QuizItem).where(QuizItem.question_id == question.id))
+    db.session.flush()
+    record_event(
+        "question.retired", actor=actor, now=now, target_type="question", target_id=question.id
+    )
+    return question

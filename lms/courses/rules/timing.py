@@ -1,0 +1,66 @@
+"""Time: an attempt's deadline and pacing, and the credit of a time-on-task heartbeat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+def deadline_for(started_at: datetime, time_limit_minutes: int | None) -> datetime | None:
+    """When a timed attempt closes; ``None`` for an untimed quiz."""
+    if not time_limit_minutes:
+        return None
+    return started_at + timedelta(minutes=time_limit_minutes)
+
+
+def seconds_left(deadline: datetime | None, now: datetime) -> int | None:
+    """Whole seconds until the deadline (0 once passed); ``None`` when untimed."""
+    if deadline is None:
+        return None
+    return max(0, int((deadline - now).total_seconds()))
+
+
+def is_overdue(deadline: datetime | None, now: datetime) -> bool:
+    """Whether a timed attempt's deadline has passed."""
+    return deadline is not None and now >= deadline
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Time used against the budget per question of a timed exam."""
+
+    seconds_used: int
+    seconds_allowed: int | None
+    questions: int
+    seconds_per_question: float
+    budget_per_question: float | None
+    on_pace: bool | None  # None when untimed
+
+
+def pacing(
+    started_at: datetime, finished_at: datetime, time_limit_minutes: int | None, questions: int
+) -> Pacing:
+    """How fast the student went: seconds per question against the exam's budget."""
+    used = max(0, int((finished_at - started_at).total_seconds()))
+    allowed = time_limit_minutes * 60 if time_limit_minutes else None
+    per_question = used / questions if questions else 0.0
+    budget = allowed / questions if allowed and questions else None
+    on_pace = None if budget is None else per_question <= budget
+    return Pacing(used, allowed, questions, round(per_question, 1), budget, on_pace)
+
+
+#: Most seconds one heartbeat can add: the browser beats every minute while the page is used.
+HEARTBEAT_CAP_SECONDS = 90
+
+
+def heartbeat_credit(last_beat_at: datetime | None, now: datetime) -> int:
+    """Seconds to credit for a heartbeat: the time since the last one, at most the cap.
+
+    The first beat of a visit credits nothing (it starts the clock); a gap longer than the
+    cap (the page was idle or closed, so the browser stopped beating) counts only the cap."""
+    if last_beat_at is None:
+        return 0
+    gap = int((now - last_beat_at).total_seconds())
+    if gap <= 0:
+        return 0
+    return min(gap, HEARTBEAT_CAP_SECONDS)
