@@ -192,11 +192,18 @@ class Attempt(db.Model):
     __tablename__ = "attempt"
     # A student's attempts at one quiz (the player, the readiness facts): in quiz order within
     # each student, so a cohort's attempts are summed per quiz without a sort.
-    __table_args__ = (Index("ix_attempt_student_quiz", "student_id", "quiz_id"),)
+    # The attempt's number among the student's attempts at the quiz (1, 2, ...), unique: two
+    # starts at the same moment cannot both take attempt n, so the limit holds in the
+    # database even when the requests race (PostgreSQL let six through where one was allowed).
+    __table_args__ = (
+        Index("ix_attempt_student_quiz", "student_id", "quiz_id"),
+        Index("uq_attempt_number", "student_id", "quiz_id", "number", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id"))
     student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    number: Mapped[int]
     status: Mapped[AttemptStatus] = mapped_column(enum_column(AttemptStatus, "attempt_status"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -99,3 +99,29 @@ def test_a_reset_link_used_twice_at_once_works_once(app):
     stored = db.session.get(User, student.id).password_hash
     assert verify_password(stored, passwords[worked[0]])
     assert not verify_password(stored, passwords[1 - worked[0]])
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_simultaneous_submissions_of_a_one_attempt_quiz_make_one_attempt(app, round_):
+    """Six quiz submissions at once (each starts an attempt and grades it) where one attempt
+    is allowed: one is graded, the others are refused; the review never opens twice."""
+    from lms.courses.attempts import sitting
+    from lms.courses.models import Attempt, Quiz
+
+    factories.course("TERM", modules=1)
+    quiz = db.session.scalar(select(Quiz))
+    quiz.max_attempts = 1
+    db.session.commit()
+    student = factories.user(Role.STUDENT)
+    student_id, module_id = student.id, quiz.module_id
+
+    def submit(_index):
+        person = db.session.get(User, student_id)
+        return sitting.submit_quiz(person, module_id, {}, utcnow()).id
+
+    results = run_together(app, submit, count=6)
+    graded = {r for r in results if isinstance(r, int)}
+    assert len(graded) == 1, results
+    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, int)), results
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -80,12 +81,20 @@ def start_attempt(
     attempt = Attempt(
         quiz_id=quiz.id,
         student_id=student.id,
+        number=max((a.number for a in attempts), default=0) + 1,
         status=AttemptStatus.IN_PROGRESS,
         started_at=now,
         deadline_at=timing.deadline_for(now, quiz.time_limit_minutes),
     )
-    db.session.add(attempt)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+    except IntegrityError as error:  # another request took this attempt's number first
+        raise Conflict(
+            "This quiz was started at the same moment in another window or tab. Open the "
+            "module again to carry on with that attempt."
+        ) from error
     drawn = []
     for position, question_id in enumerate(question_ids, start=1):
         question = questions[question_id]

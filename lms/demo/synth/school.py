@@ -44,7 +44,7 @@ COLUMNS = {
     "enrollment_event": "id enrollment_id cohort_id student_id kind actor_id occurred_at note",
     "evidence": "id student_id kind detail status submitted_at decided_at decided_by_id "
     "decision_reason employer started_on ended_on",
-    "attempt": "id quiz_id student_id status started_at submitted_at score passed "
+    "attempt": "id quiz_id student_id number status started_at submitted_at score passed "
     "closed_by_deadline",
     "time_on_task": "id student_id module_id course_id seconds last_beat_at",
     "certificate": "id code student_id credential_id requirement_set_id status issued_at "
@@ -292,8 +292,8 @@ class School:
                 aid = w.next_id("attempt")
                 w.add(
                     "attempt",
-                    (aid, module.quiz_id, sid, "submitted", w.ts(started), w.ts(moment), score,
-                     int(passed), 0),
+                    (aid, module.quiz_id, sid, retry + 1, "submitted", w.ts(started), w.ts(moment),
+                     score, int(passed), 0),
                 )  # fmt: skip
                 last = moment
                 if passed:
