@@ -21,12 +21,15 @@ install: $(STAMP)
 migrate: install
 	$(FLASK) db upgrade
 
+# The address the demo is served on: the links it prints and mails carry it (make run PORT=5101).
+DEV_BASE_URL = LMS_PUBLIC_BASE_URL=$${LMS_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}
+
 seed: migrate
-	$(FLASK) seed-demo
+	$(DEV_BASE_URL) $(FLASK) seed-demo
 
 run: seed
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(DEV_BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production-style serving: migrations on start, then gunicorn with gunicorn.conf.py.
 # Locally, LMS_PUBLIC_BASE_URL defaults to gunicorn's address, and without LMS_REDIS_URL one

@@ -1,5 +1,7 @@
 """``flask --app lms seed-demo`` builds the demo school once."""
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from lms.auth.models import User
@@ -53,3 +55,18 @@ def test_demo_logins_work(app, client, runner):
         assert login(browser, email, "demo-password").status_code == 302
         page = browser.get(path)
         assert page.status_code == 200, email
+
+
+def test_the_printed_link_carries_the_address_the_demo_is_served_on(app, runner):
+    """`make run PORT=5101` printed the verification link with port 5000 (issue 19)."""
+    app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5101"
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:5101/verify/" in result.output
+    assert ":5000" not in result.output
+    # make seed and make run give the command the address they serve on.
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "LMS_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)" in makefile
+    for target in ("seed:", "run:"):
+        recipe = makefile.split(f"\n{target}", 1)[1].split("\n\n", 1)[0]
+        assert "$(DEV_BASE_URL) $(FLASK)" in recipe, target
