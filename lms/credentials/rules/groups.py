@@ -28,12 +28,6 @@ class AllOf(Group):
 
     TYPE = "all_of"
 
-    @classmethod
-    def read(cls, data: Mapping[str, Any], at: Reading) -> AllOf | None:
-        """``{"type": "all_of", "children": [...]}``."""
-        children, label = cls.read_children(data, at)
-        return None if children is None else cls(children, label)
-
     def combine(self, children: Sequence[NodeVerdict]) -> tuple[NodeVerdict, int]:
         """Met when every child is; every child counts toward progress."""
         done = sum(1 for child in children if child[0])
@@ -60,12 +54,6 @@ class AnyOf(Group):
     label: str | None = None
 
     TYPE = "any_of"
-
-    @classmethod
-    def read(cls, data: Mapping[str, Any], at: Reading) -> AnyOf | None:
-        """``{"type": "any_of", "children": [...]}``."""
-        children, label = cls.read_children(data, at)
-        return None if children is None else cls(children, label)
 
     def combine(self, children: Sequence[NodeVerdict]) -> tuple[NodeVerdict, int]:
         """Met when one child is; the child furthest on (and lightest) counts."""

@@ -263,6 +263,12 @@ class Group(Requirement):
     label: str | None
 
     @classmethod
+    def read(cls, data: Mapping[str, Any], at: Reading) -> Requirement | None:
+        """``{"type": ..., "children": [...], "label": ...}`` (the label optional)."""
+        children, label = cls.read_children(data, at)
+        return None if children is None else cls(children, label)
+
+    @classmethod
     def read_children(
         cls, data: Mapping[str, Any], at: Reading
     ) -> tuple[tuple[Requirement, ...] | None, Any]:
