@@ -76,7 +76,9 @@ def test_upgrade_swaps_the_indexes_and_downgrade_restores_them(database_url):
             assert OLD not in indexes
             assert indexes["ix_ledger_entry_module_id"] == ["module_id"]
             assert indexes_of(engine, "attempt") == {
-                "ix_attempt_student_quiz": ["student_id", "quiz_id"]
+                "ix_attempt_student_quiz": ["student_id", "quiz_id"],
+                # issue 20: the attempt limit holds in the database
+                "uq_attempt_number": ["student_id", "quiz_id", "number"],
             }
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT count(*) FROM ledger_entry")).scalar() == 2

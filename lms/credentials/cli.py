@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask import Blueprint
 
-from lms.credentials import service
+from lms.credentials import catalogue
 from lms.db import utcnow
 from lms.errors import InvalidInput
 from lms.extensions import db
@@ -26,11 +26,15 @@ bp = Blueprint("credentials_cli", __name__, cli_group=None)
 def sync_catalog_command(path: Path | None) -> None:
     """Create or update credentials from the catalogue file; a rerun changes nothing."""
     try:
-        entries = service.read_catalog(path or service.CATALOG_FILE)
-        result = service.apply_catalog(entries, None, utcnow())
+        entries = catalogue.read_catalog(path or catalogue.CATALOG_FILE)
+        result = catalogue.apply_catalog(entries, None, utcnow())
     except (InvalidInput, KeyError, ValueError) as error:
         db.session.rollback()
-        message = error.message if isinstance(error, InvalidInput) else f"unreadable: {error}"
+        if isinstance(error, InvalidInput):
+            listed = "".join(f"\n  {problem.message}" for problem in error.problems)
+            message = f"The catalogue cannot be loaded:{listed}"
+        else:
+            message = f"unreadable: {error}"
         raise click.ClickException(message) from error
     db.session.commit()
     click.echo(

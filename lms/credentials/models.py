@@ -33,6 +33,9 @@ class Credential(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     # How long a readiness certificate stays valid; None: it does not expire.
     validity_months: Mapped[int | None]
+    # A requirement tree shown beside the requirements for information only (AAPC's
+    # apprentice removal for CPC and COC), from the catalogue; it never decides readiness.
+    information_path: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     @property
     def is_verified(self) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
 from lms.credentials.models import Credential, ExamOutcome
-from lms.errors import InvalidInput, PermissionDenied
+from lms.errors import InvalidInput, PermissionDenied, Problem
 from lms.extensions import db
 from lms.ledger import audit
 from lms.ledger import service as ledger
@@ -34,13 +34,22 @@ def record_exam_outcome(
         raise PermissionDenied("Exam results are recorded for students.")
     problems = []
     if exam_date is None:
-        problems.append("Give the date of the exam.")
+        problems.append(Problem("Give the date of the exam.", "exam_date"))
     elif exam_date > now.date():
-        problems.append("The exam date cannot be in the future: record the result afterwards.")
+        problems.append(
+            Problem(
+                "The exam date cannot be in the future: record the result afterwards.",
+                "exam_date",
+            )
+        )
     if score is not None and not 0 <= score <= 1000:
-        problems.append("The score must be between 0 and 1000 (a percentage or a scaled score).")
+        problems.append(
+            Problem(
+                "The score must be between 0 and 1000 (a percentage or a scaled score).", "score"
+            )
+        )
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput(problems=problems)
     outcome = ExamOutcome(
         student_id=student.id,
         credential_id=credential.id,
@@ -103,11 +112,6 @@ class PassRate:
     def rate(self) -> float | None:
         """Share of students who sat the exam and passed it (None before anyone sat it)."""
         return self.passed / self.sat if self.sat else None
-
-    @property
-    def first_time_rate(self) -> float | None:
-        """Share who passed at their first recorded attempt."""
-        return self.passed_first_time / self.sat if self.sat else None
 
 
 def pass_rate(student_ids: Iterable[int], credential_id: int) -> PassRate:

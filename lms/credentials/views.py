@@ -22,11 +22,10 @@ from wtforms import SelectChoice
 from lms import links, signing
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
-from lms.credentials import badges, outcomes, pdf, rules, service
-from lms.credentials.forms import (
-    ExamOutcomeForm,
-    RequirementsForm,
-)
+from lms.credentials import badges, outcomes, pdf, rules
+from lms.credentials import catalogue as credential_catalogue
+from lms.credentials.certificates.standing import get_certificate_by_code, public_standing
+from lms.credentials.forms import ExamOutcomeForm, RequirementsForm
 from lms.db import utcnow
 from lms.errors import InvalidInput
 from lms.forms import show_problems
@@ -50,11 +49,11 @@ def _base_url() -> str:
 @public
 def verify(code: str):
     """Anyone can check a certificate by its code: status, name, credential, dates."""
-    certificate = service.get_certificate_by_code(code)
+    certificate = get_certificate_by_code(code)
     return render_template(
         "credentials/verify.html",
         certificate=certificate,
-        standing=service.public_standing(certificate, utcnow()),
+        standing=public_standing(certificate, utcnow()),
         school=current_app.config["SCHOOL_NAME"],
     )
 
@@ -63,8 +62,8 @@ def verify(code: str):
 @public
 def verify_json(code: str):
     """The same check for machines: valid / revoked / expired / superseded, and nothing more."""
-    certificate = service.get_certificate_by_code(code)
-    standing = service.public_standing(certificate, utcnow())
+    certificate = get_certificate_by_code(code)
+    standing = public_standing(certificate, utcnow())
     return jsonify(standing.to_data(certificate.code))
 
 
@@ -72,7 +71,7 @@ def verify_json(code: str):
 @public
 def certificate_pdf(code: str):
     """The printable certificate, with a QR code to its verification page."""
-    certificate = service.get_certificate_by_code(code)
+    certificate = get_certificate_by_code(code)
     verify_url = _base_url() + url_for("credentials.verify", code=certificate.code)
     body = pdf.certificate_pdf(certificate, current_app.config["SCHOOL_NAME"], verify_url)
     return Response(
@@ -86,7 +85,7 @@ def certificate_pdf(code: str):
 @public
 def credential_jwt(code: str):
     """The certificate as an Open Badges 3.0 AchievementCredential, signed as a VC-JWT."""
-    certificate = service.get_certificate_by_code(code)
+    certificate = get_certificate_by_code(code)
     issuer = badges.IssuerProfile(_base_url(), current_app.config["SCHOOL_NAME"])
     token = badges.sign_credential(
         badges.achievement_credential(certificate, issuer), signing.store()
@@ -106,25 +105,30 @@ def exam_results():
     form = ExamOutcomeForm()
     form.subject_id.label.text = "Exam"
     form.subject_id.choices = [
-        SelectChoice(c.id, f"{c.code}: {c.name}") for c in service.list_credentials()
+        SelectChoice(c.id, f"{c.code}: {c.name}") for c in credential_catalogue.list_credentials()
     ]
     status = 200
     if form.validate_on_submit():
-        credential = service.get_credential(form.subject_id.data)
-        outcomes.record_exam_outcome(
-            student,
-            student,
-            credential,
-            exam_date=form.exam_date.data,
-            passed=form.result.data == "passed",
-            score=None if form.score.data is None else float(form.score.data),
-            now=utcnow(),
-        )
-        flash(
-            "Your result is recorded. Thank you: it helps the school and the next class.", "success"
-        )
-        return redirect(url_for("credentials.exam_results"))
-    if form.is_submitted():
+        credential = credential_catalogue.get_credential(form.subject_id.data)
+        try:
+            outcomes.record_exam_outcome(
+                student,
+                student,
+                credential,
+                exam_date=form.exam_date.data,
+                passed=form.result.data == "passed",
+                score=None if form.score.data is None else float(form.score.data),
+                now=utcnow(),
+            )
+        except InvalidInput as error:
+            status = show_problems(form, error)
+        else:
+            flash(
+                "Your result is recorded. Thank you: it helps the school and the next class.",
+                "success",
+            )
+            return redirect(url_for("credentials.exam_results"))
+    elif form.is_submitted():
         status = 400
     return render_template(
         "credentials/exam_results.html", form=form, results=outcomes.outcomes_of([student.id])
@@ -138,15 +142,17 @@ def exam_results():
 @roles_required(Role.ADMIN)
 def catalogue():
     """Every credential with its facts, sources and how far they can be trusted."""
-    return render_template("credentials/catalogue.html", credentials=service.list_credentials())
+    return render_template(
+        "credentials/catalogue.html", credentials=credential_catalogue.list_credentials()
+    )
 
 
 @bp.route("/admin/credentials/<int:credential_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def credential_page(credential_id: int):
     """A credential's facts and its requirements, edited as JSON; each save is a new version."""
-    credential = service.get_credential(credential_id)
-    versions = service.requirement_versions(credential)
+    credential = credential_catalogue.get_credential(credential_id)
+    versions = credential_catalogue.requirement_versions(credential)
     form = RequirementsForm()
     status = 200
     if form.validate_on_submit():
@@ -159,7 +165,7 @@ def credential_page(credential_id: int):
             status = 400
         else:
             try:
-                saved = service.save_requirements(credential, data, _actor(), utcnow())
+                saved = credential_catalogue.save_requirements(credential, data, _actor(), utcnow())
             except InvalidInput as error:
                 status = show_problems(form, error, default_field="tree")
             else:
@@ -177,6 +183,6 @@ def credential_page(credential_id: int):
         credential=credential,
         versions=versions,
         form=form,
-        info_path=rules.INFORMATION_PATHS.get(credential.code),
+        info_path=credential.information_path,
         evidence_kinds=[kind.value for kind in rules.EvidenceKind],
     ), status

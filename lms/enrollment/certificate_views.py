@@ -17,6 +17,7 @@ from lms.db import utcnow
 from lms.enrollment import service
 from lms.enrollment.forms import EvidenceDecisionForm
 from lms.errors import InvalidInput, NotFound
+from lms.forms import show_problems
 
 bp = Blueprint("cohort_certificates", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -32,10 +33,15 @@ def page(cohort_id: int):
     """Who is ready, which certificates are issued, real exam results, evidence files."""
     cohort = service.get_cohort_for(_actor(), cohort_id)
     students = service.active_students(cohort)
+    form = ExamOutcomeForm()
+    form.subject_id.choices = [SelectChoice(s.id, s.full_name) for s in students]
+    return _render_page(cohort, students, form)
+
+
+def _render_page(cohort, students, outcome_form, status: int = 200):
     ids = [s.id for s in students]
     now = utcnow()
-    readiness = credentials.evaluate_readiness(cohort.credential, ids, now)
-    info = credentials.information_outcomes(cohort.credential, ids, now)
+    readiness = credentials.evaluate_readiness(cohort.credential, ids, now, information=True)
     certificates: dict[int, list] = {sid: [] for sid in ids}
     for certificate in credentials.certificates_of(ids):
         if certificate.credential_id == cohort.credential_id:
@@ -50,14 +56,12 @@ def page(cohort_id: int):
         {
             "student": s,
             "outcome": readiness.outcomes[s.id],
-            "info": info.get(s.id),
+            "info": readiness.information.get(s.id),
             "certificates": certificates[s.id],
             "can_issue": readiness.outcomes[s.id].met and s.id not in held,
         }
         for s in students
     ]
-    form = ExamOutcomeForm()
-    form.subject_id.choices = [SelectChoice(s.id, s.full_name) for s in students]
     evidence_items = credentials.evidence_of(ids)
     auto_form = AutoIssueForm()
     auto_form.enabled.data = "1" if credentials.auto_issue_settings([cohort.id])[cohort.id] else "0"
@@ -70,13 +74,13 @@ def page(cohort_id: int):
         issue_form=IssueForm(),
         auto_form=auto_form,
         revoke_form=RevokeForm(),
-        outcome_form=form,
+        outcome_form=outcome_form,
         decision_form=EvidenceDecisionForm(),
         results=outcomes.outcomes_of(ids, cohort.credential_id),
         rate=outcomes.pass_rate(ids, cohort.credential_id),
         evidence=evidence_items,
         months={item.id: credentials.evidence_months(item) for item in evidence_items},
-    )
+    ), status
 
 
 def _cohort_student(cohort, student_id: object):
@@ -159,18 +163,20 @@ def record_result(cohort_id: int):
     form = ExamOutcomeForm()
     form.subject_id.choices = [SelectChoice(s.id, s.full_name) for s in students]
     if not form.validate_on_submit():
-        problems = [f"{form[name].label.text}: {' '.join(e)}" for name, e in form.errors.items()]
-        raise InvalidInput("The result could not be recorded. " + " ".join(problems))
+        return _render_page(cohort, students, form, 400)
     student = _cohort_student(cohort, form.subject_id.data)
-    outcomes.record_exam_outcome(
-        actor,
-        student,
-        cohort.credential,
-        exam_date=form.exam_date.data,
-        passed=form.result.data == "passed",
-        score=None if form.score.data is None else float(form.score.data),
-        now=utcnow(),
-    )
+    try:
+        outcomes.record_exam_outcome(
+            actor,
+            student,
+            cohort.credential,
+            exam_date=form.exam_date.data,
+            passed=form.result.data == "passed",
+            score=None if form.score.data is None else float(form.score.data),
+            now=utcnow(),
+        )
+    except InvalidInput as error:
+        return _render_page(cohort, students, form, show_problems(form, error))
     name = student.full_name
     flash(f"The exam result of {name} is recorded.", "success")
     return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))

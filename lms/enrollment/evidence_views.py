@@ -74,13 +74,11 @@ def evidence():
     elif form.is_submitted():
         status = 400
     items = credentials.evidence_of([student.id])
-    now = utcnow()
-    paths = []
-    for enrolment in service.active_enrollments(student):
-        credential = enrolment.cohort.credential
-        info = credentials.information_outcomes(credential, [student.id], now).get(student.id)
-        if info is not None and credential.code not in {c.code for c, _ in paths}:
-            paths.append((credential, info))
+    paths = credentials.information_outcomes(
+        [enrolment.cohort.credential for enrolment in service.active_enrollments(student)],
+        student.id,
+        utcnow(),
+    )
     return render_template(
         "enrollment/evidence.html",
         form=form,

@@ -350,7 +350,7 @@ def _enroll(
         details={"cohort_id": cohort.id, "student_id": student.id, "how": kind.value},
     )
     if check_ready:
-        credentials.issue_if_ready(student, cohort.credential, now, cohort_id=cohort.id)
+        credentials.issue_if_ready(student, [(cohort.credential, cohort.id)], now)
     return enrollment
 
 
@@ -501,10 +501,8 @@ def on_ledger_appended(entry: LedgerEntry, *, student: User, now: datetime, **_:
         LedgerKind.OVERRIDE_REVOKED,
     ):
         return
-    for enrollment in active_enrollments(student):
-        credentials.issue_if_ready(
-            student, enrollment.cohort.credential, now, cohort_id=enrollment.cohort_id
-        )
+    cohorts = [(e.cohort.credential, e.cohort_id) for e in active_enrollments(student)]
+    credentials.issue_if_ready(student, cohorts, now)
 
 
 def decide_evidence(

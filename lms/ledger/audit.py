@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import event as orm_event
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from lms.extensions import db
@@ -97,27 +98,57 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an audit event in the current transaction (the caller commits)."""
+    (event,) = record_events(
+        action, actor=actor, now=now, target_type=target_type, targets=[(target_id, details)]
+    )
+    return event
+
+
+def record_events(
+    action: str,
+    *,
+    actor: User | None,
+    now: datetime,
+    target_type: str | None = None,
+    targets: Iterable[tuple[object, dict[str, Any] | None]],
+) -> list[AuditEvent]:
+    """Append one audit event of ``action`` per target (its id and details), chained in
+    order, in the current transaction and a fixed number of statements however many (the
+    caller commits)."""
+    targets = list(targets)
+    if not targets:
+        return []
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         # Serialise writers so that two events never chain to the same predecessor.
         session.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    event = AuditEvent(
-        occurred_at=now,
-        actor_id=actor.id if actor is not None else None,
-        action=action,
-        target_type=target_type,
-        target_id=None if target_id is None else str(target_id),
-        ip=request.remote_addr if has_request_context() else None,
-        details=details or {},
-        prev_hash=prev or GENESIS_HASH,
+    prev = prev or GENESIS_HASH
+    key = audit_key()
+    ip = request.remote_addr if has_request_context() else None
+    rows = []
+    for target_id, details in targets:
+        row = {
+            "occurred_at": now,
+            "actor_id": actor.id if actor is not None else None,
+            "action": action,
+            "target_type": target_type,
+            "target_id": None if target_id is None else str(target_id),
+            "ip": ip,
+            "details": details or {},
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = chain_hash(prev, event_body(AuditEvent(**row)))
+        row["mac"] = event_mac(key, row["hash"])
+        rows.append(row)
+    # One multi-row INSERT: the ids follow the rows' order, which is the chain's.
+    events = sorted(
+        session.scalars(insert(AuditEvent).returning(AuditEvent), rows).all(),
+        key=lambda event: event.id,
     )
-    event.hash = chain_hash(event.prev_hash, event_body(event))
-    event.mac = event_mac(audit_key(), event.hash)
-    session.add(event)
-    session.flush()
-    session.info[_HEAD] = (event.id, event.hash)
-    return event
+    if events:
+        session.info[_HEAD] = (events[-1].id, events[-1].hash)
+    return events
 
 
 @orm_event.listens_for(Session, "after_commit")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from blinker import Namespace
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, cast, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from lms.db import among, utc_date
@@ -37,23 +37,51 @@ def append_entry(
     note: str | None = None,
 ) -> LedgerEntry:
     """Append one entry to the ledger in the current transaction; nothing is ever updated."""
-    entry = LedgerEntry(
-        student_id=student.id,
-        kind=kind,
-        module_id=module_id,
-        credential_id=credential_id,
-        evidence_id=evidence_id,
-        score=None if score is None else round(score, 2),
-        source=source,
-        source_ref=source_ref,
-        actor_id=actor.id if actor is not None else None,
-        recorded_at=now,
-        note=note,
-    )
-    db.session.add(entry)
-    db.session.flush()
-    ledger_appended.send(entry, student=student, now=now, actor=actor)
+    fields = {
+        "module_id": module_id,
+        "credential_id": credential_id,
+        "evidence_id": evidence_id,
+        "score": score,
+        "source_ref": source_ref,
+        "note": note,
+    }
+    (entry,) = append_entries(kind, source=source, actor=actor, now=now, rows=[(student, fields)])
     return entry
+
+
+def append_entries(
+    kind: LedgerKind,
+    *,
+    source: str,
+    actor: User | None,
+    now: datetime,
+    rows: Sequence[tuple[User, dict[str, Any]]],
+) -> list[LedgerEntry]:
+    """Append one entry of ``kind`` per (student, its fields such as ``credential_id`` or
+    ``source_ref``) in the current transaction and one statement however many; each is
+    announced with ``ledger_appended`` once all are flushed."""
+    if not rows:
+        return []
+    values = []
+    for student, fields in rows:
+        score = fields.get("score")
+        values.append(
+            {
+                **fields,
+                "score": None if score is None else round(score, 2),
+                "student_id": student.id,
+                "kind": kind,
+                "source": source,
+                "actor_id": actor.id if actor is not None else None,
+                "recorded_at": now,
+            }
+        )
+    # One multi-row INSERT: the ids follow the rows' order.
+    inserted = db.session.scalars(insert(LedgerEntry).returning(LedgerEntry), values).all()
+    entries = sorted(inserted, key=lambda entry: entry.id)
+    for (student, _), entry in zip(rows, entries, strict=True):
+        ledger_appended.send(entry, student=student, now=now, actor=actor)
+    return entries
 
 
 #: Rows fetched at a time by the readers that stream a cohort's facts: few enough that they

@@ -1,6 +1,7 @@
 """The shipped catalogue, `sync-catalog`, and the admin's requirement editor."""
 
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate, Credential, RequirementSet
+from lms.credentials.rules import StudentFacts, evaluate, parse_requirements
 from lms.extensions import db
 from lms.ledger.models import AuditEvent
 from tests import factories
@@ -32,6 +34,35 @@ def test_catalogue_holds_every_reference_credential_with_sources_and_confidence(
         assert entries[code]["exam_format"].startswith("Unknown")
     assert entries["CPB"]["confidence"] == "low" and "conflict" in entries["CPB"]["exam_format"]
     assert "high school diploma" in entries["CCA"]["eligibility"]
+
+
+TODAY = date(2026, 11, 2)
+
+
+def facts(**kwargs):
+    return StudentFacts(as_of=TODAY, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("student", "met"),
+    [
+        (facts(), False),
+        (facts(experience_months=24), True),  # two years on their own
+        (facts(experience_months=12), False),  # one of the two-of-three
+        (facts(experience_months=12, evidence={"practicode": "verified"}), True),
+        (
+            facts(evidence={"practicode": "verified", "prep_course_80_hours": "verified"}),
+            True,
+        ),
+        (facts(evidence={"practicode": "verified", "prep_course_80_hours": "submitted"}), False),
+    ],
+)
+def test_apprentice_removal_path_for_cpc_and_coc_is_catalogue_data(student, met):
+    paths = {e["code"]: e.get("information_path") for e in credentials.read_catalog()}
+    tree = parse_requirements(paths["CPC"])
+    assert parse_requirements(paths["COC"]) == tree
+    assert paths["CCA"] is None
+    assert evaluate(tree, student, {}).met is met
 
 
 def audit_count(action):
@@ -130,6 +161,23 @@ def test_bad_requirements_are_refused_and_nothing_is_saved(client, admin_and_cca
     response = post_form(client, f"/admin/credentials/{credential.id}", {"tree": text})
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+    assert versions(credential) == [1]
+
+
+def test_every_problem_of_a_tree_is_shown_beside_it(client, admin_and_cca):
+    admin, credential = admin_and_cca
+    login(client, admin.email)
+    tree = {
+        "type": "all_of",
+        "children": [
+            {"type": "module_completed", "module": "NOPE-9"},
+            {"type": "course_completed", "course": "NOPE"},
+        ],
+    }
+    response = post_form(client, f"/admin/credentials/{credential.id}", {"tree": json.dumps(tree)})
+    assert response.status_code == 400
+    error = response.get_data(as_text=True).split('id="tree-error">')[1].split("</p>")[0]
+    assert "unknown modules: NOPE-9." in error and "unknown courses: NOPE." in error
     assert versions(credential) == [1]
 
 

@@ -22,11 +22,12 @@ from lms.credentials.models import (
     CertificateEventKind,
     CertificateStatus,
 )
+from lms.enrollment.models import Cohort
 from lms.errors import Conflict
 from lms.extensions import db
 from lms.ledger.models import AuditEvent, LedgerEntry, LedgerKind
 from tests import factories
-from tests.conftest import login, post_form
+from tests.conftest import count_queries, login, post_form
 from tests.vendor import OB3_ACHIEVEMENT_CREDENTIAL_SCHEMA
 
 SCHEMA_FILE = OB3_ACHIEVEMENT_CREDENTIAL_SCHEMA
@@ -316,7 +317,7 @@ def test_cohort_can_turn_automatic_issue_off_and_on(app, client, cpc):
 
 
 def test_verify_page_says_superseded_and_student_sees_the_apprentice_path(app, client, cpc):
-    credential, instructor, ada, _, _ = cpc
+    credential, instructor, ada, _, cohort = cpc
     factories.pass_module(ada, "TERM-1")
     first = db.session.scalar(select(Certificate))
     credentials.save_requirements(
@@ -327,8 +328,39 @@ def test_verify_page_says_superseded_and_student_sees_the_apprentice_path(app, c
     page = client.get(f"/verify/{first.code}").get_data(as_text=True)
     assert "Superseded." in page and "<dt>Requirements version</dt><dd>1</dd>" in page
 
+    # The apprentice path comes with CPC's entry of the shipped catalogue.
+    credentials.sync_catalog([e for e in credentials.read_catalog() if e["code"] == "CPC"])
+    db.session.commit()
     login(client, ada.email)
     page = client.get("/evidence").get_data(as_text=True)
     assert "After the CPC exam: the apprentice designation" in page
     assert "Have 24 months of verified coding or billing experience: none verified yet" in page
     assert "Have your completion of AAPC&#39;s Practicode verified: not submitted yet" in page
+    teacher = app.test_client()
+    login(teacher, instructor.email)
+    page = teacher.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
+    assert (
+        "Apprentice designation (information only): Have 24 months of verified coding or "
+        "billing experience: none verified yet" in page
+    )
+
+
+def test_one_pass_issues_every_credential_it_completes_judged_together(app):
+    factories.course("TERM", modules=1)
+    codes = ("CPC", "COC", "CPB", "CRC")
+    cpc, coc, cpb, crc = (factories.credential(code, modules=["TERM-1"]) for code in codes)
+    instructor = factories.user(Role.INSTRUCTOR)
+    student = factories.user(Role.STUDENT)
+    for credential in (cpc, coc, cpb, cpb, crc):
+        factories.cohort(instructor, credential, [student])
+    # CPB's second cohort and CRC's only one issue by hand: CPB's first still issues
+    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.id)).all()
+    for cohort in cohorts[3:]:
+        credentials.set_auto_issue(instructor, cohort.id, False, factories.NOW)
+    db.session.commit()
+    with count_queries() as statements:
+        factories.pass_module(student, "TERM-1")
+    issued = db.session.scalars(select(Certificate.credential_id)).all()
+    assert sorted(issued) == sorted([cpc.id, coc.id, cpb.id])
+    # the credentials' requirements in one query, not one each
+    assert len([s for s in statements if "FROM requirement_set" in s]) == 1

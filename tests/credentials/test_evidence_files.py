@@ -216,6 +216,27 @@ def test_bad_experience_is_refused(client, cca, fields, message):
     assert evidence_count() == 0
 
 
+def test_a_form_with_two_problems_shows_each_beside_its_field(client, cca):
+    _, _, student, _ = cca
+    login(client, student.email)
+    data = {
+        "kind": "experience",
+        "detail": "Coder",
+        "employer": "  ",
+        "started_on": "2025-06-01",
+        "ended_on": "2025-01-01",
+    }
+    page = post_form(client, "/evidence", data)
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert '<p class="error" id="employer-error">Name the employer.</p>' in html
+    assert (
+        '<p class="error" id="ended_on-error">The last day cannot be before the first.</p>' in html
+    )
+    assert 'id="detail-error"' not in html and 'id="started_on-error"' not in html
+    assert evidence_count() == 0
+
+
 def test_months_shown_to_the_reviewer(app, client, cca):
     _, instructor, student, cohort = cca
     credentials.submit_evidence(

@@ -75,3 +75,15 @@ def test_instructor_records_results_and_sees_the_real_pass_rate(app, client, coh
     )
     assert response.status_code == 400  # not a student of the cohort
     assert db.session.scalar(select(func.count()).select_from(ExamOutcome)) == 3
+
+
+def test_an_instructor_s_refused_result_is_shown_beside_its_field(client, cohort):
+    _, instructor, (ada, *_), group = cohort
+    login(client, instructor.email)
+    data = {"subject_id": str(ada.id), "exam_date": "2099-01-01", "result": "passed"}
+    response = post_form(client, f"/cohorts/{group.id}/exam-results", data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="exam_date-error">The exam date cannot be in the future' in page
+    assert "Real exam results" in page  # the certificates page, with the form as it was sent
+    assert db.session.scalar(select(func.count()).select_from(ExamOutcome)) == 0

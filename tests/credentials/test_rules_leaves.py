@@ -1,5 +1,5 @@
-"""The course, assessment and experience leaves, the depth limit, the apprentice path, and
-properties of the engine (hypothesis)."""
+"""The course, assessment and experience leaves, the depth limit, and properties of the engine
+(hypothesis). The apprentice path, catalogue data, is tested with the catalogue."""
 
 from datetime import date, timedelta
 
@@ -15,7 +15,6 @@ from lms.credentials.rules import (
     StudentFacts,
     evaluate,
     experience_months,
-    information_path,
     months_between,
     parse_requirements,
     requirement_to_data,
@@ -166,27 +165,6 @@ def test_months_and_overlapping_periods():
     # two jobs overlapping for six months count once: Jan 2023 to Jan 2025
     periods = [(date(2023, 1, 1), date(2024, 7, 1)), (date(2024, 1, 1), date(2025, 1, 1))]
     assert experience_months(periods) == 24
-
-
-@pytest.mark.parametrize(
-    ("student", "met"),
-    [
-        (facts(), False),
-        (facts(experience_months=24), True),  # two years on their own
-        (facts(experience_months=12), False),  # one of the two-of-three
-        (facts(experience_months=12, evidence={"practicode": "verified"}), True),
-        (
-            facts(evidence={"practicode": "verified", "prep_course_80_hours": "verified"}),
-            True,
-        ),
-        (facts(evidence={"practicode": "verified", "prep_course_80_hours": "submitted"}), False),
-    ],
-)
-def test_apprentice_removal_path_for_cpc_and_coc(student, met):
-    tree = information_path("CPC")
-    assert information_path("COC") == tree
-    assert information_path("CCA") is None
-    assert evaluate(tree, student, {}).met is met
 
 
 # --- properties ---------------------------------------------------------------------------

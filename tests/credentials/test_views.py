@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate, CertificateStatus, Evidence, EvidenceStatus
+from lms.enrollment import service as enrollment
 from lms.errors import Conflict
 from lms.extensions import db
 from lms.ledger.models import LedgerEntry, LedgerKind
@@ -221,3 +222,29 @@ def test_requirement_sets_refuse_unknown_modules_and_keep_versions(cca):
     )
     assert newer.version == 2
     assert credentials.current_requirement_set(credential).id == newer.id
+
+
+def test_a_cohort_whose_credential_has_no_requirements_yet_takes_students_and_quiz_passes(
+    app, client
+):
+    factories.course("TERM", modules=1)
+    (bare,) = credentials.sync_catalog([{"code": "CCS", "name": "Coder", "issuing_body": "AHIMA"}])
+    instructor = factories.user(Role.INSTRUCTOR)
+    student = factories.user(Role.STUDENT)
+    cohort = enrollment.create_cohort(
+        instructor,
+        name="Early",
+        credential_id=bare.id,
+        start_date=factories.NOW.date(),
+        exam_date=None,
+        now=factories.NOW,
+    )
+    enrollment.enroll_by_email(instructor, cohort, student.email, factories.NOW)
+    db.session.commit()
+    login(client, student.email)
+    module = factories.module("TERM-1")
+    response = post_form(client, f"/modules/{module.id}/quiz", factories.answer_form("TERM-1"))
+    assert response.status_code == 302
+    kinds = db.session.scalars(select(LedgerEntry.kind)).all()
+    assert LedgerKind.MODULE_COMPLETED in kinds
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0

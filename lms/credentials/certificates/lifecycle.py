@@ -1,0 +1,323 @@
+"""Issuing certificates on a verdict already reached, superseding older ones, revoking, and
+each cohort's choice of automatic issue.
+
+Judge once, issue many: ``issue_on`` takes the readiness its caller has just judged and
+judges nothing again, and issues to any number of students in a fixed number of
+statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lms.auth.models import Role, User
+from lms.credentials import rules
+from lms.credentials.certificates.codes import new_certificate_code
+from lms.credentials.models import (
+    Certificate,
+    CertificateEvent,
+    CertificateEventKind,
+    CertificateStatus,
+    CohortCertificatePolicy,
+    Credential,
+    RequirementSet,
+)
+from lms.credentials.readiness import Readiness, evaluate_readiness, evaluate_readiness_of
+from lms.db import among
+from lms.errors import Conflict, InvalidInput, PermissionDenied
+from lms.extensions import db
+from lms.ledger import audit
+from lms.ledger import service as ledger
+from lms.ledger.models import LedgerKind
+
+# --- issuing -------------------------------------------------------------------------------
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` later (the last day of a shorter month)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month, day=min(moment.day, 28))
+
+
+def certificate_snapshot(
+    credential: Credential, requirement_set: RequirementSet, outcome: rules.Outcome
+) -> dict:
+    """The facts a certificate is issued on, frozen into it: the verdict on every requirement."""
+    return {
+        "credential": credential.code,
+        "requirement_version": requirement_set.version,
+        "outcome": outcome.to_data(),
+    }
+
+
+def issue_on(
+    readiness: Readiness,
+    students: Sequence[User],
+    actor: User | None,
+    now: datetime,
+    *,
+    skip_held: bool = False,
+) -> list[Certificate]:
+    """Issue the certificate to each student on the verdict ``readiness`` holds (the caller
+    has just judged them; nothing is judged again), in a fixed number of statements however
+    many students. Older certificates of the credential are superseded. 409 when a student
+    is not ready, or already holds it under this requirement version; with ``skip_held``,
+    those who hold it are left alone."""
+    credential, requirement_set = readiness.credential, readiness.requirement_set
+    for student in students:
+        outcome = readiness.outcomes[student.id]
+        if not outcome.met:
+            missing = "; ".join(leaf.explanation for leaf in outcome.unmet())
+            raise Conflict(f"{student.full_name} is not ready for {credential.code}: {missing}.")
+    if not students:
+        return []
+    # One query for both: who holds this version, and what an issue now supersedes.
+    earlier = db.session.scalars(
+        select(Certificate).where(
+            among(Certificate.student_id, [s.id for s in students]),
+            Certificate.credential_id == credential.id,
+            or_(
+                Certificate.requirement_set_id == requirement_set.id,
+                Certificate.status == CertificateStatus.ISSUED,
+            ),
+        )
+    ).all()
+    held = {c.student_id for c in earlier if c.requirement_set_id == requirement_set.id}
+    for student in students:
+        if student.id in held and not skip_held:
+            raise Conflict(
+                f"{student.full_name} already has a {credential.code} certificate "
+                f"for version {requirement_set.version} of its requirements."
+            )
+    students = [s for s in students if s.id not in held]
+    if not students:
+        return []
+    certificates = _insert(readiness, students, actor, now)
+    _record_issue(readiness, students, certificates, earlier, actor, now)
+    return certificates
+
+
+def _insert(
+    readiness: Readiness, students: Sequence[User], actor: User | None, now: datetime
+) -> list[Certificate]:
+    """The new certificates, in one statement, in the order of ``students``."""
+    credential, requirement_set = readiness.credential, readiness.requirement_set
+    expires_at = add_months(now, credential.validity_months) if credential.validity_months else None
+    rows = [
+        {
+            "code": new_certificate_code(),
+            "student_id": student.id,
+            "credential_id": credential.id,
+            "requirement_set_id": requirement_set.id,
+            "status": CertificateStatus.ISSUED,
+            "issued_at": now,
+            "issued_by_id": actor.id if actor else None,
+            "expires_at": expires_at,
+            "snapshot": certificate_snapshot(
+                credential, requirement_set, readiness.outcomes[student.id]
+            ),
+        }
+        for student in students
+    ]
+    try:
+        with db.session.begin_nested():
+            inserted = db.session.scalars(insert(Certificate).returning(Certificate), rows).all()
+    except IntegrityError as error:  # issued at the same moment by another request
+        who = students[0].full_name if len(students) == 1 else "One of the students"
+        raise Conflict(f"{who} already has this certificate.") from error
+    by_student = {certificate.student_id: certificate for certificate in inserted}
+    return [by_student[student.id] for student in students]
+
+
+def _record_issue(
+    readiness: Readiness,
+    students: Sequence[User],
+    certificates: list[Certificate],
+    earlier: Sequence[Certificate],
+    actor: User | None,
+    now: datetime,
+) -> None:
+    """The events of the new certificates and of those they supersede, their audit events
+    and their ledger entries: a statement for each kind of row, whatever their number."""
+    credential, version = readiness.credential, readiness.requirement_set.version
+    actor_id = actor.id if actor else None
+    new_of = {certificate.student_id: certificate.id for certificate in certificates}
+    superseded = [
+        c for c in earlier if c.student_id in new_of and c.status is CertificateStatus.ISSUED
+    ]
+    if superseded:
+        db.session.execute(
+            update(Certificate)
+            .where(Certificate.id.in_([c.id for c in superseded]))
+            .values(status=CertificateStatus.SUPERSEDED)
+        )
+    events = [
+        {"certificate_id": c.id, "kind": CertificateEventKind.ISSUED, "replaced_by_id": None}
+        for c in certificates
+    ] + [
+        {
+            "certificate_id": c.id,
+            "kind": CertificateEventKind.SUPERSEDED,
+            "replaced_by_id": new_of[c.student_id],
+        }
+        for c in superseded
+    ]
+    db.session.execute(
+        insert(CertificateEvent),
+        [{**event, "occurred_at": now, "actor_id": actor_id} for event in events],
+    )
+    details = {"credential": credential.code, "requirement_version": version}
+    audit.record_events(
+        "certificate.issued",
+        actor=actor,
+        now=now,
+        target_type="certificate",
+        targets=[(c.id, {"student_id": c.student_id, **details}) for c in certificates],
+    )
+    ledger.append_entries(
+        LedgerKind.CERTIFICATE_ISSUED,
+        source="certificate",
+        actor=actor,
+        now=now,
+        rows=[
+            (student, {"credential_id": credential.id, "source_ref": f"certificate:{c.id}"})
+            for student, c in zip(students, certificates, strict=True)
+        ],
+    )
+
+
+def issue_certificate(
+    student: User, credential: Credential, actor: User | None, now: datetime
+) -> Certificate:
+    """Judge one student and issue the certificate on that verdict; 409 if the student is
+    not ready or already has one under the current requirements."""
+    readiness = evaluate_readiness(credential, [student.id], now)
+    (certificate,) = issue_on(readiness, [student], actor, now)
+    return certificate
+
+
+def issue_to_ready_students(
+    actor: User, credential: Credential, students: Iterable[User], now: datetime
+) -> list[Certificate]:
+    """Judge the students once and issue the certificate to every one who is ready and does
+    not hold it under the current requirements; the others are left alone."""
+    students = list(students)
+    readiness = evaluate_readiness(credential, [s.id for s in students], now)
+    ready = [s for s in students if readiness.outcomes[s.id].met]
+    return issue_on(readiness, ready, actor, now, skip_held=True)
+
+
+def issue_if_ready(
+    student: User, cohorts: Sequence[tuple[Credential, int | None]], now: datetime
+) -> list[Certificate]:
+    """Issue automatically the certificates the student has just become ready for, of the
+    given (credential, cohort id) pairs, unless the cohort has automatic issue turned off
+    (no cohort: on). The credentials are judged together, once, and each certificate is
+    issued on that verdict; a credential without requirements is passed over."""
+    policy = auto_issue_settings({cohort_id for _, cohort_id in cohorts if cohort_id})
+    wanted = {
+        credential.id: credential
+        for credential, cohort_id in cohorts
+        if cohort_id is None or policy[cohort_id]
+    }
+    issued = []
+    for readiness in evaluate_readiness_of(wanted.values(), [student.id], now).values():
+        if readiness.outcomes[student.id].met:
+            issued += issue_on(readiness, [student], None, now, skip_held=True)
+    return issued
+
+
+# --- revoking ------------------------------------------------------------------------------
+
+
+def revoke_certificate(
+    actor: User, certificate: Certificate, reason: str, now: datetime
+) -> Certificate:
+    """Revoke a certificate with a reason; 409 when it is already revoked or superseded."""
+    if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
+        raise PermissionDenied("Only instructors and admins revoke certificates.")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(
+            "Give the reason for the revocation; the verification page shows it.", field="reason"
+        )
+    if len(reason) > 1000:
+        raise InvalidInput("Keep the reason under 1000 characters.", field="reason")
+    if certificate.status is not CertificateStatus.ISSUED:
+        raise Conflict(f"This certificate is already {certificate.status.value}.")
+    certificate.status = CertificateStatus.REVOKED
+    db.session.add(
+        CertificateEvent(
+            certificate_id=certificate.id,
+            kind=CertificateEventKind.REVOKED,
+            occurred_at=now,
+            actor_id=actor.id,
+            reason=reason,
+        )
+    )
+    db.session.flush()
+    audit.record_event(
+        "certificate.revoked",
+        actor=actor,
+        now=now,
+        target_type="certificate",
+        target_id=certificate.id,
+        details={"student_id": certificate.student_id, "reason": reason},
+    )
+    ledger.append_entry(
+        student=db.session.get(User, certificate.student_id),
+        kind=LedgerKind.CERTIFICATE_REVOKED,
+        credential_id=certificate.credential_id,
+        source="certificate",
+        source_ref=f"certificate:{certificate.id}",
+        actor=actor,
+        now=now,
+        note=reason,
+    )
+    return certificate
+
+
+# --- automatic issue -----------------------------------------------------------------------
+
+
+def auto_issue_settings(cohort_ids: Iterable[int]) -> dict[int, bool]:
+    """Whether each cohort issues certificates automatically (the default), in one query."""
+    cohort_ids = list(cohort_ids)
+    result = dict.fromkeys(cohort_ids, True)
+    if cohort_ids:
+        rows = db.session.execute(
+            select(CohortCertificatePolicy.cohort_id, CohortCertificatePolicy.auto_issue).where(
+                CohortCertificatePolicy.cohort_id.in_(cohort_ids)
+            )
+        )
+        result.update({cohort_id: enabled for cohort_id, enabled in rows})
+    return result
+
+
+def set_auto_issue(actor: User, cohort_id: int, enabled: bool, now: datetime) -> None:
+    """Turn automatic issue on or off for a cohort the caller has checked the actor teaches."""
+    policy = db.session.get(CohortCertificatePolicy, cohort_id)
+    if policy is None:
+        policy = CohortCertificatePolicy(cohort_id=cohort_id)
+        db.session.add(policy)
+    policy.auto_issue = enabled
+    policy.changed_at = now
+    policy.changed_by_id = actor.id
+    db.session.flush()
+    audit.record_event(
+        "cohort.auto_issue_changed",
+        actor=actor,
+        now=now,
+        target_type="cohort",
+        target_id=cohort_id,
+        details={"auto_issue": enabled},
+    )
