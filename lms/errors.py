@@ -84,6 +84,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Too large",
     422: "Cannot process",
     429: "Too many requests",

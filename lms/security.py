@@ -139,6 +139,7 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
         "credentials.verify_json": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "credentials.certificate_pdf": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "credentials.credential_jwt": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
+        "credentials.status_list": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "enrollment.join_code": [
             {"limit_value": _limit("JOIN_RATE_LIMIT")},
             {"limit_value": _limit("JOIN_RATE_LIMIT"), "key_func": _user_key},

@@ -12,6 +12,7 @@ PUBLIC_ENDPOINTS = {
     "credentials.verify_json",
     "credentials.certificate_pdf",
     "credentials.credential_jwt",
+    "credentials.status_list",
     "keys.jwks",
     "keys.lti_jwks",
 }

@@ -327,10 +327,12 @@ def verify_certificate(code: str):
 @records.alt_response(404, schema=schemas.ApiErrorSchema)
 @records.alt_response(409, schema=schemas.ApiErrorSchema)
 def revoke_certificate(data: dict[str, Any], code: str):
-    """Revoke a certificate with a reason its verification page will show (409 if already
-    revoked or superseded)."""
+    """Revoke a certificate: a public reason from the list (its verification page shows it)
+    and a private note (409 if already revoked or superseded)."""
     certificate = credentials.get_certificate_by_code(code)
-    credentials.revoke_certificate(g.api_user, certificate, data["reason"], utcnow())
+    credentials.revoke_certificate(
+        g.api_user, certificate, data["public_reason"], data["note"], utcnow()
+    )
     return _certificate_body(credentials.get_certificate_by_code(code))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from lms.credentials.models import RevocationReason
+
 LIMIT = fields.Integer(
     load_default=100, validate=validate.Range(1, 500), metadata={"description": "Page size."}
 )
@@ -183,7 +185,16 @@ class CertificateIssue(StrictSchema):
 
 
 class CertificateRevoke(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    public_reason = fields.String(
+        required=True,
+        validate=validate.OneOf([reason.value for reason in RevocationReason]),
+        metadata={"description": "The reason the verification page shows."},
+    )
+    note = fields.String(
+        required=True,
+        validate=validate.Length(1, 1000),
+        metadata={"description": "Why, for the school's records; never shown publicly."},
+    )
 
 
 class CertificateSchema(Schema):

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from lms import signing
+from lms.credentials.certificates import status_list
 from lms.credentials.models import Certificate
 
 ALGORITHM = signing.ALGORITHM  # RS256: the algorithm OB 3.0 requires every verifier to support
@@ -33,6 +34,11 @@ class IssuerProfile:
     base_url: str  # without a trailing slash
     name: str
 
+    def profile(self) -> dict[str, Any]:
+        """The issuer as a credential names it (an OB 3.0 ``Profile``)."""
+        base = self.base_url
+        return {"id": f"{base}/", "type": ["Profile"], "name": self.name, "url": f"{base}/"}
+
 
 def achievement_credential(
     certificate: Certificate, issuer: IssuerProfile, salt: str | None = None
@@ -49,7 +55,7 @@ def achievement_credential(
         "id": f"{base}/verify/{certificate.code}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": f"{credential.code} readiness certificate",
-        "issuer": {"id": f"{base}/", "type": ["Profile"], "name": issuer.name, "url": f"{base}/"},
+        "issuer": issuer.profile(),
         "validFrom": _iso(certificate.issued_at),
         "credentialSubject": {
             # A name for the holder in this credential only: derived from the certificate, so
@@ -85,6 +91,8 @@ def achievement_credential(
     }
     if certificate.expires_at is not None:
         data["validUntil"] = _iso(certificate.expires_at)
+    # Where a verifier finds out whether it was revoked since (W3C Bitstring Status List).
+    data["credentialStatus"] = status_list.status_entry(base, certificate.id)
     return data
 
 

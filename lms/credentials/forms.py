@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms.credentials.models import REVOCATION_LABELS
 from lms.credentials.rules import EVIDENCE_LABELS, EvidenceKind
 
 
@@ -70,10 +71,19 @@ class IssueForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    """Revoke a certificate; the reason is shown on its verification page."""
+    """Revoke a certificate: a public reason from a short list, and a private note."""
 
-    reason = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
-    submit = SubmitField("Revoke")
+    public_reason = SelectField(
+        "Reason shown on the verification page",
+        choices=[SelectChoice(reason.value, label) for reason, label in REVOCATION_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    note = TextAreaField(
+        "Note for the school's records",
+        description="Why, in your words. It stays private: the public page shows the reason above.",
+        validators=[Length(max=1000)],
+    )
+    submit = SubmitField("Revoke the certificate")
 
 
 class ExamOutcomeForm(FlaskForm):

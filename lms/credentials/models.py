@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
@@ -107,7 +107,18 @@ class Certificate(db.Model):
     """A readiness certificate: proof that a student met every requirement of a credential."""
 
     __tablename__ = "certificate"
-    __table_args__ = (UniqueConstraint("student_id", "requirement_set_id"),)
+    # At most one valid certificate per student and requirement version (two issues at the
+    # same moment make one); a revoked or superseded one leaves room to issue again.
+    __table_args__ = (
+        Index(
+            "uq_certificate_one_issued",
+            "student_id",
+            "requirement_set_id",
+            unique=True,
+            sqlite_where=text("status = 'issued'"),
+            postgresql_where=text("status = 'issued'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -154,6 +165,31 @@ class CertificateEventKind(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class RevocationReason(StrEnum):
+    """Why a certificate was revoked, as the public verification page says it. What the
+    instructor writes about it is a private note, for the school's records only."""
+
+    ISSUED_IN_ERROR = "issued_in_error"
+    REQUIREMENT_NOT_MET = "requirement_not_met"
+    ACADEMIC_MISCONDUCT = "academic_misconduct"
+    STUDENT_REQUEST = "student_request"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The words the public page shows."""
+        return REVOCATION_LABELS[self]
+
+
+REVOCATION_LABELS = {
+    RevocationReason.ISSUED_IN_ERROR: "Issued in error",
+    RevocationReason.REQUIREMENT_NOT_MET: "A requirement was found not to be met",
+    RevocationReason.ACADEMIC_MISCONDUCT: "Academic misconduct",
+    RevocationReason.STUDENT_REQUEST: "Withdrawn at the student's request",
+    RevocationReason.OTHER: "Withdrawn by the school",
+}
+
+
 class CertificateEvent(db.Model):
     """One change of a certificate's standing; rows are added, never changed or removed."""
 
@@ -166,7 +202,11 @@ class CertificateEvent(db.Model):
     )
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A revocation's private note (never shown publicly) and its public reason.
     reason: Mapped[str | None] = mapped_column(Text)
+    public_reason: Mapped[RevocationReason | None] = mapped_column(
+        enum_column(RevocationReason, "revocation_reason")
+    )
     # the certificate that replaced this one, for a superseded certificate
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
 

@@ -10,7 +10,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from lms.credentials.models import Certificate
+from lms.credentials.models import Certificate, CertificateStatus
 
 
 def qr_matrix(url: str) -> list[list[bool]]:
@@ -42,8 +42,40 @@ def _date(moment: datetime | None) -> str:
     return moment.strftime("%d %B %Y") if moment else ""
 
 
-def certificate_pdf(certificate: Certificate, school: str, verify_url: str) -> bytes:
-    """The PDF of a loaded certificate (student, credential and requirement set loaded)."""
+STAMPS = {
+    CertificateStatus.REVOKED: "REVOKED",
+    CertificateStatus.EXPIRED: "EXPIRED",
+    CertificateStatus.SUPERSEDED: "SUPERSEDED",
+}
+
+
+def _stamp(canvas: Canvas, word: str, width: float, height: float) -> None:
+    """Mark the page across its middle, so a printout of a certificate that is no longer
+    valid cannot pass for one that is."""
+    canvas.saveState()
+    canvas.setFillColorRGB(0.65, 0.1, 0.1)
+    canvas.setFont("Helvetica-Bold", 110)
+    canvas.translate(width / 2, height / 2)
+    canvas.rotate(28)
+    canvas.setFillAlpha(0.28)
+    canvas.drawCentredString(0, -35, word)
+    canvas.restoreState()
+    canvas.setFillColorRGB(0.65, 0.1, 0.1)
+    canvas.setFont("Helvetica-Bold", 13)
+    canvas.drawCentredString(
+        width / 2, height - 22 * mm, f"{word}: this certificate is no longer valid."
+    )
+    canvas.setFillColorRGB(0, 0, 0)
+
+
+def certificate_pdf(
+    certificate: Certificate,
+    school: str,
+    verify_url: str,
+    standing: CertificateStatus = CertificateStatus.ISSUED,
+) -> bytes:
+    """The PDF of a loaded certificate (student, credential and requirement set loaded); one
+    no longer valid (``standing``) is stamped REVOKED, EXPIRED or SUPERSEDED on every page."""
     buffer = io.BytesIO()
     width, height = landscape(A4)
     canvas = Canvas(buffer, pagesize=(width, height), invariant=1)
@@ -91,6 +123,8 @@ def certificate_pdf(certificate: Certificate, school: str, verify_url: str) -> b
         "awards. Scan the code or open the address to see whether it is still valid.",
     )
     _draw_qr(canvas, verify_url, width - 75 * mm, 22 * mm, 50 * mm)
+    if standing in STAMPS:
+        _stamp(canvas, STAMPS[standing], width, height)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

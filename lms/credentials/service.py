@@ -32,6 +32,7 @@ from lms.credentials.certificates.lifecycle import (
     revoke_certificate,
     set_auto_issue,
 )
+from lms.credentials.certificates.roster import CertificateRoster, certificate_roster
 from lms.credentials.certificates.standing import (
     certificate_register_select,
     certificates_of,
@@ -61,6 +62,8 @@ from lms.credentials.readiness import (
 
 __all__ = [
     "CONFIDENCE_LEVELS",
+    "CertificateRoster",
+    "certificate_roster",
     "Judgement",
     "PendingEvidence",
     "Upload",

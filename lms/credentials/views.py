@@ -12,6 +12,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     url_for,
@@ -19,15 +20,17 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from lms import links, signing
+from lms import csp, links, signing
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
 from lms.credentials import badges, outcomes, pdf, rules
 from lms.credentials import catalogue as credential_catalogue
+from lms.credentials.certificates import status_list as status_lists
 from lms.credentials.certificates.standing import get_certificate_by_code, public_standing
 from lms.credentials.forms import ExamOutcomeForm, RequirementsForm
+from lms.credentials.models import CertificateStatus
 from lms.db import utcnow
-from lms.errors import InvalidInput
+from lms.errors import InvalidInput, error_response
 from lms.forms import show_problems
 
 bp = Blueprint("credentials", __name__)
@@ -64,7 +67,7 @@ def verify_json(code: str):
     """The same check for machines: valid / revoked / expired / superseded, and nothing more."""
     certificate = get_certificate_by_code(code)
     standing = public_standing(certificate, utcnow())
-    return jsonify(standing.to_data(certificate.code))
+    return csp.open_to_any_origin(jsonify(standing.to_data(certificate.code)))
 
 
 @bp.get("/verify/<code>/certificate.pdf")
@@ -73,7 +76,12 @@ def certificate_pdf(code: str):
     """The printable certificate, with a QR code to its verification page."""
     certificate = get_certificate_by_code(code)
     verify_url = _base_url() + url_for("credentials.verify", code=certificate.code)
-    body = pdf.certificate_pdf(certificate, current_app.config["SCHOOL_NAME"], verify_url)
+    body = pdf.certificate_pdf(
+        certificate,
+        current_app.config["SCHOOL_NAME"],
+        verify_url,
+        certificate.status_at(utcnow()),
+    )
     return Response(
         body,
         mimetype="application/pdf",
@@ -84,17 +92,41 @@ def certificate_pdf(code: str):
 @bp.get("/verify/<code>/credential.jwt")
 @public
 def credential_jwt(code: str):
-    """The certificate as an Open Badges 3.0 AchievementCredential, signed as a VC-JWT."""
+    """The certificate as an Open Badges 3.0 AchievementCredential, signed as a VC-JWT; none
+    for a revoked certificate (410): a copy made before says so through its status list."""
     certificate = get_certificate_by_code(code)
+    if certificate.status is CertificateStatus.REVOKED:
+        gone = error_response(
+            410,
+            "This certificate was revoked: no credential is issued for it any more. Its "
+            "verification page says why.",
+        )
+        return csp.open_to_any_origin(make_response(gone))
     issuer = badges.IssuerProfile(_base_url(), current_app.config["SCHOOL_NAME"])
     token = badges.sign_credential(
         badges.achievement_credential(certificate, issuer), signing.store()
     )
-    return Response(
-        token,
-        mimetype="application/jwt",
-        headers={"Content-Disposition": f'attachment; filename="{certificate.code}.jwt"'},
+    return csp.open_to_any_origin(
+        Response(
+            token,
+            mimetype="application/jwt",
+            headers={"Content-Disposition": f'attachment; filename="{certificate.code}.jwt"'},
+        )
     )
+
+
+@bp.get("/credentials/status/<int:number>")
+@public
+def status_list(number: int):
+    """A revocation status list (W3C Bitstring Status List) as a signed VC-JWT: the bit of
+    every revoked certificate of its range is set."""
+    issuer = badges.IssuerProfile(_base_url(), current_app.config["SCHOOL_NAME"])
+    document = status_lists.list_credential(_base_url(), issuer.profile(), number, utcnow())
+    response = Response(
+        badges.sign_credential(document, signing.store()), mimetype="application/vc+jwt"
+    )
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return csp.open_to_any_origin(response)
 
 
 @bp.route("/exam-results", methods=["GET", "POST"])

@@ -31,6 +31,8 @@ def seed_demo_command() -> None:
         click.echo(f"  {role:<10} {email}")
     if result.certificate_code:
         click.echo(f"Issued demo certificate: {base}/verify/{result.certificate_code}")
+    if result.revoked_code:
+        click.echo(f"Revoked demo certificate: {base}/verify/{result.revoked_code}")
 
 
 @bp.cli.command("synth")

@@ -77,17 +77,20 @@ REQUIREMENTS = {
 
 @dataclass(frozen=True)
 class SeedResult:
-    """Whether anything was created, and the code of the demo certificate."""
+    """Whether anything was created, and the codes of the demo certificates: one valid, one
+    revoked (so a verifier can be tried on both)."""
 
     created: bool
     certificate_code: str | None
+    revoked_code: str | None = None
 
 
 def seed_demo(now: datetime) -> SeedResult:
     """Load the demo data once; when it is already there, change nothing."""
     certified = auth.find_user_by_email("certified@example.com")
     if auth.find_user_by_email("admin@example.com") is not None:
-        return SeedResult(False, _certificate_code(certified))
+        revoked = auth.find_user_by_email("chris.okafor@example.com")
+        return SeedResult(False, _certificate_code(certified), _certificate_code(revoked))
 
     by_code = {c.code: c for c in credentials.sync_catalog(credentials.read_catalog())}
     for filename in COURSE_FILES:
@@ -111,6 +114,7 @@ def seed_demo(now: datetime) -> SeedResult:
             ("jordan.lee", "Jordan Lee"),
             ("maria.gonzalez", "Maria Gonzalez"),
             ("tom.becker", "Tom Becker"),
+            ("chris.okafor", "Chris Okafor"),
         ]
     ]
 
@@ -145,8 +149,26 @@ def seed_demo(now: datetime) -> SeedResult:
     _fail_module(others[1], "MTERM-1", now - timedelta(days=12))
     _pass_module(others[1], "MTERM-1", now - timedelta(days=10))
     _seed_evidence_and_results(instructor, student, certified, by_code["CPC"], now)
-    _practice_history([certified, *others], student, now)
-    return SeedResult(True, _certificate_code(certified))
+    _practice_history([certified, *others[:3]], student, now)
+    revoked = _revoked_certificate(others[3], instructor, cpc_modules, now)
+    return SeedResult(True, _certificate_code(certified), revoked)
+
+
+def _revoked_certificate(chris: User, instructor: User, modules: list[str], now: datetime) -> str:
+    """Chris passed every CPC module and was issued a certificate, which the school then
+    revoked: the demo shows a verifier both a valid and a revoked certificate."""
+    for day, code in enumerate(modules):
+        _pass_module(chris, code, now - timedelta(days=40 - 4 * day))
+    (certificate,) = credentials.certificates_of([chris.id])
+    credentials.revoke_certificate(
+        instructor,
+        certificate,
+        "issued_in_error",
+        "Issued before the school's attendance check, which found two practice exams sat by "
+        "someone else. To be issued again after the retakes.",
+        now - timedelta(days=2),
+    )
+    return certificate.code
 
 
 def _seed_evidence_and_results(instructor, student, certified, cpc, now: datetime) -> None:

@@ -40,40 +40,15 @@ def page(cohort_id: int):
 
 def _render_page(cohort, students, outcome_form, status: int = 200):
     ids = [s.id for s in students]
-    now = utcnow()
-    readiness = credentials.evaluate_readiness(cohort.credential, ids, now, information=True)
-    certificates: dict[int, list] = {sid: [] for sid in ids}
-    for certificate in credentials.certificates_of(ids):
-        if certificate.credential_id == cohort.credential_id:
-            certificates[certificate.student_id].append((certificate, certificate.status_at(now)))
-    held = {
-        sid
-        for sid, items in certificates.items()
-        for c, _ in items
-        if c.requirement_set_id == readiness.requirement_set.id
-    }
-    rows = [
-        {
-            "student": s,
-            "outcome": readiness.outcomes[s.id],
-            "info": readiness.information.get(s.id),
-            "certificates": certificates[s.id],
-            "can_issue": readiness.outcomes[s.id].met and s.id not in held,
-        }
-        for s in students
-    ]
     evidence_items = credentials.evidence_of(ids)
     auto_form = AutoIssueForm()
     auto_form.enabled.data = "1" if credentials.auto_issue_settings([cohort.id])[cohort.id] else "0"
     return render_template(
         "enrollment/cohort_certificates.html",
         cohort=cohort,
-        version=readiness.requirement_set.version,
-        rows=rows,
-        ready_to_issue=sum(1 for row in rows if row["can_issue"]),
+        roster=credentials.certificate_roster(cohort.credential, students, utcnow()),
         issue_form=IssueForm(),
         auto_form=auto_form,
-        revoke_form=RevokeForm(),
         outcome_form=outcome_form,
         decision_form=EvidenceDecisionForm(),
         results=outcomes.outcomes_of(ids, cohort.credential_id),
@@ -136,21 +111,37 @@ def auto_issue(cohort_id: int):
     return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke")
+@bp.route(
+    "/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"]
+)
 @roles_required(*STAFF)
 def revoke(cohort_id: int, certificate_id: int):
-    """Revoke a certificate of a student of the cohort, with a reason."""
+    """Revoke a certificate of a student of the cohort: a public reason and a private note."""
     actor = _actor()
     cohort = service.get_cohort_for(actor, cohort_id)
     certificate = credentials.get_certificate(certificate_id)
-    _cohort_student(cohort, certificate.student_id)
+    student = _cohort_student(cohort, certificate.student_id)
     form = RevokeForm()
-    if not form.validate_on_submit():
-        raise InvalidInput("Give the reason for the revocation; the verification page shows it.")
-    credentials.revoke_certificate(actor, certificate, form.reason.data, utcnow())
-    name = certificate.student.full_name
-    flash(f"The certificate of {name} is revoked.", "success")
-    return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            credentials.revoke_certificate(
+                actor, certificate, form.public_reason.data, form.note.data or "", utcnow()
+            )
+        except InvalidInput as error:
+            status = show_problems(form, error)
+        else:
+            flash(f"The certificate of {student.full_name} is revoked.", "success")
+            return redirect(url_for("cohort_certificates.page", cohort_id=cohort_id))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "enrollment/revoke_certificate.html",
+        cohort=cohort,
+        certificate=certificate,
+        student=student,
+        form=form,
+    ), status
 
 
 @bp.post("/cohorts/<int:cohort_id>/exam-results")

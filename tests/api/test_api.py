@@ -312,17 +312,25 @@ def test_certificates_issue_and_verify(call, school):
     assert call("GET", "/api/v1/certificates/NOPE", token).status_code == 404
 
     revoke = f"/api/v1/certificates/{code}/revoke"
-    empty = call("POST", revoke, token, json={"reason": ""})
+    empty = call("POST", revoke, token, json={"public_reason": "issued_in_error", "note": ""})
     assert empty.status_code == 422
-    revoked = call("POST", revoke, token, json={"reason": "Issued to the wrong student."})
+    unknown = call("POST", revoke, token, json={"public_reason": "because", "note": "x"})
+    assert unknown.status_code == 422
+    revoked = call(
+        "POST",
+        revoke,
+        token,
+        json={"public_reason": "issued_in_error", "note": "Issued to the wrong student."},
+    )
     assert revoked.status_code == 200, revoked.get_json()
     assert revoked.get_json()["status"] == "revoked" and revoked.get_json()["valid"] is False
     before = counts()
-    again = call("POST", revoke, token, json={"reason": "Twice."})
+    again = call("POST", revoke, token, json={"public_reason": "other", "note": "Twice."})
     assert again.status_code == 409
     assert counts() == before
     read_only = make_token(school["admin"], tokens.TokenScope.READ)
-    assert call("POST", revoke, read_only, json={"reason": "x"}).status_code == 403
+    body = {"public_reason": "other", "note": "x"}
+    assert call("POST", revoke, read_only, json=body).status_code == 403
 
 
 def test_exports_through_the_api_match_their_manifest(call, school):

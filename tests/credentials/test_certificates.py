@@ -115,7 +115,7 @@ def test_other_instructors_cannot_issue_or_revoke(app, client, cpc):
     response = post_form(
         client,
         f"/cohorts/{cohort.id}/certificates/{certificate.id}/revoke",
-        {"reason": "no"},
+        {"public_reason": "other", "note": "no"},
     )
     assert response.status_code == 404
     db.session.refresh(certificate)
@@ -128,8 +128,19 @@ def test_revoke_with_reason_flips_verify_and_twice_is_409(app, client, cpc):
     certificate = db.session.scalar(select(Certificate))
     login(client, instructor.email)
     url = f"/cohorts/{cohort.id}/certificates/{certificate.id}/revoke"
-    assert post_form(client, url, {"reason": "  "}).status_code == 400
-    response = post_form(client, url, {"reason": "Quiz answers were shared."})
+    assert "Reason shown on the verification page" in client.get(url).get_data(as_text=True)
+    # Both mistakes at once, each beside its field, and nothing changes.
+    refused = post_form(client, url, {"public_reason": "because", "note": "  "})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Not a valid choice" in page and "stays private" in page
+    db.session.refresh(certificate)
+    assert certificate.status is CertificateStatus.ISSUED
+    response = post_form(
+        client,
+        url,
+        {"public_reason": "academic_misconduct", "note": "Quiz answers were shared."},
+    )
     assert response.status_code == 302
     db.session.refresh(certificate)
     assert certificate.status is CertificateStatus.REVOKED
@@ -138,16 +149,23 @@ def test_revoke_with_reason_flips_verify_and_twice_is_409(app, client, cpc):
     assert LedgerKind.CERTIFICATE_REVOKED in db.session.scalars(select(LedgerEntry.kind)).all()
 
     events = count(CertificateEvent)
-    response = post_form(client, url, {"reason": "Again"})
+    response = post_form(client, url, {"public_reason": "other", "note": "Again"})
     assert response.status_code == 409
     assert count(CertificateEvent) == events
 
+    # The public sees the reason chosen from the list, never the instructor's note.
     anonymous = app.test_client()
     page = anonymous.get(f"/verify/{certificate.code}").get_data(as_text=True)
-    assert "Revoked." in page and "Quiz answers were shared." in page
+    assert "Revoked." in page and "Academic misconduct" in page
+    assert "Quiz answers were shared." not in page
     data = anonymous.get(f"/verify/{certificate.code}.json").get_json()
     assert data["status"] == "revoked" and data["valid"] is False
-    assert data["revocation_reason"] == "Quiz answers were shared."
+    assert data["revocation_reason"] == "Academic misconduct"
+    assert "Quiz answers" not in json.dumps(data)
+    note = db.session.scalar(
+        select(CertificateEvent.reason).where(CertificateEvent.kind == CertificateEventKind.REVOKED)
+    )
+    assert note == "Quiz answers were shared."  # kept for the school's records
 
 
 def test_reissue_under_a_newer_version_supersedes_and_keeps_the_old_version(app, client, cpc):
@@ -287,10 +305,10 @@ def test_service_refuses_a_second_revocation_and_not_ready(cpc):
     db.session.rollback()
     factories.pass_module(ada, "TERM-1")
     certificate = db.session.scalar(select(Certificate))
-    credentials.revoke_certificate(instructor, certificate, "Mistake", factories.NOW)
+    credentials.revoke_certificate(instructor, certificate, "other", "Mistake", factories.NOW)
     db.session.commit()
     with pytest.raises(Conflict, match="already revoked"):
-        credentials.revoke_certificate(instructor, certificate, "Mistake", factories.NOW)
+        credentials.revoke_certificate(instructor, certificate, "other", "Mistake", factories.NOW)
 
 
 def test_cohort_can_turn_automatic_issue_off_and_on(app, client, cpc):

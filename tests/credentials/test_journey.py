@@ -123,7 +123,7 @@ def test_cca_student_to_verified_certificate_then_requirements_change_then_revoc
     post_form(
         teacher,
         f"/cohorts/{cohort.id}/certificates/{certificate.id}/revoke",
-        {"reason": "Issued in error"},
+        {"public_reason": "issued_in_error", "note": "Entered for the wrong cohort."},
     )
     assert "Revoked." in anyone.get(f"/verify/{code}").get_data(as_text=True)
     assert anyone.get(f"/verify/{code}.json").get_json()["status"] == "revoked"

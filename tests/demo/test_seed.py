@@ -29,17 +29,20 @@ def test_seed_demo_loads_once(app, client, runner):
     assert first["Module"] >= 9
     assert first["QuizItem"] >= 5 * first["Module"]
     assert {"CPC", "CPB", "CCA"} <= set(db.session.scalars(select(Credential.code)))
-    assert first["Certificate"] == 1
+    assert first["Certificate"] == 2  # one valid, one revoked
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0
     assert "already present" in again.output
     assert counts() == first
 
-    certificate = db.session.scalar(select(Certificate))
-    assert f"/verify/{certificate.code}" in again.output
-    page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    valid, revoked = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()
+    assert f"Issued demo certificate: http://127.0.0.1:5000/verify/{valid.code}" in again.output
+    assert f"Revoked demo certificate: http://127.0.0.1:5000/verify/{revoked.code}" in again.output
+    page = client.get(f"/verify/{valid.code}").get_data(as_text=True)
     assert "Valid." in page and "Priya Natarajan" in page
+    page = client.get(f"/verify/{revoked.code}").get_data(as_text=True)
+    assert "Revoked." in page and "Issued in error" in page and "attendance" not in page
 
 
 def test_demo_logins_work(app, client, runner):

@@ -88,7 +88,7 @@ TOKEN_CASES: dict[str, TokenCase] = {
         lambda w: f"/api/v1/certificates/{w.certificate_code}/revoke",
         "/api/v1/certificates/NOPE/revoke",
         scope=WRITE,
-        body={"reason": "Issued by mistake."},
+        body={"public_reason": "issued_in_error", "note": "Issued by mistake."},
     ),
 }
 

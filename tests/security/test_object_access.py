@@ -431,10 +431,18 @@ CASES: dict[str, list[Case]] = {
     ],
     "cohort_certificates.revoke": [
         Case(
+            "GET",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/certificates/{_fresh_certificate_id(s)}/revoke",
+                {},
+            ),
+            COHORT_STAFF,
+        ),
+        Case(
             "POST",
             lambda s: (
                 f"/cohorts/{s.cohort_a.id}/certificates/{_fresh_certificate_id(s)}/revoke",
-                {"reason": "Issued in error"},
+                {"public_reason": "issued_in_error", "note": "A test of who may revoke."},
             ),
             COHORT_STAFF,
         ),
@@ -692,6 +700,7 @@ CASES: dict[str, list[Case]] = {
         )
     ],
     "account.reset_password": [Case("GET", _reset_link, EVERYONE)],
+    "credentials.status_list": [Case("GET", lambda s: ("/credentials/status/0", {}), EVERYONE)],
     # A launch asked to link the owner's account. The page says so to anyone holding the
     # link; only the owner, in the browser that launched (none of these), may answer it.
     "lti.link_request": [Case("GET", lambda s: (f"/lti/link/{_link_request(s)}", {}), EVERYONE)],
@@ -708,6 +717,7 @@ PUBLIC = {
     "credentials.credential_jwt",
     "account.reset_password",
     "enrollment.accept_invitation",
+    "credentials.status_list",
     "lti.link_request",
 }
 

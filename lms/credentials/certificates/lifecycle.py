@@ -24,10 +24,11 @@ from lms.credentials.models import (
     CohortCertificatePolicy,
     Credential,
     RequirementSet,
+    RevocationReason,
 )
 from lms.credentials.readiness import Readiness, evaluate_readiness, evaluate_readiness_of
 from lms.db import among
-from lms.errors import Conflict, InvalidInput, PermissionDenied
+from lms.errors import Conflict, InvalidInput, PermissionDenied, Problem
 from lms.extensions import db
 from lms.ledger import audit
 from lms.ledger import service as ledger
@@ -66,12 +67,16 @@ def issue_on(
     now: datetime,
     *,
     skip_held: bool = False,
+    again_after_revocation: bool = False,
 ) -> list[Certificate]:
     """Issue the certificate to each student on the verdict ``readiness`` holds (the caller
     has just judged them; nothing is judged again), in a fixed number of statements however
     many students. Older certificates of the credential are superseded. 409 when a student
-    is not ready, or already holds it under this requirement version; with ``skip_held``,
-    those who hold it are left alone."""
+    is not ready, or already holds a valid one under this requirement version (a revoked,
+    superseded or expired one leaves room to issue again); with ``skip_held``, those who
+    hold it are left alone. A student whose certificate of this version was revoked counts
+    as holding it unless ``again_after_revocation``: only an instructor's issue to that one
+    student gives it again, never an automatic or a bulk issue."""
     credential, requirement_set = readiness.credential, readiness.requirement_set
     for student in students:
         outcome = readiness.outcomes[student.id]
@@ -91,7 +96,15 @@ def issue_on(
             ),
         )
     ).all()
-    held = {c.student_id for c in earlier if c.requirement_set_id == requirement_set.id}
+    held = {
+        c.student_id
+        for c in earlier
+        if c.requirement_set_id == requirement_set.id
+        and (
+            c.status_at(now) is CertificateStatus.ISSUED
+            or (c.status is CertificateStatus.REVOKED and not again_after_revocation)
+        )
+    }
     for student in students:
         if student.id in held and not skip_held:
             raise Conflict(
@@ -101,8 +114,20 @@ def issue_on(
     students = [s for s in students if s.id not in held]
     if not students:
         return []
+    # Superseded before the new ones go in: an expired certificate of this same version is
+    # still "issued" in its row, and only one issued row per version may exist.
+    issuing = {s.id for s in students}
+    superseded = [
+        c for c in earlier if c.student_id in issuing and c.status is CertificateStatus.ISSUED
+    ]
+    if superseded:
+        db.session.execute(
+            update(Certificate)
+            .where(Certificate.id.in_([c.id for c in superseded]))
+            .values(status=CertificateStatus.SUPERSEDED)
+        )
     certificates = _insert(readiness, students, actor, now)
-    _record_issue(readiness, students, certificates, earlier, actor, now)
+    _record_issue(readiness, students, certificates, superseded, actor, now)
     return certificates
 
 
@@ -142,24 +167,15 @@ def _record_issue(
     readiness: Readiness,
     students: Sequence[User],
     certificates: list[Certificate],
-    earlier: Sequence[Certificate],
+    superseded: Sequence[Certificate],
     actor: User | None,
     now: datetime,
 ) -> None:
-    """The events of the new certificates and of those they supersede, their audit events
+    """The events of the new certificates and of those they superseded, their audit events
     and their ledger entries: a statement for each kind of row, whatever their number."""
     credential, version = readiness.credential, readiness.requirement_set.version
     actor_id = actor.id if actor else None
     new_of = {certificate.student_id: certificate.id for certificate in certificates}
-    superseded = [
-        c for c in earlier if c.student_id in new_of and c.status is CertificateStatus.ISSUED
-    ]
-    if superseded:
-        db.session.execute(
-            update(Certificate)
-            .where(Certificate.id.in_([c.id for c in superseded]))
-            .values(status=CertificateStatus.SUPERSEDED)
-        )
     events = [
         {"certificate_id": c.id, "kind": CertificateEventKind.ISSUED, "replaced_by_id": None}
         for c in certificates
@@ -198,10 +214,11 @@ def _record_issue(
 def issue_certificate(
     student: User, credential: Credential, actor: User | None, now: datetime
 ) -> Certificate:
-    """Judge one student and issue the certificate on that verdict; 409 if the student is
-    not ready or already has one under the current requirements."""
+    """Judge one student and issue the certificate on that verdict (again, after a
+    revocation); 409 if the student is not ready or holds a valid one under the current
+    requirements."""
     readiness = evaluate_readiness(credential, [student.id], now)
-    (certificate,) = issue_on(readiness, [student], actor, now)
+    (certificate,) = issue_on(readiness, [student], actor, now, again_after_revocation=True)
     return certificate
 
 
@@ -240,18 +257,33 @@ def issue_if_ready(
 
 
 def revoke_certificate(
-    actor: User, certificate: Certificate, reason: str, now: datetime
+    actor: User,
+    certificate: Certificate,
+    public_reason: RevocationReason | str | None,
+    note: str,
+    now: datetime,
 ) -> Certificate:
-    """Revoke a certificate with a reason; 409 when it is already revoked or superseded."""
+    """Revoke a certificate: a public reason from the short list (the verification page
+    shows its words) and a private note for the school's records (never shown publicly);
+    409 when it is already revoked or superseded."""
     if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
         raise PermissionDenied("Only instructors and admins revoke certificates.")
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput(
-            "Give the reason for the revocation; the verification page shows it.", field="reason"
+    problems = []
+    try:
+        public_reason = RevocationReason(public_reason)
+    except ValueError:
+        problems.append(
+            Problem("Choose the reason the verification page will show.", "public_reason")
         )
-    if len(reason) > 1000:
-        raise InvalidInput("Keep the reason under 1000 characters.", field="reason")
+    note = (note or "").strip()
+    if not note:
+        problems.append(
+            Problem("Write a note on why, for the school's records (it stays private).", "note")
+        )
+    elif len(note) > 1000:
+        problems.append(Problem("Keep the note under 1000 characters.", "note"))
+    if problems:
+        raise InvalidInput(problems=problems)
     if certificate.status is not CertificateStatus.ISSUED:
         raise Conflict(f"This certificate is already {certificate.status.value}.")
     certificate.status = CertificateStatus.REVOKED
@@ -261,7 +293,8 @@ def revoke_certificate(
             kind=CertificateEventKind.REVOKED,
             occurred_at=now,
             actor_id=actor.id,
-            reason=reason,
+            reason=note,
+            public_reason=public_reason,
         )
     )
     db.session.flush()
@@ -271,7 +304,11 @@ def revoke_certificate(
         now=now,
         target_type="certificate",
         target_id=certificate.id,
-        details={"student_id": certificate.student_id, "reason": reason},
+        details={
+            "student_id": certificate.student_id,
+            "public_reason": public_reason.value,
+            "note": note,
+        },
     )
     ledger.append_entry(
         student=db.session.get(User, certificate.student_id),
@@ -281,7 +318,7 @@ def revoke_certificate(
         source_ref=f"certificate:{certificate.id}",
         actor=actor,
         now=now,
-        note=reason,
+        note=f"{public_reason.label}. {note}",
     )
     return certificate
 

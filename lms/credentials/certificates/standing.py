@@ -17,6 +17,7 @@ from lms.credentials.models import (
     CertificateStatus,
     Credential,
     RequirementSet,
+    RevocationReason,
 )
 from lms.db import among
 from lms.errors import NotFound
@@ -151,7 +152,12 @@ def public_standing(certificate: Certificate, now: datetime) -> PublicStanding:
         issued_on=certificate.issued_at.date(),
         expires_on=certificate.expires_at.date() if certificate.expires_at else None,
         changed_on=change.occurred_at.date() if change else None,
-        reason=change.reason if change and status is CertificateStatus.REVOKED else None,
+        # The public reason's words only: the instructor's note is private.
+        reason=(
+            (change.public_reason or RevocationReason.OTHER).label
+            if change and status is CertificateStatus.REVOKED
+            else None
+        ),
         requirement_version=certificate.requirement_set.version,
     )
 
