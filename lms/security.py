@@ -135,6 +135,7 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
                 "deduct_when": _failed_login,
             },
         ],
+        "credentials.check": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "credentials.verify": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "credentials.verify_json": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],
         "credentials.certificate_pdf": [{"limit_value": _limit("VERIFY_RATE_LIMIT")}],

@@ -8,6 +8,7 @@ PUBLIC_ENDPOINTS = {
     "health.healthz",
     "auth.home",
     "auth.login",
+    "credentials.check",
     "credentials.verify",
     "credentials.verify_json",
     "credentials.certificate_pdf",

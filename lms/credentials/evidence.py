@@ -171,6 +171,7 @@ class PendingEvidence(NamedTuple):
     kind: rules.EvidenceKind
     detail: str
     submitted_at: datetime
+    file_name: str | None  # the uploaded scan, when there is one
 
 
 def pending_evidence_of(student_ids: Iterable[int]) -> list[PendingEvidence]:
@@ -187,6 +188,7 @@ def pending_evidence_of(student_ids: Iterable[int]) -> list[PendingEvidence]:
             Evidence.kind,
             Evidence.detail,
             Evidence.submitted_at,
+            Evidence.file_name,
         )
         .join(User, User.id == Evidence.student_id)
         .where(among(Evidence.student_id, student_ids), Evidence.status == EvidenceStatus.SUBMITTED)

@@ -117,3 +117,21 @@ class AutoIssueForm(FlaskForm):
         validators=[InputRequired()],
     )
     submit = SubmitField("Save")
+
+
+class CheckCertificateForm(FlaskForm):
+    """A certificate's code, typed by anyone who wants to check it (no login, so no CSRF
+    token: the form only reads, by GET)."""
+
+    class Meta:
+        csrf = False
+
+    code = StringField(
+        "Certificate code",
+        description="As printed on the certificate, with or without the dashes.",
+        validators=[
+            DataRequired(message="Type the code printed on the certificate."),
+            Length(max=80),
+        ],
+    )
+    submit = SubmitField("Check")

@@ -15,6 +15,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_login import current_user
@@ -26,8 +27,13 @@ from lms.auth.models import Role
 from lms.credentials import badges, outcomes, pdf, rules
 from lms.credentials import catalogue as credential_catalogue
 from lms.credentials.certificates import status_list as status_lists
-from lms.credentials.certificates.standing import get_certificate_by_code, public_standing
-from lms.credentials.forms import ExamOutcomeForm, RequirementsForm
+from lms.credentials.certificates.codes import normalise_code
+from lms.credentials.certificates.standing import (
+    certificate_exists,
+    get_certificate_by_code,
+    public_standing,
+)
+from lms.credentials.forms import CheckCertificateForm, ExamOutcomeForm, RequirementsForm
 from lms.credentials.models import CertificateStatus
 from lms.db import utcnow
 from lms.errors import InvalidInput, error_response
@@ -46,6 +52,26 @@ def _base_url() -> str:
 
 
 # --- public verification ---------------------------------------------------------------
+
+
+@bp.get("/verify")
+@public
+def check():
+    """A form where anyone types a certificate's code; a known code goes to its page."""
+    form = CheckCertificateForm(request.args)
+    status = 200
+    if request.args and form.validate():
+        canonical = normalise_code(form.code.data)
+        if canonical is not None and certificate_exists(canonical):
+            return redirect(url_for("credentials.verify", code=canonical))
+        form.code.errors = [
+            "No certificate has this code. Check it against the printed certificate: it has "
+            "eight groups of four letters and digits."
+        ]
+        status = 404
+    elif request.args:
+        status = 400
+    return render_template("credentials/check.html", form=form), status
 
 
 @bp.get("/verify/<code>")

@@ -22,11 +22,10 @@ from lms.courses import reads as courses
 from lms.credentials import service as credentials
 from lms.db import utcnow
 from lms.enrollment import service as enrollment
-from lms.errors import InvalidInput
-from lms.forms import whole_number
 from lms.ledger.models import LedgerKind
 from lms.reports import audit_search, export_runs
 from lms.reports.filters import FILTER_NAMES
+from lms.reports.forms import AuditSearchForm
 from lms.transactions import run_apart, writes_on_get
 
 bp = Blueprint("reports", __name__, url_prefix="/admin")
@@ -118,35 +117,25 @@ def export_manifest(run_id: int):
     return jsonify(export_runs.manifest(export_runs.get_export(run_id)))
 
 
-def _parse_day(raw: str, label: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        return datetime.combine(datetime.strptime(raw, "%Y-%m-%d").date(), time(), UTC)
-    except ValueError:
-        raise InvalidInput(f"The {label} date must look like 2026-11-30.") from None
-
-
 @bp.get("/audit")
 @roles_required(Role.ADMIN)
 def audit_log():
-    """Search the audit log by actor, action, target and dates, newest first."""
-    args = request.args
-    since = _parse_day(args.get("from", "").strip(), "from")
-    until = _parse_day(args.get("to", "").strip(), "to")
-    if since and until and since > until:
-        raise InvalidInput("The date range is backwards: the from date is after the to date.")
-    page = whole_number(args.get("page", "1"), maximum=100_000)
-    if not page:
-        raise InvalidInput("The page must be a whole number from 1 to 100000.")
+    """Search the audit log by actor, action, target and dates, newest first; a mistake in
+    the search comes back beside its field."""
+    form = AuditSearchForm(request.args)
+    if request.args and not form.validate():
+        found = audit_search.AuditPage([], 1, False)
+        return render_template("reports/audit.html", page=found, form=form, query={}), 400
+    since = datetime.combine(form.from_.data, time(), UTC) if form.from_.data else None
+    until = datetime.combine(form.to.data, time(), UTC) if form.to.data else None
     search = audit_search.AuditSearch(
-        actor_email=args.get("actor", "").strip() or None,
-        action=args.get("action", "").strip() or None,
-        target_type=args.get("target_type", "").strip() or None,
-        target_id=args.get("target_id", "").strip() or None,
+        actor_email=(form.actor.data or "").strip() or None,
+        action=(form.action.data or "").strip() or None,
+        target_type=(form.target_type.data or "").strip() or None,
+        target_id=(form.target_id.data or "").strip() or None,
         since=since,
         before=until + timedelta(days=1) if until else None,
     )
-    found = audit_search.search_events(search, page)
-    query = {k: v for k, v in args.items() if k != "page" and v}
-    return render_template("reports/audit.html", page=found, args=args, query=query)
+    found = audit_search.search_events(search, form.page.data or 1)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("reports/audit.html", page=found, form=form, query=query)

@@ -83,6 +83,11 @@ def get_certificate_by_code(code: str) -> Certificate:
     return certificate
 
 
+def certificate_exists(code: str) -> bool:
+    """Whether a certificate has this canonical code (one query)."""
+    return db.session.scalar(select(Certificate.id).where(Certificate.code == code)) is not None
+
+
 def get_certificate(certificate_id: int) -> Certificate:
     """One certificate with its student, credential and events, or ``NotFound``."""
     certificate = db.session.scalar(

@@ -1,0 +1,71 @@
+"""Pages keep their width whatever a student types and whatever the screen (issue 19): a
+2,000-character evidence text made the cohort page 19,000 px wide, the dashboard broke words
+inside them at phone width, and lesson tables ran off the page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from playwright.sync_api import expect
+
+from lms.auth import service as auth
+from lms.credentials import service as credentials
+from lms.credentials.rules import EvidenceKind
+from lms.db import utcnow
+from lms.extensions import db
+from tests.e2e.conftest import log_in
+from tests.e2e.test_journeys import PHONE
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def test_a_very_long_evidence_text_wraps_and_its_file_is_linked(browser, live_server, tmp_path):
+    with live_server.app.app_context():
+        live_server.app.config["EVIDENCE_FOLDER"] = str(tmp_path / "evidence")
+        student = auth.find_user_by_email("maria.gonzalez@example.com")
+        credentials.submit_evidence(
+            student,
+            EvidenceKind.HS_DIPLOMA_OR_GED,
+            "x" * 2000,
+            utcnow() - timedelta(minutes=5),
+            upload=credentials.Upload(content=b"%PDF-1.4 a diploma", filename="diploma.pdf"),
+            storage=tmp_path / "evidence",
+        )
+        db.session.commit()
+        db.session.remove()
+    for viewport in (DESKTOP, PHONE):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        log_in(page, live_server, "instructor@example.com")
+        for path in ("/cohorts/1", "/cohorts/1/certificates"):
+            page.goto(live_server.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], (path, viewport, width)
+        page.goto(live_server.url + "/cohorts/1")
+        link = page.get_by_role("link", name="diploma.pdf")
+        expect(link).to_be_visible()
+        assert "/evidence/" in link.get_attribute("href")
+        context.close()
+
+
+def test_the_dashboard_and_a_lesson_fit_a_phone_without_breaking_words(browser, live_server):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    log_in(page, live_server, "student@example.com")
+    page.goto(live_server.url + "/dashboard")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # No cell of the dashboard's tables breaks a word of ordinary text in two.
+    broken = page.evaluate(
+        """() => [...document.querySelectorAll('table td, table th')]
+            .filter(cell => !cell.classList.contains('free-text'))
+            .map(cell => getComputedStyle(cell).overflowWrap)
+            .filter(wrap => wrap === 'anywhere')"""
+    )
+    assert broken == []
+    # A lesson with a table: the table scrolls inside the lesson, the page does not.
+    page.goto(live_server.url + "/courses")
+    for href in page.locator("a[href^='/modules/']").evaluate_all("a => a.map(x => x.href)"):
+        page.goto(href)
+        if page.locator(".lesson table").count():
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], href
+    context.close()
