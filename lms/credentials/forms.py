@@ -53,6 +53,7 @@ class EvidenceForm(FlaskForm):
 
     @property
     def kind_value(self) -> EvidenceKind:
+        """The chosen kind of evidence, as the services take it."""
         return EvidenceKind(self.kind.data)
 
 

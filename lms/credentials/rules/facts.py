@@ -56,6 +56,7 @@ class ModuleFacts(Mapping[str, ModuleFact]):
         return ModuleFact._make(self._rows[code])
 
     def get(self, code: str, default: ModuleFact | None = None) -> ModuleFact | None:
+        """The facts of one module, or ``default`` when the student has none."""
         row = self._rows.get(code)
         return default if row is None else ModuleFact._make(row)
 
