@@ -15,8 +15,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from lms.auth import service as accounts
 from lms.auth.models import User
-from lms.enrollment import invitations, rules, service
+from lms.enrollment import enrollments, invitations, rules
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
@@ -151,12 +152,12 @@ def _enrol_rows(
     """Enrol every row, inviting people without an account; how many were invited."""
     invited = 0
     for row in rows:
-        student = service.find_student(row.email)
+        student = accounts.find_user_by_email(row.email)
         new = student is None
         if new:
             student, _ = invitations.invite_student(actor, row.email, row.full_name, now)
             invited += 1
-        service.enroll_student(
+        enrollments.enroll_student(
             actor, cohort, student, now, student_number=row.student_id, check_ready=not new
         )
     return invited

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from lms.auth.models import User
-from lms.enrollment import progress
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus, PlannedDueDate
+from lms.enrollment.progress.plan import study_plan
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 from lms.ledger import audit
@@ -18,7 +18,7 @@ def move_due_date(
     actor: User, cohort: Cohort, module_code: str, due_on: date, now: datetime
 ) -> PlannedDueDate:
     """Move one module's due date; it must fall between the start and the exam date."""
-    plan = progress.study_plan(cohort)
+    plan = study_plan(cohort)
     if module_code not in {item.code for item in plan}:
         raise InvalidInput("That module is not in this cohort's study plan.")
     if due_on < cohort.start_date or (cohort.exam_date and due_on > cohort.exam_date):
