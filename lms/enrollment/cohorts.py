@@ -11,8 +11,14 @@ from sqlalchemy.orm import selectinload
 from lms.auth import service as accounts
 from lms.auth.models import Role, User
 from lms.credentials import service as credentials
-from lms.enrollment import rules
+from lms.credentials.models import Credential
 from lms.enrollment.models import Cohort, cohort_instructor
+from lms.enrollment.rules.cohorts import (
+    JOIN_CODE_ALPHABET,
+    JOIN_CODE_LENGTH,
+    CohortSettings,
+    cohort_problems,
+)
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from lms.ledger import audit
@@ -32,24 +38,14 @@ def create_cohort(
     """Create a cohort aimed at a credential; an instructor who creates it teaches it."""
     if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
         raise PermissionDenied("Only instructors and admins create cohorts.")
+    settings = CohortSettings(name, start_date, exam_date, inactivity_days, failed_attempts_limit)
     taken = _names_taught_by(actor) if actor.is_instructor else []
-    problems = rules.cohort_problems(
-        name=name, start_date=start_date, exam_date=exam_date, taken_names=taken
-    )
+    problems = cohort_problems(settings, taken)
     credential = credentials.get_credential(credential_id)
     if problems:
-        raise InvalidInput(" ".join(problems))
-    name = name.strip()
-    cohort = Cohort(
-        name=name,
-        credential=credential,
-        start_date=start_date,
-        exam_date=exam_date,
-        created_at=now,
-        join_enabled=False,
-        inactivity_days=inactivity_days,
-        failed_attempts_limit=failed_attempts_limit,
-    )
+        raise InvalidInput(problems=problems)
+    cohort = Cohort(created_at=now, join_enabled=False)
+    _apply(cohort, settings, credential)
     if actor.is_instructor:
         cohort.instructors = [actor]
     db.session.add(cohort)
@@ -60,7 +56,7 @@ def create_cohort(
         now=now,
         target_type="cohort",
         target_id=cohort.id,
-        details={"name": name, "credential": credential.code},
+        details={"name": cohort.name, "credential": credential.code},
     )
     return cohort
 
@@ -76,6 +72,15 @@ def _names_taught_by(actor: User, *, except_id: int | None = None) -> list[str]:
     return list(db.session.scalars(query))
 
 
+def _apply(cohort: Cohort, settings: CohortSettings, credential: Credential) -> None:
+    cohort.name = settings.name.strip()
+    cohort.credential = credential
+    cohort.start_date = settings.start_date
+    cohort.exam_date = settings.exam_date
+    cohort.inactivity_days = settings.inactivity_days
+    cohort.failed_attempts_limit = settings.failed_attempts_limit
+
+
 def update_cohort(
     actor: User,
     cohort: Cohort,
@@ -89,17 +94,16 @@ def update_cohort(
     now: datetime,
 ) -> Cohort:
     """Change a cohort's name, credential, dates or at-risk policy."""
+    settings = CohortSettings(name, start_date, exam_date, inactivity_days, failed_attempts_limit)
     # Duplicate names are judged against the cohorts of every instructor of this cohort.
     taken = [
         taken_name
         for instructor in cohort.instructors
         for taken_name in _names_taught_by(instructor, except_id=cohort.id)
     ]
-    problems = rules.cohort_problems(
-        name=name, start_date=start_date, exam_date=exam_date, taken_names=taken
-    )
+    problems = cohort_problems(settings, taken)
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput(problems=problems)
     credential = credentials.get_credential(credential_id)
     before = {
         "name": cohort.name,
@@ -107,12 +111,7 @@ def update_cohort(
         "start_date": cohort.start_date.isoformat(),
         "exam_date": cohort.exam_date.isoformat() if cohort.exam_date else None,
     }
-    cohort.name = name.strip()
-    cohort.credential = credential
-    cohort.start_date = start_date
-    cohort.exam_date = exam_date
-    cohort.inactivity_days = inactivity_days
-    cohort.failed_attempts_limit = failed_attempts_limit
+    _apply(cohort, settings, credential)
     db.session.flush()
     audit.record_event(
         "cohort.updated",
@@ -147,7 +146,9 @@ def add_instructor(actor: User, cohort: Cohort, email: str, now: datetime) -> Us
     """Add a co-instructor by email; the account must be an instructor's."""
     person = accounts.find_user_by_email(email)
     if person is None or not person.is_instructor:
-        raise InvalidInput(f"There is no instructor account with the email {email.strip()}.")
+        raise InvalidInput(
+            f"There is no instructor account with the email {email.strip()}.", field="email"
+        )
     if person in cohort.instructors:
         raise Conflict(f"{person.full_name} already teaches {cohort.name}.")
     if cohort.name.casefold() in {n.casefold() for n in _names_taught_by(person)}:
@@ -198,8 +199,7 @@ def cohorts_for(actor: User, *, include_archived: bool = True) -> list[Cohort]:
 
 
 def _new_join_code() -> str:
-    alphabet = rules.JOIN_CODE_ALPHABET
-    return "".join(secrets.choice(alphabet) for _ in range(rules.JOIN_CODE_LENGTH))
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
 
 
 def set_join(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from lms.auth import service as accounts
 from lms.auth.models import User
 from lms.credentials import service as credentials
-from lms.enrollment import invitations, rules
+from lms.enrollment import invitations
 from lms.enrollment.access import find_enrollment, get_cohort_for
 from lms.enrollment.models import (
     Cohort,
@@ -21,6 +21,7 @@ from lms.enrollment.models import (
     EnrollmentEventKind,
     EnrollmentStatus,
 )
+from lms.enrollment.rules.cohorts import enrolment_problems, normalise_join_code
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from lms.ledger import audit
@@ -30,7 +31,7 @@ from lms.ledger import audit
 
 def cohort_by_join_code(typed: str) -> Cohort:
     """The cohort a join code opens; ``NotFound`` or ``Conflict`` with a clear reason."""
-    code = rules.normalise_join_code(typed)
+    code = normalise_join_code(typed)
     cohort = None
     if code is not None:
         cohort = db.session.scalar(
@@ -76,6 +77,11 @@ def _record(
     return event
 
 
+def _check_open(cohort: Cohort) -> None:
+    if cohort.is_archived:
+        raise Conflict(f"{cohort.name} is archived and takes no new students.")
+
+
 def _enroll(
     actor: User,
     cohort: Cohort,
@@ -87,8 +93,7 @@ def _enroll(
     note: str | None = None,
     check_ready: bool = True,
 ) -> Enrollment:
-    if cohort.is_archived:
-        raise Conflict(f"{cohort.name} is archived and takes no new students.")
+    _check_open(cohort)
     enrollment = find_enrollment(cohort.id, student.id)
     if enrollment is not None and enrollment.status is EnrollmentStatus.ACTIVE:
         raise Conflict(f"{student.full_name} is already enrolled in {cohort.name}.")
@@ -125,13 +130,15 @@ def enroll_by_email(
     student_number: str | None = None,
 ) -> Enrollment:
     """Enrol the student with this email; with a name, invite a person who has no account."""
+    _check_open(cohort)  # first: an invitation would be mailed even for a refused enrolment
     address = email.strip().lower()
     student = accounts.find_user_by_email(address)
-    if student is None and full_name and full_name.strip():
-        student, _ = invitations.invite_student(actor, address, full_name, now)
-    elif student is None or not student.is_student:
-        hint = "" if student is not None else " Give their name to invite them."
-        raise InvalidInput(f"There is no student account with the email {address}.{hint}")
+    is_student = None if student is None else student.is_student
+    problems = enrolment_problems(address, is_student=is_student, full_name=full_name)
+    if problems:
+        raise InvalidInput(problems=problems)
+    if student is None:
+        student, _ = invitations.invite_student(actor, address, full_name or "", now)
     return _enroll(actor, cohort, student, now, student_number=student_number)
 
 
@@ -181,7 +188,7 @@ def move_student(
         raise NotFound("That student is not active in this cohort.")
     target = get_cohort_for(actor, target_cohort_id)
     if target.id == cohort.id:
-        raise InvalidInput("Choose a different cohort to move the student to.")
+        raise InvalidInput("Choose a different cohort to move the student to.", field="target")
     student = enrollment.student
     moved = _enroll(
         actor,

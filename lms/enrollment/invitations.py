@@ -15,7 +15,7 @@ from lms.auth import service as accounts
 from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password, password_problems
 from lms.enrollment.models import Invitation
-from lms.errors import Conflict, InvalidInput, NotFound
+from lms.errors import Conflict, InvalidInput, NotFound, Problem
 from lms.extensions import db
 from lms.ledger import audit
 from lms.mail import send_mail
@@ -103,11 +103,11 @@ def find_invitation(token: str, now: datetime) -> Invitation:
 def accept_invitation(token: str, password: str, confirm: str, now: datetime) -> User:
     """Set the invited person's password; the link then stops working."""
     invitation = find_invitation(token, now)
-    problems = list(password_problems(password))
+    problems = [Problem(message, "password") for message in password_problems(password)]
     if password != confirm:
-        problems.append("The two passwords do not match.")
+        problems.append(Problem("The two passwords do not match.", "confirm"))
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput(problems=problems)
     user = invitation.user
     user.password_hash = hash_password(password)
     invitation.used_at = now

@@ -12,10 +12,10 @@ from lms.credentials import rules
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate, Credential
 from lms.db import utcnow
-from lms.enrollment import rules as cohort_rules
 from lms.enrollment.enrollments import active_enrollments
 from lms.enrollment.models import Cohort, Enrollment
 from lms.enrollment.progress.plan import moved_dates, plan_items
+from lms.enrollment.rules import plan as plan_rules
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def student_dashboard(student: User, today: date | None = None) -> list[Credenti
                 due=due,
                 this_week=[
                     (readiness.modules[code], due[code], due[code] < today)
-                    for code in cohort_rules.due_this_week(due, done, today)
+                    for code in plan_rules.due_this_week(due, done, today)
                 ],
             )
         )

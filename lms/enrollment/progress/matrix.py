@@ -17,9 +17,9 @@ from lms.credentials import service as credentials
 from lms.credentials.models import Certificate
 from lms.db import utcnow
 from lms.enrollment import paging
-from lms.enrollment import rules as cohort_rules
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.enrollment.progress.plan import PlanItem, moved_dates, plan_items
+from lms.enrollment.rules import risk as risk_rules
 from lms.extensions import db
 from lms.ledger import service as ledger
 
@@ -148,13 +148,13 @@ class CohortProgress:
         return shown
 
 
-DEFAULT_POLICY = cohort_rules.RiskPolicy()
+DEFAULT_POLICY = risk_rules.RiskPolicy()
 NOTHING: tuple = ()  # shared by the rows with no evidence pending or no risk
 
 
-def policy_for(cohort: Cohort, default: cohort_rules.RiskPolicy) -> cohort_rules.RiskPolicy:
+def policy_for(cohort: Cohort, default: risk_rules.RiskPolicy) -> risk_rules.RiskPolicy:
     """The cohort's at-risk policy: its own numbers where set, the default otherwise."""
-    return cohort_rules.RiskPolicy(
+    return risk_rules.RiskPolicy(
         failed_attempts=cohort.failed_attempts_limit or default.failed_attempts,
         inactivity_days=cohort.inactivity_days or default.inactivity_days,
     )
@@ -164,7 +164,7 @@ def cohort_progress(
     cohort: Cohort,
     *,
     today: date | None = None,
-    default_policy: cohort_rules.RiskPolicy = DEFAULT_POLICY,
+    default_policy: risk_rules.RiskPolicy = DEFAULT_POLICY,
 ) -> CohortProgress:
     """Every active student's verdict, progress, at-risk reasons, certificate, pending
     evidence and exam booking, in a fixed number of queries. Readiness is judged for the whole
@@ -238,8 +238,8 @@ def cohort_progress(
                 for i in module_leaves.get(code, ()):
                     if states[i] is done_state:
                         done.add(code)
-            risk = cohort_rules.risk_reasons(
-                cohort_rules.RiskFacts(
+            risk = risk_rules.risk_reasons(
+                risk_rules.RiskFacts(
                     ready=False,
                     done=frozenset(done),
                     due=past_due,

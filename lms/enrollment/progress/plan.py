@@ -11,8 +11,8 @@ from lms.courses import reads as courses
 from lms.courses.models import Module
 from lms.credentials import rules
 from lms.credentials import service as credentials
-from lms.enrollment import rules as cohort_rules
 from lms.enrollment.models import Cohort, PlannedDueDate
+from lms.enrollment.rules import plan as plan_rules
 from lms.extensions import db
 
 
@@ -33,8 +33,8 @@ def plan_items(
 ) -> list[PlanItem]:
     """The plan of ``modules`` (by code, in tree order): computed due dates, and the ones an
     instructor moved (``moved``, from ``moved_dates``)."""
-    planned = [cohort_rules.PlannedModule(code, m.estimated_minutes) for code, m in modules.items()]
-    computed = cohort_rules.plan_due_dates(cohort.start_date, cohort.exam_date, planned)
+    planned = [plan_rules.PlannedModule(code, m.estimated_minutes) for code, m in modules.items()]
+    computed = plan_rules.plan_due_dates(cohort.start_date, cohort.exam_date, planned)
     return [
         PlanItem(
             code=code,

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app
 from flask_login import current_user
 
 from lms.auth.models import Role, User
-from lms.enrollment import rules
+from lms.enrollment.rules.risk import RiskPolicy
 
 bp = Blueprint("enrollment", __name__)
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
@@ -22,10 +22,10 @@ def actor() -> User:
     return current_user._get_current_object()
 
 
-def risk_policy() -> rules.RiskPolicy:
+def risk_policy() -> RiskPolicy:
     """The school's default at-risk policy, from the configuration."""
     config = current_app.config
-    return rules.RiskPolicy(
+    return RiskPolicy(
         failed_attempts=int(config.get("AT_RISK_FAILED_ATTEMPTS", 3)),
         inactivity_days=int(config.get("AT_RISK_INACTIVITY_DAYS", 14)),
     )

@@ -12,6 +12,7 @@ from lms.credentials import service as credentials
 from lms.db import utcnow
 from lms.enrollment import access, cohorts
 from lms.enrollment.forms import ActionForm, CohortForm, InstructorForm
+from lms.enrollment.models import Cohort
 from lms.enrollment.progress.matrix import cohort_progress
 from lms.enrollment.views import STAFF, actor, bp, risk_policy
 from lms.errors import DomainError, InvalidInput
@@ -44,6 +45,18 @@ def _credential_choices(form: CohortForm) -> None:
     ]
 
 
+def _settings(form: CohortForm) -> dict:
+    """What the cohort form sets, as the services take it."""
+    return {
+        "name": form.name.data,
+        "credential_id": form.credential_id.data,
+        "start_date": form.start_date.data,
+        "exam_date": form.exam_date.data,
+        "inactivity_days": form.inactivity_days.data,
+        "failed_attempts_limit": form.failed_attempts_limit.data,
+    }
+
+
 @bp.route("/cohorts/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def create_cohort():
@@ -53,16 +66,7 @@ def create_cohort():
     status = 200
     if form.validate_on_submit():
         try:
-            cohort = cohorts.create_cohort(
-                actor(),
-                name=form.name.data,
-                credential_id=form.credential_id.data,
-                start_date=form.start_date.data,
-                exam_date=form.exam_date.data,
-                inactivity_days=form.inactivity_days.data,
-                failed_attempts_limit=form.failed_attempts_limit.data,
-                now=utcnow(),
-            )
+            cohort = cohorts.create_cohort(actor(), **_settings(form), now=utcnow())
         except InvalidInput as error:
             status = show_problems(form, error)
         else:
@@ -84,17 +88,7 @@ def edit_cohort(cohort_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            cohorts.update_cohort(
-                actor(),
-                cohort,
-                name=form.name.data,
-                credential_id=form.credential_id.data,
-                start_date=form.start_date.data,
-                exam_date=form.exam_date.data,
-                inactivity_days=form.inactivity_days.data,
-                failed_attempts_limit=form.failed_attempts_limit.data,
-                now=utcnow(),
-            )
+            cohorts.update_cohort(actor(), cohort, **_settings(form), now=utcnow())
         except DomainError as error:
             status = show_problems(form, error)
         else:
@@ -102,6 +96,14 @@ def edit_cohort(cohort_id: int):
             return redirect(url_for("enrollment.edit_cohort", cohort_id=cohort_id))
     elif form.is_submitted():
         status = 400
+    return render_settings(cohort, form, InstructorForm(formdata=None), status)
+
+
+def render_settings(
+    cohort: Cohort, form: CohortForm, instructor_form: InstructorForm, status: int = 200
+):
+    """The cohort's settings page: its form, co-instructors, join code and archive state;
+    the form that was refused shows each problem beside its field."""
     join_link = (
         links.external_url("enrollment.join_code", code=cohort.join_code)
         if cohort.join_code
@@ -111,8 +113,8 @@ def edit_cohort(cohort_id: int):
         "enrollment/cohort_form.html",
         form=form,
         cohort=cohort,
-        instructor_form=InstructorForm(),
-        action_form=ActionForm(),
+        instructor_form=instructor_form,
+        action_form=ActionForm(formdata=None),
         join_link=join_link,
     ), status
 
@@ -137,9 +139,14 @@ def add_instructor(cohort_id: int):
     """Add a co-instructor by email."""
     cohort = access.get_cohort_for(actor(), cohort_id)
     form = InstructorForm()
-    if not form.validate_on_submit():
-        raise InvalidInput("Give the email of the instructor to add.")
-    person = cohorts.add_instructor(actor(), cohort, form.email.data, utcnow())
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput("Give the email of the instructor to add.")
+        person = cohorts.add_instructor(actor(), cohort, form.email.data, utcnow())
+    except InvalidInput as error:
+        settings = CohortForm(formdata=None, obj=cohort)
+        _credential_choices(settings)
+        return render_settings(cohort, settings, form, show_problems(form, error))
     message = f"{person.full_name} now teaches {cohort.name}."
     flash(message, "success")
     return redirect(url_for("enrollment.edit_cohort", cohort_id=cohort_id))

@@ -7,8 +7,9 @@ from flask import flash, redirect, render_template, url_for
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
 from lms.db import utcnow
-from lms.enrollment import enrollments, invitations, rules
+from lms.enrollment import enrollments, invitations
 from lms.enrollment.forms import ActionForm, InvitationForm, JoinForm
+from lms.enrollment.rules.cohorts import join_code_problems, normalise_join_code
 from lms.enrollment.views import actor, bp
 from lms.errors import InvalidInput
 from lms.forms import show_problems
@@ -19,10 +20,17 @@ from lms.forms import show_problems
 def join():
     """A student types a join code."""
     form = JoinForm()
+    status = 200
     if form.validate_on_submit():
-        code = rules.normalise_join_code(form.code.data) or form.code.data.strip()
-        return redirect(url_for("enrollment.join_code", code=code))
-    status = 400 if form.is_submitted() else 200
+        # Only the code's shape is checked here: whether a cohort has it is for the join
+        # page to say, which is rate-limited against guessing.
+        problems = join_code_problems(form.code.data)
+        if not problems:
+            code = normalise_join_code(form.code.data)
+            return redirect(url_for("enrollment.join_code", code=code))
+        status = show_problems(form, InvalidInput(problems=problems))
+    elif form.is_submitted():
+        status = 400
     return render_template("enrollment/join.html", form=form), status
 
 

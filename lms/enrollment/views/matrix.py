@@ -10,6 +10,7 @@ from lms.credentials import outcomes
 from lms.db import utcnow
 from lms.enrollment import access, paging
 from lms.enrollment.forms import EnrollForm, EvidenceDecisionForm
+from lms.enrollment.models import Cohort
 from lms.enrollment.progress import matrix
 from lms.enrollment.progress.chart import progress_chart as chart_of
 from lms.enrollment.views import STAFF, actor, bp, risk_policy
@@ -22,7 +23,12 @@ DEFAULT_MATRIX_PAGE_SIZE = 50  # students a page of the cohort matrix
 def cohort_page(cohort_id: int):
     """Students x requirements with at-risk flags, a page at a time (the counts, filters and
     sorts cover the whole cohort), upcoming exams and evidence to review."""
-    cohort = access.get_cohort_for(actor(), cohort_id)
+    return render_cohort_page(access.get_cohort_for(actor(), cohort_id), EnrollForm())
+
+
+def render_cohort_page(cohort: Cohort, enroll_form: EnrollForm, status: int = 200):
+    """The cohort page as its query string asks (filter, sort, page); a refused enrolment
+    brings its form back, each problem beside its field, with the status it was refused with."""
     show = request.args.get("show", "all")
     sort = request.args.get("sort", "name")
     show = show if show in matrix.FILTERS else "all"
@@ -32,7 +38,7 @@ def cohort_page(cohort_id: int):
     result = matrix.cohort_progress(cohort, today=utcnow().date(), default_policy=risk_policy())
     per_page = int(current_app.config.get("MATRIX_PAGE_SIZE", DEFAULT_MATRIX_PAGE_SIZE))
     shown = matrix.matrix_page(result, show, sort, page or 0, per_page)
-    status, notice = 200, None
+    notice = None
     if page is None:
         status = 400
         notice = f"“{asked[:20]}” is not a page number: pages are numbered 1, 2, 3 …"
@@ -53,8 +59,8 @@ def cohort_page(cohort_id: int):
         sort=sort,
         filters=matrix.FILTERS,
         sorts=matrix.SORTS,
-        enroll_form=EnrollForm(),
-        decision_form=EvidenceDecisionForm(),
+        enroll_form=enroll_form,
+        decision_form=EvidenceDecisionForm(formdata=None),
     ), status
 
 

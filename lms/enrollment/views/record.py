@@ -16,9 +16,11 @@ from lms.enrollment.forms import (
     OverrideForm,
     WithdrawForm,
 )
+from lms.enrollment.models import Cohort, Enrollment
 from lms.enrollment.progress.record import student_record
 from lms.enrollment.views import STAFF, actor, bp
 from lms.errors import InvalidInput
+from lms.forms import show_problems
 
 
 def _back(cohort_id: int, student_id: int):
@@ -29,15 +31,27 @@ def _back(cohort_id: int, student_id: int):
 @roles_required(*STAFF)
 def student_page(cohort_id: int, student_id: int):
     """A student's record in the cohort: requirements, overrides, enrolment history."""
+    cohort = access.get_cohort_for(actor(), cohort_id)
+    return render_record(cohort, access.get_enrollment_for(actor(), cohort, student_id))
+
+
+def render_record(
+    cohort: Cohort,
+    enrollment: Enrollment,
+    *,
+    override_form: OverrideForm | None = None,
+    move_form: MoveForm | None = None,
+    status: int = 200,
+):
+    """The student's record page; a refused override or move brings its form back, each
+    problem beside its field, with the status it was refused with."""
     user = actor()
-    cohort = access.get_cohort_for(user, cohort_id)
-    enrollment = access.get_enrollment_for(user, cohort, student_id)
     record = student_record(cohort, enrollment)
-    override_form = OverrideForm()
+    override_form = override_form or OverrideForm(formdata=None)
     override_form.key.choices = [
         SelectChoice(c.key, f"{c.label}: {c.title}") for c in record.columns
     ]
-    move_form = MoveForm()
+    move_form = move_form or MoveForm(formdata=None)
     move_form.target.choices = [
         SelectChoice(c.id, c.name)
         for c in cohorts.cohorts_for(user, include_archived=False)
@@ -48,13 +62,14 @@ def student_page(cohort_id: int, student_id: int):
         cohort=cohort,
         record=record,
         history=enrollments.enrollment_history(
-            student_id, None if user.is_admin else [c.id for c in cohorts.cohorts_for(user)]
+            enrollment.student_id,
+            None if user.is_admin else [c.id for c in cohorts.cohorts_for(user)],
         ),
         override_form=override_form,
         move_form=move_form,
-        withdraw_form=WithdrawForm(),
-        action_form=ActionForm(),
-    )
+        withdraw_form=WithdrawForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+    ), status
 
 
 @bp.post("/cohorts/<int:cohort_id>/students/<int:student_id>/overrides")
@@ -66,18 +81,21 @@ def override(cohort_id: int, student_id: int):
     form = OverrideForm()
     form.key.choices = None  # validated by the service against the cohort's requirements
     form.key.validate_choice = False
-    if not form.validate_on_submit():
-        raise InvalidInput("Choose a requirement and a decision, and give the reason.")
-    decision = {"met": True, "not_met": False, "revoke": None}[form.decision.data]
-    overrides.record_override(
-        actor(),
-        cohort,
-        enrollment,
-        key=form.key.data,
-        met=decision,
-        reason=form.reason.data or "",
-        now=utcnow(),
-    )
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput("Choose a requirement and a decision, and give the reason.")
+        overrides.record_override(
+            actor(),
+            cohort,
+            enrollment,
+            key=form.key.data,
+            met={"met": True, "not_met": False, "revoke": None}[form.decision.data],
+            reason=form.reason.data or "",
+            now=utcnow(),
+        )
+    except InvalidInput as error:
+        status = show_problems(form, error)
+        return render_record(cohort, enrollment, override_form=form, status=status)
     flash("Override recorded.", "success")
     return _back(cohort_id, student_id)
 
@@ -117,9 +135,14 @@ def move(cohort_id: int, student_id: int):
     cohort = access.get_cohort_for(user, cohort_id)
     form = MoveForm()
     form.target.choices = [SelectChoice(c.id, c.name) for c in cohorts.cohorts_for(user)]
-    if not form.validate_on_submit():
-        raise InvalidInput("Choose one of your cohorts to move the student to.")
-    moved = enrollments.move_student(user, cohort, student_id, form.target.data, utcnow())
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput("Choose one of your cohorts to move the student to.")
+        moved = enrollments.move_student(user, cohort, student_id, form.target.data, utcnow())
+    except InvalidInput as error:
+        status = show_problems(form, error)
+        enrollment = access.get_enrollment_for(user, cohort, student_id)
+        return render_record(cohort, enrollment, move_form=form, status=status)
     target_id, name = moved.cohort_id, moved.cohort.name
     flash(f"Moved to {name}; their completions count there too.", "success")
     return _back(target_id, student_id)

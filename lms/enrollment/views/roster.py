@@ -7,11 +7,14 @@ from flask import current_app, flash, redirect, render_template, url_for
 
 from lms.auth.access import roles_required
 from lms.db import utcnow
-from lms.enrollment import access, enrollments, roster, rules
+from lms.enrollment import access, enrollments, roster
 from lms.enrollment.forms import EnrollForm, RosterConfirmForm, RosterUploadForm
+from lms.enrollment.rules.roster_file import Roster
 from lms.enrollment.views import STAFF, actor, bp
+from lms.enrollment.views.matrix import render_cohort_page
 from lms.errors import InvalidInput
 from lms.extensions import db
+from lms.forms import show_problems
 
 DEFAULT_ROSTER_MAX_BYTES = 256 * 1024
 DEFAULT_ROSTER_MAX_ROWS = 1000
@@ -23,16 +26,19 @@ def enroll(cohort_id: int):
     """Enrol a student by email, inviting a new person when a name is given."""
     cohort = access.get_cohort_for(actor(), cohort_id)
     form = EnrollForm()
-    if not form.validate_on_submit():
-        raise InvalidInput("Give the email of the student to enrol.")
-    enrollment = enrollments.enroll_by_email(
-        actor(),
-        cohort,
-        form.email.data,
-        utcnow(),
-        full_name=form.full_name.data,
-        student_number=form.student_number.data or None,
-    )
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput("Give the email of the student to enrol.")
+        enrollment = enrollments.enroll_by_email(
+            actor(),
+            cohort,
+            form.email.data,
+            utcnow(),
+            full_name=form.full_name.data,
+            student_number=form.student_number.data or None,
+        )
+    except InvalidInput as error:
+        return render_cohort_page(cohort, form, show_problems(form, error))
     message = f"{enrollment.student.full_name} is enrolled in {cohort.name}."
     flash(message, "success")
     return redirect(url_for("enrollment.cohort_page", cohort_id=cohort_id))
@@ -51,7 +57,7 @@ def roster_upload(cohort_id: int):
         return render_template("enrollment/roster.html", **context), status
     data = form.file.data.read(max_bytes + 1)
     if len(data) > max_bytes:
-        form.form_errors.append(
+        form.file.errors.append(
             f"The file is larger than {max_bytes // 1024} KB, the limit. "
             "Split it into smaller files."
         )
@@ -64,8 +70,8 @@ def roster_upload(cohort_id: int):
             max_rows=int(current_app.config.get("ROSTER_MAX_ROWS", DEFAULT_ROSTER_MAX_ROWS)),
         )
     except InvalidInput as error:
-        form.form_errors.append(error.message)
-        return render_template("enrollment/roster.html", **context), 400
+        status = show_problems(form, error)
+        return render_template("enrollment/roster.html", **context), status
     token = roster.sign_rows(cohort, preview.rows, current_app.config["SECRET_KEY"])
     confirm = RosterConfirmForm(token=token) if preview.ok else None
     return render_template(
@@ -95,7 +101,7 @@ def roster_confirm(cohort_id: int):
             form=upload,
             max_kb=int(current_app.config.get("ROSTER_MAX_BYTES", DEFAULT_ROSTER_MAX_BYTES))
             // 1024,
-            preview=rules.Roster((), error.problems),
+            preview=Roster((), error.problems),
             confirm_form=None,
         ), 409
     flash(
