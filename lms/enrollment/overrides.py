@@ -67,10 +67,9 @@ def record_override(
     entry = ledger.append_entry(
         student=enrollment.student,
         kind=LedgerKind.OVERRIDE_REVOKED if met is None else LedgerKind.OVERRIDE_GRANTED,
-        source=(
-            "override" if met is None else (ledger.OVERRIDE_MET if met else ledger.OVERRIDE_NOT_MET)
-        ),
+        source="override",
         source_ref=key,
+        met=met,
         module_id=module_id,
         credential_id=cohort.credential_id,
         actor=actor,

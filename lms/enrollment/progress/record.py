@@ -53,7 +53,7 @@ def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
     for entry in ledger.override_entries([student.id]):
         if entry.kind.value == "override_revoked":
             action = "Reversed"
-        elif entry.source == ledger.OVERRIDE_MET:
+        elif entry.met:
             action = "Marked met"
         else:
             action = "Marked not met"
