@@ -213,7 +213,9 @@ def move_student(
     return moved
 
 
-def enrollment_history(student_id: int, cohort_ids: list[int] | None = None) -> list:
+def enrollment_history(
+    student_id: int, cohort_ids: list[int] | None = None
+) -> list[EnrollmentEvent]:
     """The enrolment events of a student, oldest first (in the given cohorts, if any)."""
     query = (
         select(EnrollmentEvent)

@@ -1,16 +1,16 @@
 """Invitations: a new student's account is created without a password, and a single-use,
-expiring link lets them set one. Only the SHA-256 of the token is stored."""
+expiring link lets them set one. Only the SHA-256 of the token is stored
+(``lms.auth.one_time``, as for reset links and API tokens)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import links
+from lms.auth import one_time
 from lms.auth import service as accounts
 from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password, password_problems
@@ -21,10 +21,6 @@ from lms.ledger import audit
 from lms.mail import send_mail
 
 INVITATION_DAYS = 7
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invite_student(
@@ -51,11 +47,11 @@ def resend_invitation(actor: User, student: User, now: datetime) -> User:
 
 
 def _new_invitation(actor: User, student: User, now: datetime, *, send: bool = True) -> str:
-    token = secrets.token_urlsafe(32)
+    token = one_time.new_secret()
     db.session.add(
         Invitation(
             user_id=student.id,
-            token_hash=_token_hash(token),
+            token_hash=one_time.hash_secret(token),
             created_at=now,
             expires_at=now + timedelta(days=INVITATION_DAYS),
             created_by_id=actor.id,
@@ -71,12 +67,11 @@ def _new_invitation(actor: User, student: User, now: datetime, *, send: bool = T
         details={"email": student.email},
     )
     if send:
-        send_invitation(student, token)
+        _send_invitation(student, token)
     return token
 
 
-def send_invitation(student: User, token: str) -> None:
-    """Mail the invitation link (through the console backend)."""
+def _send_invitation(student: User, token: str) -> None:
     link = links.external_url("enrollment.accept_invitation", token=token)
     send_mail(
         student.email,
@@ -90,7 +85,7 @@ def find_invitation(token: str, now: datetime) -> Invitation:
     """The usable invitation for a token; ``NotFound`` if unknown, used or expired."""
     invitation = db.session.scalar(
         select(Invitation)
-        .where(Invitation.token_hash == _token_hash(token))
+        .where(Invitation.token_hash == one_time.hash_secret(token))
         .options(selectinload(Invitation.user))
     )
     if invitation is None or invitation.used_at is not None:

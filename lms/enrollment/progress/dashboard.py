@@ -24,7 +24,6 @@ class CredentialProgress:
 
     cohort: Cohort
     credential: Credential
-    requirement_version: int
     outcome: rules.Outcome
     modules: list[tuple[Module, rules.Outcome]]  # each required module and its verdict
     certificate: Certificate | None
@@ -61,7 +60,6 @@ def student_dashboard(student: User, today: date | None = None) -> list[Credenti
             CredentialProgress(
                 cohort=cohort,
                 credential=credential,
-                requirement_version=readiness.requirement_set.version,
                 outcome=outcome,
                 modules=[
                     (readiness.modules[leaf.requirement.module], leaf)

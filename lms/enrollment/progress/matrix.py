@@ -5,7 +5,7 @@ and sorted, with a cell for every requirement."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
 
@@ -18,7 +18,7 @@ from lms.credentials.models import Certificate
 from lms.db import utcnow
 from lms.enrollment import paging
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
-from lms.enrollment.progress.plan import PlanItem, moved_dates, plan_items
+from lms.enrollment.progress.plan import moved_dates, plan_items
 from lms.enrollment.rules import risk as risk_rules
 from lms.extensions import db
 from lms.ledger import service as ledger
@@ -81,7 +81,6 @@ class StudentRow:
     risk_reasons: Sequence[str] = ()
     exam_booked_on: date | None = None
     exam_fee_employer_paid: bool = False
-    student_number: str | None = None
     contact_hours: float = 0.0
     cells: tuple[Cell, ...] = ()
 
@@ -107,7 +106,6 @@ class CohortProgress:
     requirement_version: int
     columns: list[Column]
     rows: list[StudentRow]
-    plan: list[PlanItem] = field(default_factory=list)
     today: date | None = None
     judgement: credentials.Judgement | None = None
 
@@ -184,7 +182,6 @@ def cohort_progress(
                 Enrollment.enrolled_at,
                 Enrollment.exam_booked_on,
                 Enrollment.exam_fee_employer_paid,
-                Enrollment.student_number,
             )
             .join(User, User.id == Enrollment.student_id)
             .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
@@ -220,7 +217,7 @@ def cohort_progress(
     past_due_leaves = [(code, module_leaves.get(code, ())) for code in past_due]
     done_state = rules.State.DONE
     rows = []
-    for sid, full_name, email, enrolled_at, booked_on, employer_pays, number in enrollments:
+    for sid, full_name, email, enrolled_at, booked_on, employer_pays in enrollments:
         verdict = judgement.verdicts[sid]
         facts = judgement.facts[sid]
         states = verdict.leaf_states
@@ -263,7 +260,6 @@ def cohort_progress(
                 risk_reasons=risk,
                 exam_booked_on=booked_on,
                 exam_fee_employer_paid=employer_pays,
-                student_number=number,
                 contact_hours=facts.contact_hours.get(None, 0.0),
             )
         )
@@ -272,7 +268,6 @@ def cohort_progress(
         judgement.requirement_set.version,
         columns,
         rows,
-        plan=plan,
         today=today,
         judgement=judgement,
     )

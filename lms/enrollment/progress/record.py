@@ -18,8 +18,6 @@ from lms.ledger import service as ledger
 class OverrideLine:
     """One override entry of the ledger, as shown on a student's record."""
 
-    entry_id: int
-    key: str
     label: str
     action: str  # "Marked met", "Marked not met", "Reversed"
     reason: str
@@ -38,7 +36,6 @@ class StudentRecord:
     progress: float
     ready: bool
     overrides: list[OverrideLine]
-    standing_overrides: dict[str, bool]
 
 
 def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
@@ -59,8 +56,6 @@ def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
             action = "Marked not met"
         lines.append(
             OverrideLine(
-                entry_id=entry.id,
-                key=entry.source_ref or "",
                 label=labels.get(entry.source_ref or "", entry.source_ref or ""),
                 action=action,
                 reason=entry.note or "",
@@ -79,5 +74,4 @@ def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
         progress=outcome.progress,
         ready=outcome.met,
         overrides=lines,
-        standing_overrides=ledger.current_overrides([student.id])[student.id],
     )
