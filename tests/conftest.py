@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from lms import create_app
 from lms.config import normalise_database_url
@@ -95,6 +95,45 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         upgrade()
         db.engine.dispose()
     yield url
+
+
+@pytest.fixture
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the test's own for migrations to run in: a SQLite file, or on
+    PostgreSQL a schema of the test database named after the test's module, dropped after."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'migration.sqlite3'}"
+        return
+    schema = "migration_" + request.module.__name__.rsplit(".", 1)[-1]
+    url = make_url(normalise_database_url(DATABASE_URL))
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+
+@contextmanager
+def database_at(url: str, revision: str, statements: Sequence[str] = ()) -> Iterator[Flask]:
+    """The app, in its context, on ``url`` migrated to ``revision`` and holding the rows
+    ``statements`` insert: a database as old as that revision, for a migration test."""
+    app = _app_for(url)
+    with app.app_context():
+        upgrade(revision=revision)
+        for statement in statements:
+            db.session.execute(text(statement))
+        db.session.commit()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _empty_postgres_tables() -> None:

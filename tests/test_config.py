@@ -61,7 +61,8 @@ def test_client_address_comes_from_the_proxy_only_when_configured(app):
 
 def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.delenv("LMS_DATABASE_URL", raising=False)  # the default: SQLite in instance/
+    # The default SQLite file, also when the suite runs on PostgreSQL (LMS_DATABASE_URL).
+    monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
     app = create_app({"TESTING": True, "SECRET_KEY": "x"})
     database = tmp_path / "instance" / "lms.sqlite3"
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith(str(database))

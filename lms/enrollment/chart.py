@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from html import escape
+from statistics import median
 
 from lms.credentials import rules as readiness
-from lms.enrollment.rules import median
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,12 @@ def progress_series(
     for day in days:
         verdicts = [judge(facts_on(f, day)) for f in facts.values()]
         count = len(verdicts) or 1
+        progress = [v.progress for v in verdicts]
         points.append(
             Point(
                 day,
                 sum(1 for v in verdicts if v.met) / count,
-                median([v.progress for v in verdicts]),
+                median(progress) if progress else 0.0,
             )
         )
     return points

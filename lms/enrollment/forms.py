@@ -19,25 +19,52 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms.enrollment.rules.cohorts import (
+    FAILED_ATTEMPTS,
+    INACTIVITY_DAYS,
+    MAX_NAME_LENGTH,
+    CohortSettings,
+    cohort_problems,
+)
+
 
 class CohortForm(FlaskForm):
     """A cohort: its name, credential, dates and at-risk policy."""
 
-    name = StringField("Cohort name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Cohort name", validators=[DataRequired(), Length(max=MAX_NAME_LENGTH)])
     credential_id = SelectField("Target credential", coerce=int, validators=[DataRequired()])
     start_date = DateField("Start date", validators=[InputRequired()])
     exam_date = DateField("Target exam date", validators=[Optional()])
     inactivity_days = IntegerField(
         "Days without activity before a student is flagged",
-        validators=[Optional(), NumberRange(min=1, max=365)],
+        validators=[Optional(), NumberRange(*INACTIVITY_DAYS)],
         description="Leave empty for the school's default.",
     )
     failed_attempts_limit = IntegerField(
         "Failed attempts on one module before a student is flagged",
-        validators=[Optional(), NumberRange(min=1, max=50)],
+        validators=[Optional(), NumberRange(*FAILED_ATTEMPTS)],
         description="Leave empty for the school's default.",
     )
     submit = SubmitField("Save cohort")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Each field's own checks, then the cohort rule's on the fields that passed them (an
+        exam date before the start), so that every mistake is shown at once. The service
+        checks again, with the names its instructors already use."""
+        valid = super().validate(extra_validators)
+        settings = CohortSettings(
+            name=self.name.data or "",
+            start_date=self.start_date.data,
+            exam_date=self.exam_date.data,
+            inactivity_days=self.inactivity_days.data,
+            failed_attempts_limit=self.failed_attempts_limit.data,
+        )
+        for problem in cohort_problems(settings, taken_names=()):
+            field = self._fields[problem.field]
+            if not field.errors:
+                field.errors.append(problem.message)
+                valid = False
+        return valid
 
 
 class EnrollForm(FlaskForm):

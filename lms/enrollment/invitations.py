@@ -1,30 +1,26 @@
 """Invitations: a new student's account is created without a password, and a single-use,
-expiring link lets them set one. Only the SHA-256 of the token is stored."""
+expiring link lets them set one. Only the SHA-256 of the token is stored
+(``lms.auth.one_time``, as for reset links and API tokens)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import links
+from lms.auth import one_time
 from lms.auth import service as accounts
 from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password, password_problems
 from lms.enrollment.models import Invitation
-from lms.errors import Conflict, InvalidInput, NotFound
+from lms.errors import Conflict, InvalidInput, NotFound, Problem
 from lms.extensions import db
 from lms.ledger import audit
 from lms.mail import send_mail
 
 INVITATION_DAYS = 7
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invite_student(
@@ -51,11 +47,11 @@ def resend_invitation(actor: User, student: User, now: datetime) -> User:
 
 
 def _new_invitation(actor: User, student: User, now: datetime, *, send: bool = True) -> str:
-    token = secrets.token_urlsafe(32)
+    token = one_time.new_secret()
     db.session.add(
         Invitation(
             user_id=student.id,
-            token_hash=_token_hash(token),
+            token_hash=one_time.hash_secret(token),
             created_at=now,
             expires_at=now + timedelta(days=INVITATION_DAYS),
             created_by_id=actor.id,
@@ -71,12 +67,11 @@ def _new_invitation(actor: User, student: User, now: datetime, *, send: bool = T
         details={"email": student.email},
     )
     if send:
-        send_invitation(student, token)
+        _send_invitation(student, token)
     return token
 
 
-def send_invitation(student: User, token: str) -> None:
-    """Mail the invitation link (through the console backend)."""
+def _send_invitation(student: User, token: str) -> None:
     link = links.external_url("enrollment.accept_invitation", token=token)
     send_mail(
         student.email,
@@ -90,7 +85,7 @@ def find_invitation(token: str, now: datetime) -> Invitation:
     """The usable invitation for a token; ``NotFound`` if unknown, used or expired."""
     invitation = db.session.scalar(
         select(Invitation)
-        .where(Invitation.token_hash == _token_hash(token))
+        .where(Invitation.token_hash == one_time.hash_secret(token))
         .options(selectinload(Invitation.user))
     )
     if invitation is None or invitation.used_at is not None:
@@ -103,11 +98,11 @@ def find_invitation(token: str, now: datetime) -> Invitation:
 def accept_invitation(token: str, password: str, confirm: str, now: datetime) -> User:
     """Set the invited person's password; the link then stops working."""
     invitation = find_invitation(token, now)
-    problems = list(password_problems(password))
+    problems = [Problem(message, "password") for message in password_problems(password)]
     if password != confirm:
-        problems.append("The two passwords do not match.")
+        problems.append(Problem("The two passwords do not match.", "confirm"))
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput(problems=problems)
     user = invitation.user
     user.password_hash = hash_password(password)
     invitation.used_at = now

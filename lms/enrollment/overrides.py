@@ -12,6 +12,7 @@ from lms.courses import reads as courses
 from lms.credentials import rules as readiness_rules
 from lms.credentials import service as credentials
 from lms.enrollment.models import Cohort, Enrollment
+from lms.enrollment.rules.cohorts import override_problems
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.ledger import audit
 from lms.ledger import service as ledger
@@ -50,10 +51,9 @@ def record_override(
     student_id = enrollment.student_id
     reason = reason.strip()
     labels = _leaf_keys(cohort)
-    if key not in labels:
-        raise InvalidInput("Choose one of the cohort's requirements.")
-    if not reason:
-        raise InvalidInput("Give the reason for the override; it is kept in the record.")
+    problems = override_problems(key, reason, labels)
+    if problems:
+        raise InvalidInput(problems=problems)
     standing = ledger.current_overrides([student_id])[student_id]
     if met is None and key not in standing:
         raise Conflict(f"There is no override of {labels[key]} to reverse.")
@@ -67,10 +67,9 @@ def record_override(
     entry = ledger.append_entry(
         student=enrollment.student,
         kind=LedgerKind.OVERRIDE_REVOKED if met is None else LedgerKind.OVERRIDE_GRANTED,
-        source=(
-            "override" if met is None else (ledger.OVERRIDE_MET if met else ledger.OVERRIDE_NOT_MET)
-        ),
+        source="override",
         source_ref=key,
+        met=met,
         module_id=module_id,
         credential_id=cohort.credential_id,
         actor=actor,

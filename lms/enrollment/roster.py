@@ -15,9 +15,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from lms.auth import service as accounts
 from lms.auth.models import User
-from lms.enrollment import invitations, rules, service
+from lms.enrollment import enrollments, invitations
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
+from lms.enrollment.rules import roster_file
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.ledger import audit
@@ -29,12 +31,12 @@ TOKEN_MAX_AGE = 3600  # seconds between preview and confirm
 class RosterRejected(Conflict):
     """The roster has problems; ``problems`` lists every one, and nothing was written."""
 
-    def __init__(self, message: str, problems: tuple[rules.RowProblem, ...]) -> None:
+    def __init__(self, message: str, problems: tuple[roster_file.RowProblem, ...]) -> None:
         super().__init__(message)
         self.problems = problems
 
 
-def _known_accounts(cohort: Cohort, emails: list[str]) -> dict[str, rules.KnownAccount]:
+def _known_accounts(cohort: Cohort, emails: list[str]) -> dict[str, roster_file.KnownAccount]:
     if not emails:
         return {}
     users = db.session.execute(
@@ -50,27 +52,29 @@ def _known_accounts(cohort: Cohort, emails: list[str]) -> dict[str, rules.KnownA
         )
     )
     return {
-        email: rules.KnownAccount(is_student=role.value == "student", enrolled_here=uid in enrolled)
+        email: roster_file.KnownAccount(
+            is_student=role.value == "student", enrolled_here=uid in enrolled
+        )
         for email, uid, role in users
     }
 
 
 def preview(
     cohort: Cohort, data: bytes, *, max_bytes: int, max_rows: int | None = None
-) -> rules.Roster:
+) -> roster_file.Roster:
     """Read a roster file and report every problem; nothing is written."""
     if cohort.is_archived:
         raise Conflict(f"{cohort.name} is archived and takes no new students.")
     try:
-        roster = rules.parse_roster(data, max_bytes=max_bytes, max_rows=max_rows)
-    except rules.RosterFileError as error:
-        raise InvalidInput(str(error)) from error
-    return rules.check_against_accounts(
+        roster = roster_file.parse_roster(data, max_bytes=max_bytes, max_rows=max_rows)
+    except roster_file.RosterFileError as error:
+        raise InvalidInput(problems=[error.problem]) from error
+    return roster_file.check_against_accounts(
         roster, _known_accounts(cohort, [row.email for row in roster.rows])
     )
 
 
-def sign_rows(cohort: Cohort, rows: tuple[rules.RosterRow, ...], secret_key: str) -> str:
+def sign_rows(cohort: Cohort, rows: tuple[roster_file.RosterRow, ...], secret_key: str) -> str:
     """A token carrying the previewed rows to the confirm step."""
     serializer = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
     return serializer.dumps(
@@ -81,7 +85,7 @@ def sign_rows(cohort: Cohort, rows: tuple[rules.RosterRow, ...], secret_key: str
     )
 
 
-def load_rows(cohort: Cohort, token: str, secret_key: str) -> tuple[rules.RosterRow, ...]:
+def load_rows(cohort: Cohort, token: str, secret_key: str) -> tuple[roster_file.RosterRow, ...]:
     """The rows a preview token carries, if it is genuine, fresh and for this cohort."""
     serializer = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
     try:
@@ -94,7 +98,7 @@ def load_rows(cohort: Cohort, token: str, secret_key: str) -> tuple[rules.Roster
         raise InvalidInput("The preview could not be read. Upload the file again.") from error
     if data.get("cohort") != cohort.id:
         raise InvalidInput("That preview is for another cohort. Upload the file again.")
-    return tuple(rules.RosterRow(*row) for row in data["rows"])
+    return tuple(roster_file.RosterRow(*row) for row in data["rows"])
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ class ImportResult:
 
 
 def import_rows(
-    actor: User, cohort: Cohort, rows: tuple[rules.RosterRow, ...], now: datetime
+    actor: User, cohort: Cohort, rows: tuple[roster_file.RosterRow, ...], now: datetime
 ) -> ImportResult:
     """Enrol every row, inviting people without an account; all or nothing (the caller
     commits once, and any error rolls everything back)."""
@@ -116,8 +120,8 @@ def import_rows(
     # waits here until the first commits, then finds its rows enrolled and is refused below
     # like a stale preview. (SQLite has one writer at a time and ignores FOR UPDATE.)
     db.session.execute(select(Cohort.id).where(Cohort.id == cohort.id).with_for_update())
-    roster = rules.check_against_accounts(
-        rules.Roster(rows, ()), _known_accounts(cohort, [row.email for row in rows])
+    roster = roster_file.check_against_accounts(
+        roster_file.Roster(rows, ()), _known_accounts(cohort, [row.email for row in rows])
     )
     if roster.problems:
         raise RosterRejected(
@@ -146,17 +150,17 @@ def import_rows(
 
 
 def _enrol_rows(
-    actor: User, cohort: Cohort, rows: tuple[rules.RosterRow, ...], now: datetime
+    actor: User, cohort: Cohort, rows: tuple[roster_file.RosterRow, ...], now: datetime
 ) -> int:
     """Enrol every row, inviting people without an account; how many were invited."""
     invited = 0
     for row in rows:
-        student = service.find_student(row.email)
+        student = accounts.find_user_by_email(row.email)
         new = student is None
         if new:
             student, _ = invitations.invite_student(actor, row.email, row.full_name, now)
             invited += 1
-        service.enroll_student(
+        enrollments.enroll_student(
             actor, cohort, student, now, student_number=row.student_id, check_ready=not new
         )
     return invited

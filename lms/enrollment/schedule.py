@@ -7,8 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from lms.auth.models import User
-from lms.enrollment import progress
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus, PlannedDueDate
+from lms.enrollment.progress.plan import study_plan
+from lms.enrollment.rules.plan import booking_problems, due_date_problems
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 from lms.ledger import audit
@@ -18,11 +19,11 @@ def move_due_date(
     actor: User, cohort: Cohort, module_code: str, due_on: date, now: datetime
 ) -> PlannedDueDate:
     """Move one module's due date; it must fall between the start and the exam date."""
-    plan = progress.study_plan(cohort)
-    if module_code not in {item.code for item in plan}:
-        raise InvalidInput("That module is not in this cohort's study plan.")
-    if due_on < cohort.start_date or (cohort.exam_date and due_on > cohort.exam_date):
-        raise InvalidInput("A due date must fall between the start date and the exam date.")
+    plan = study_plan(cohort)
+    planned = {item.code for item in plan}
+    problems = due_date_problems(module_code, due_on, planned, cohort.start_date, cohort.exam_date)
+    if problems:
+        raise InvalidInput(problems=problems)
     moved = db.session.scalar(
         select(PlannedDueDate).where(
             PlannedDueDate.cohort_id == cohort.id, PlannedDueDate.module_code == module_code
@@ -68,8 +69,9 @@ def record_exam_booking(
     )
     if enrollment is None or enrollment.status is not EnrollmentStatus.ACTIVE:
         raise NotFound("You are not enrolled in that cohort.")
-    if booked_on is not None and booked_on < today:
-        raise InvalidInput("The exam date you booked cannot be in the past.")
+    problems = booking_problems(booked_on, today)
+    if problems:
+        raise InvalidInput(problems=problems)
     enrollment.exam_booked_on = booked_on
     enrollment.exam_fee_employer_paid = employer_paid if booked_on else False
     db.session.flush()

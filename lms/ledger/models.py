@@ -51,6 +51,9 @@ class LedgerEntry(db.Model):
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     score: Mapped[float | None] = mapped_column(Numeric(5, 2, asdecimal=False))
     source: Mapped[str] = mapped_column(String(40))
+    # An override's verdict: the requirement is met (true) or not met (false); None on every
+    # other entry, a reversal included.
+    met: Mapped[bool | None]
     source_ref: Mapped[str | None] = mapped_column(String(64))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

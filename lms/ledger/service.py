@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from blinker import Namespace
-from sqlalchemy import Float, cast, func, insert, select
+from sqlalchemy import ColumnElement, Float, case, cast, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from lms.db import among, utc_date
@@ -35,8 +35,10 @@ def append_entry(
     score: float | None = None,
     source_ref: str | None = None,
     note: str | None = None,
+    met: bool | None = None,
 ) -> LedgerEntry:
-    """Append one entry to the ledger in the current transaction; nothing is ever updated."""
+    """Append one entry to the ledger in the current transaction; nothing is ever updated.
+    ``met`` is an override's verdict."""
     fields = {
         "module_id": module_id,
         "credential_id": credential_id,
@@ -44,6 +46,7 @@ def append_entry(
         "score": score,
         "source_ref": source_ref,
         "note": note,
+        "met": met,
     }
     (entry,) = append_entries(kind, source=source, actor=actor, now=now, rows=[(student, fields)])
     return entry
@@ -137,37 +140,42 @@ def stream_best_completions(
                 yield student_id, module_id, best, first
 
 
-#: ``source`` of an ``override_granted`` entry: the requirement is met, or not met.
-OVERRIDE_MET = "override:met"
-OVERRIDE_NOT_MET = "override:not_met"
-
-
 def current_overrides(student_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
     """Each student's standing overrides, by leaf key, in one query.
 
-    An ``override_granted`` entry (source ``override:met`` or ``override:not_met``, the leaf
-    key in ``source_ref``) decides a requirement; a later ``override_revoked`` for the same key
-    withdraws it, so the facts decide again. The newest entry per key wins."""
+    An ``override_granted`` entry (its verdict in ``met``, the leaf key in ``source_ref``)
+    decides a requirement; a later ``override_revoked`` for the same key withdraws it, so the
+    facts decide again. The newest entry per key wins."""
     student_ids = list(student_ids)
     result: dict[int, dict[str, bool]] = {sid: {} for sid in student_ids}
     if not student_ids:
         return result
     rows = db.session.execute(
-        select(LedgerEntry.student_id, LedgerEntry.kind, LedgerEntry.source, LedgerEntry.source_ref)
+        select(LedgerEntry.student_id, LedgerEntry.kind, LedgerEntry.met, LedgerEntry.source_ref)
         .where(
             LedgerEntry.kind.in_([LedgerKind.OVERRIDE_GRANTED, LedgerKind.OVERRIDE_REVOKED]),
             among(LedgerEntry.student_id, student_ids),
         )
         .order_by(LedgerEntry.id)
     )
-    for student_id, kind, source, key in rows:
+    for student_id, kind, met, key in rows:
         if key is None:
             continue
         if kind is LedgerKind.OVERRIDE_GRANTED:
-            result[student_id][key] = source == OVERRIDE_MET
+            result[student_id][key] = bool(met)
         else:
             result[student_id].pop(key, None)
     return result
+
+
+def exported_source() -> ColumnElement[str]:
+    """``source`` as exports and the API show it: an override's verdict spelled into it
+    (``override:met``, ``override:not_met``), as it was stored before ``met`` kept it."""
+    return case(
+        (LedgerEntry.met.is_(True), "override:met"),
+        (LedgerEntry.met.is_(False), "override:not_met"),
+        else_=LedgerEntry.source,
+    )
 
 
 def last_recorded(student_ids: Iterable[int]) -> dict[int, datetime]:

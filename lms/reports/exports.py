@@ -28,6 +28,7 @@ from lms.credentials import service as credentials
 from lms.credentials.models import Certificate, Credential
 from lms.enrollment import service as enrollment
 from lms.extensions import db
+from lms.ledger import service as ledger
 from lms.ledger.models import AuditEvent, LedgerEntry, LedgerKind
 from lms.reports.filters import RecordFilter, ledger_conditions
 
@@ -138,7 +139,7 @@ def completion_select(
                 Module.title,
                 Credential.code,
                 LedgerEntry.score,
-                LedgerEntry.source,
+                ledger.exported_source(),
                 LedgerEntry.source_ref,
                 actor.email,
                 LedgerEntry.note,

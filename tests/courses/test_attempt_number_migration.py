@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db
 from tests.conftest import _app_for
-from tests.courses.test_typed_lists_migration import empty_database  # noqa: F401 - a fixture
 
 REVISION = "4b94a9ef6e2c"
 BEFORE = "1a8c1d3d9eab"
@@ -37,7 +36,7 @@ ROWS = [
 ]
 
 
-def test_existing_attempts_are_numbered_in_the_order_they_were_started(empty_database):  # noqa: F811
+def test_existing_attempts_are_numbered_in_the_order_they_were_started(empty_database):
     app = _app_for(empty_database)
     with app.app_context():
         upgrade(revision=BEFORE)

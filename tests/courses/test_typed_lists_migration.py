@@ -5,20 +5,16 @@ the suite runs on: SQLite, or PostgreSQL (in a schema of its own in the test dat
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
-from lms.config import normalise_database_url
 from lms.courses.models import AttemptAnswer, AttemptQuestion, Question
 from lms.extensions import db
-from tests.conftest import DATABASE_URL, ON_POSTGRES, _app_for
+from tests.conftest import database_at
 
 REVISION = "1a8c1d3d9eab"
 BEFORE = "62c4e512af97"
-SCHEMA = "migration_typed_lists"
 
 OLD_ROWS = [
     "INSERT INTO user_account (id, email, full_name, role, active, session_epoch, created_at) "
@@ -57,26 +53,6 @@ OLD_VALUES = {
 }
 
 
-@pytest.fixture
-def empty_database(tmp_path) -> Iterator[str]:
-    """An empty database of this test's own: a SQLite file, or a PostgreSQL schema."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'migration.sqlite3'}"
-        return
-    url = make_url(normalise_database_url(DATABASE_URL))
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    try:
-        scoped = url.update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        engine.dispose()
-
-
 def read_back(typed: bool) -> dict[str, list]:
     """The three columns as stored, read without the models (typed: PostgreSQL hands arrays
     and JSON over as lists; SQLite keeps JSON text)."""
@@ -90,13 +66,7 @@ def read_back(typed: bool) -> dict[str, list]:
 
 
 def test_the_migration_converts_rows_up_and_down(empty_database):
-    app = _app_for(empty_database)
-    with app.app_context():
-        upgrade(revision=BEFORE)
-        for statement in OLD_ROWS:
-            db.session.execute(text(statement))
-        db.session.commit()
-
+    with database_at(empty_database, BEFORE, OLD_ROWS):
         upgrade(revision=REVISION)
         assert read_back(typed=True) == {
             "tags": [["ICD-10-CM", "hard", "2026"], []],
@@ -115,5 +85,3 @@ def test_the_migration_converts_rows_up_and_down(empty_database):
         # the tags come back tidied: trimmed, no empty tag, joined as the app joined them
         expected["tags"] = ["ICD-10-CM, hard, 2026", ""]
         assert read_back(typed=False) == expected
-        db.session.remove()
-        db.engine.dispose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -33,3 +36,26 @@ def audit_actions() -> list[str]:
 def ledger_count() -> int:
     """Rows in the completion ledger."""
     return db.session.scalar(select(func.count()).select_from(LedgerEntry))
+
+
+def errors_beside(page: str) -> dict[str, list[str]]:
+    """The messages inside each field's ``<div class="field has-error">``, by the field's name."""
+    shown: dict[str, list[str]] = {}
+    for block in re.findall(r'<div class="field has-error">(.*?)</div>', page, re.S):
+        name = re.search(r'name="([^"]+)"', block).group(1)
+        messages = re.findall(r'<p class="error" id="[^"]+">(.*?)</p>', block, re.S)
+        shown[name] = [html.unescape(message) for message in messages]
+    return shown
+
+
+def inline_errors(page: str) -> list[tuple[str, str]]:
+    """The refused inline forms of a table (the study plan, the exam booking): for each, the
+    hidden value or action naming its row, and the message beside its date."""
+    found = []
+    for form in re.findall(r'<form [^>]*class="inline-form has-error"[^>]*>.*?</form>', page, re.S):
+        row = re.search(r'name="module_code" value="([^"]+)"', form) or re.search(
+            r'action="([^"]+)"', form
+        )
+        message = re.search(r'<p class="error" id="[^"]+">(.*?)</p>', form, re.S).group(1)
+        found.append((row.group(1), html.unescape(message)))
+    return found

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from lms.auth.models import Role
+from lms.enrollment import cohorts
 from lms.enrollment import service as enrollment
-from lms.enrollment.models import Enrollment, EnrollmentEvent, EnrollmentStatus
+from lms.enrollment.models import Cohort, Enrollment, EnrollmentEvent, EnrollmentStatus
+from lms.errors import InvalidInput
 from lms.extensions import db
+from lms.ledger.models import AuditEvent
 from tests import factories
 from tests.conftest import login, post_form
-from tests.enrollment.conftest import audit_actions, table_counts
+from tests.enrollment.conftest import audit_actions, errors_beside, table_counts
 
 FORM = {
     "name": "CPC day class",
@@ -177,3 +182,53 @@ def test_co_instructors_are_added_and_removed_by_email(client, school):
     login(client, instructor.email)
     assert client.get(f"/cohorts/{cohort.id}").status_code == 404
     assert {"cohort.instructor_added", "cohort.instructor_removed"} <= set(audit_actions())
+
+
+def test_two_mistakes_at_once_are_each_shown_beside_their_own_field(client, school):
+    credential, instructor = school
+    cohort = factories.cohort(instructor, credential, name="Day")
+    factories.cohort(instructor, credential, name="Evening")
+    login(client, instructor.email)
+    before = table_counts(Cohort, AuditEvent)
+    mistakes = {"name": "", "exam_date": "2026-08-01"}  # no name; the exam before the start
+    for url in ("/cohorts/new", f"/cohorts/{cohort.id}/edit"):
+        response = post_form(client, url, {**FORM, "credential_id": credential.id, **mistakes})
+        assert response.status_code == 400, url
+        assert errors_beside(response.get_data(as_text=True)) == {
+            "name": ["This field is required."],
+            "exam_date": ["The exam date cannot be before the start date."],
+        }, url
+    # A name another cohort of the instructor has is found by the service, and shown beside
+    # the name too.
+    response = post_form(
+        client,
+        f"/cohorts/{cohort.id}/edit",
+        {**FORM, "credential_id": credential.id, "name": "evening"},
+    )
+    assert response.status_code == 400
+    assert errors_beside(response.get_data(as_text=True)) == {
+        "name": ["You already teach a cohort named “evening”."]
+    }
+    assert table_counts(Cohort, AuditEvent) == before
+    db.session.refresh(cohort)
+    assert (cohort.name, cohort.exam_date.isoformat()) == ("Day", "2027-01-15")
+
+
+def test_the_service_returns_every_problem_with_its_field(app, school):
+    credential, instructor = school
+    with pytest.raises(InvalidInput) as refused:
+        cohorts.create_cohort(
+            instructor,
+            name=" ",
+            credential_id=credential.id,
+            start_date=date(2026, 9, 1),
+            exam_date=date(2026, 8, 1),
+            inactivity_days=0,
+            now=factories.NOW,
+        )
+    assert [(p.field, p.message) for p in refused.value.problems] == [
+        ("name", "Give the cohort a name."),
+        ("exam_date", "The exam date cannot be before the start date."),
+        ("inactivity_days", "Number must be between 1 and 365."),
+    ]
+    assert table_counts(Cohort) == (0,)

@@ -14,7 +14,7 @@ from lms.extensions import db
 from lms.mail import outbox
 from tests import factories
 from tests.conftest import login, post_form
-from tests.enrollment.conftest import audit_actions, table_counts
+from tests.enrollment.conftest import audit_actions, errors_beside, table_counts
 
 NEW_PASSWORD = "a long new passphrase"
 
@@ -55,6 +55,12 @@ def test_a_new_person_is_invited_and_sets_a_password_once(app, client, school):
     )
     response = post_form(client, link, {"password": NEW_PASSWORD, "confirm": "different one here"})
     assert response.status_code == 400 and "do not match" in response.get_data(as_text=True)
+    response = post_form(client, link, {"password": " short", "confirm": "other"})
+    assert response.status_code == 400
+    assert errors_beside(response.get_data(as_text=True)) == {
+        "password": ["Use at least 12 characters. Do not start or end the password with a space."],
+        "confirm": ["The two passwords do not match."],
+    }
     db.session.refresh(person)
     assert person.password_hash is None
     response = post_form(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,6 +16,9 @@ from lms.db import utcnow
 from lms.enrollment.models import Cohort, Enrollment, PlannedDueDate
 from lms.extensions import db
 from lms.ledger.models import LedgerEntry, LedgerKind
+from lms.reports import export_sql, exports
+from lms.reports.exports import COMPLETION_COLUMNS
+from lms.reports.filters import RecordFilter
 from tests import factories
 from tests.conftest import login, post_form
 from tests.enrollment.conftest import audit_actions, ledger_count, table_counts
@@ -126,6 +131,7 @@ def test_an_override_with_a_reason_counts_for_readiness_and_can_be_reversed(clie
         select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.OVERRIDE_GRANTED)
     )
     assert (entry.source_ref, entry.note, entry.actor_id) == ("TERM-3", reason, instructor.id)
+    assert (entry.source, entry.met) == ("override", True)  # the verdict in its own column
     certificate = db.session.scalar(select(Certificate))
     assert certificate is not None and certificate.student_id == student.id
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
@@ -156,6 +162,25 @@ def test_an_override_with_a_reason_counts_for_readiness_and_can_be_reversed(clie
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "Not met (override)" in row_of(page, "Sam Rivera")
     assert audit_actions().count("override.granted") == 2 and "override.revoked" in audit_actions()
+    overrides = select(LedgerEntry.kind, LedgerEntry.source, LedgerEntry.met).where(
+        LedgerEntry.kind.in_([LedgerKind.OVERRIDE_GRANTED, LedgerKind.OVERRIDE_REVOKED])
+    )
+    assert db.session.execute(overrides.order_by(LedgerEntry.id)).all() == [
+        (LedgerKind.OVERRIDE_GRANTED, "override", True),
+        (LedgerKind.OVERRIDE_REVOKED, "override", None),
+        (LedgerKind.OVERRIDE_GRANTED, "override", False),
+    ]
+    # Exports spell the verdict into the source as they always did, written by Python or by
+    # the database alike.
+    python = exports.Measured(exports.completion_records())
+    csv_text = b"".join(exports.render("csv", python, COMPLETION_COLUMNS, sheet="x", base_url=""))
+    assert csv_text == b"".join(export_sql.LedgerText("csv", RecordFilter(), None))
+    sources = [row["source"] for row in csv.DictReader(io.StringIO(csv_text.decode()))]
+    assert [s for s in sources if s.startswith("override")] == [
+        "override:met",
+        "override",
+        "override:not_met",
+    ]
 
 
 def test_the_instructor_moves_a_due_date_and_the_student_sees_this_week(client, school):

@@ -11,12 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lms.credentials import rules as readiness
-from lms.enrollment import chart, rules
+from lms.enrollment import chart
+from lms.enrollment.rules import cohorts, plan, risk, roster_file
+from lms.errors import Problem
 
 HEADER = "email,first name,last name,student id\r\n"
 
 
-def problems_of(roster: rules.Roster) -> list[tuple[int, str, str]]:
+def problems_of(roster: roster_file.Roster) -> list[tuple[int, str, str]]:
     return [(p.row, p.column, p.reason) for p in roster.problems]
 
 
@@ -25,11 +27,11 @@ def problems_of(roster: rules.Roster) -> list[tuple[int, str, str]]:
 
 def test_a_clean_roster_is_read_row_by_row():
     data = (HEADER + "Ana@Example.org,Ana,Lima,S-1\r\nbo@example.org,Bo,Chen,\r\n").encode()
-    roster = rules.parse_roster(data, max_bytes=10_000)
+    roster = roster_file.parse_roster(data, max_bytes=10_000)
     assert roster.ok
     assert roster.rows == (
-        rules.RosterRow(2, "ana@example.org", "Ana", "Lima", "S-1"),
-        rules.RosterRow(3, "bo@example.org", "Bo", "Chen", None),
+        roster_file.RosterRow(2, "ana@example.org", "Ana", "Lima", "S-1"),
+        roster_file.RosterRow(3, "bo@example.org", "Bo", "Chen", None),
     )
 
 
@@ -41,7 +43,7 @@ def test_excel_quirks_bom_semicolons_quotes_crlf_trailing_rows_and_header_spelli
         ";;;\r\n"
         ";;;\r\n"
     )
-    roster = rules.parse_roster(text.encode("utf-8"), max_bytes=10_000)
+    roster = roster_file.parse_roster(text.encode("utf-8"), max_bytes=10_000)
     assert roster.ok, roster.problems
     assert [(r.row, r.email, r.first_name, r.last_name, r.student_id) for r in roster.rows] == [
         (2, "ana@example.org", "Ana Maria", "Lima; Jr.", "001"),
@@ -51,7 +53,7 @@ def test_excel_quirks_bom_semicolons_quotes_crlf_trailing_rows_and_header_spelli
 
 def test_a_windows_1252_file_is_read():
     data = "email,first name,last name\r\nzoe@example.org,Zoë,Müller\r\n".encode("cp1252")
-    roster = rules.parse_roster(data, max_bytes=10_000)
+    roster = roster_file.parse_roster(data, max_bytes=10_000)
     assert roster.rows[0].first_name == "Zoë" and roster.rows[0].last_name == "Müller"
 
 
@@ -64,7 +66,7 @@ def test_every_bad_row_is_reported_with_row_column_and_reason():
         "GOOD@example.org,Again,Twice\n"
         "x@example.org,,\n"
     )
-    roster = rules.parse_roster(text.encode(), max_bytes=10_000)
+    roster = roster_file.parse_roster(text.encode(), max_bytes=10_000)
     assert [r.row for r in roster.rows] == [2]
     assert problems_of(roster) == [
         (3, "email", "missing email"),
@@ -89,33 +91,33 @@ def test_every_bad_row_is_reported_with_row_column_and_reason():
     ],
 )
 def test_unusable_files_are_refused_with_a_clear_message(data, message):
-    with pytest.raises(rules.RosterFileError, match=message):
-        rules.parse_roster(data, max_bytes=10_000)
+    with pytest.raises(roster_file.RosterFileError, match=message):
+        roster_file.parse_roster(data, max_bytes=10_000)
 
 
 def test_a_file_over_the_limit_is_refused():
     data = (HEADER + "a@example.org,A,B,\n" * 100).encode()
-    with pytest.raises(rules.RosterFileError, match="the limit is 1 KB"):
-        rules.parse_roster(data, max_bytes=1024)
+    with pytest.raises(roster_file.RosterFileError, match="the limit is 1 KB"):
+        roster_file.parse_roster(data, max_bytes=1024)
 
 
 def test_a_file_with_too_many_rows_is_refused():
     data = (HEADER + "".join(f"s{i}@example.org,A,B,\n" for i in range(11))).encode()
-    assert len(rules.parse_roster(data, max_bytes=10_000, max_rows=11).rows) == 11
-    with pytest.raises(rules.RosterFileError, match="lists 11 students; at most 10"):
-        rules.parse_roster(data, max_bytes=10_000, max_rows=10)
+    assert len(roster_file.parse_roster(data, max_bytes=10_000, max_rows=11).rows) == 11
+    with pytest.raises(roster_file.RosterFileError, match="lists 11 students; at most 10"):
+        roster_file.parse_roster(data, max_bytes=10_000, max_rows=10)
 
 
 def test_accounts_already_enrolled_or_staff_are_reported():
-    roster = rules.parse_roster(
+    roster = roster_file.parse_roster(
         b"email,first name,last name\nin@x.org,In,Here\nstaff@x.org,Dana,W\nnew@x.org,New,One\n",
         max_bytes=10_000,
     )
-    checked = rules.check_against_accounts(
+    checked = roster_file.check_against_accounts(
         roster,
         {
-            "in@x.org": rules.KnownAccount(is_student=True, enrolled_here=True),
-            "staff@x.org": rules.KnownAccount(is_student=False, enrolled_here=False),
+            "in@x.org": roster_file.KnownAccount(is_student=True, enrolled_here=True),
+            "staff@x.org": roster_file.KnownAccount(is_student=False, enrolled_here=False),
         },
     )
     assert [r.email for r in checked.rows] == ["new@x.org"]
@@ -155,7 +157,7 @@ def test_any_roster_written_by_a_csv_writer_reads_back(people, delimiter, newlin
     for _ in range(trailing):
         writer.writerow(["", "", ""])
     data = ("\ufeff" if bom else "").encode() + buffer.getvalue().encode("utf-8")
-    roster = rules.parse_roster(data, max_bytes=1_000_000)
+    roster = roster_file.parse_roster(data, max_bytes=1_000_000)
     assert roster.ok, roster.problems
     assert [(r.email, r.first_name, r.last_name) for r in roster.rows] == [
         (f"{local}@example.org", first, last) for local, first, last in people
@@ -167,38 +169,79 @@ def test_any_roster_written_by_a_csv_writer_reads_back(people, delimiter, newlin
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_crash_the_parser(data):
     try:
-        roster = rules.parse_roster(data, max_bytes=1000)
-    except rules.RosterFileError as error:
+        roster = roster_file.parse_roster(data, max_bytes=1000)
+    except roster_file.RosterFileError as error:
         assert str(error)
     else:
         for problem in roster.problems:
-            assert problem.row >= 2 and problem.column in rules.COLUMNS and problem.reason
+            assert problem.row >= 2 and problem.column in roster_file.COLUMNS and problem.reason
 
 
 # --- cohorts and join codes --------------------------------------------------------------
 
 
-def test_cohort_problems_lists_every_reason():
-    assert rules.cohort_problems(
+def test_cohort_problems_lists_every_reason_on_its_field():
+    settings = cohorts.CohortSettings(
         name=" Day Class ",
         start_date=date(2026, 9, 1),
         exam_date=date(2026, 8, 1),
-        taken_names=["day class"],
-    ) == [
-        "You already teach a cohort named “Day Class”.",
-        "The exam date cannot be before the start date.",
-    ]
-    assert (
-        rules.cohort_problems(name="x", start_date=date(2026, 9, 1), exam_date=None, taken_names=[])
-        == []
+        inactivity_days=0,
+        failed_attempts_limit=51,
     )
+    assert cohorts.cohort_problems(settings, ["day class"]) == [
+        Problem("You already teach a cohort named “Day Class”.", "name"),
+        Problem("The exam date cannot be before the start date.", "exam_date"),
+        Problem("Number must be between 1 and 365.", "inactivity_days"),
+        Problem("Number must be between 1 and 50.", "failed_attempts_limit"),
+    ]
+    unnamed = cohorts.CohortSettings(name="  ", start_date=None, exam_date=None)
+    assert cohorts.cohort_problems(unnamed, []) == [
+        Problem("Give the cohort a name.", "name"),
+        Problem("Give the start date.", "start_date"),
+    ]
+    assert cohorts.cohort_problems(
+        cohorts.CohortSettings(name="x" * 201, start_date=date(2026, 9, 1), exam_date=None), []
+    ) == [Problem("Keep the name to 200 characters.", "name")]
+    fine = cohorts.CohortSettings(
+        name="x", start_date=date(2026, 9, 1), exam_date=None, inactivity_days=365
+    )
+    assert cohorts.cohort_problems(fine, []) == []
+
+
+def test_enrolment_override_and_date_problems_name_their_fields():
+    address = "ana@school.edu"
+    assert cohorts.enrolment_problems(address, is_student=True, full_name=None) == []
+    assert cohorts.enrolment_problems(address, is_student=None, full_name="Ana Lima") == []
+    assert cohorts.enrolment_problems(address, is_student=None, full_name=" ") == [
+        Problem("There is no student account with the email ana@school.edu.", "email"),
+        Problem("Give their name to invite them.", "full_name"),
+    ]
+    assert cohorts.enrolment_problems(address, is_student=False, full_name="Ana Lima") == [
+        Problem("There is no student account with the email ana@school.edu.", "email")
+    ]
+    assert [p.field for p in cohorts.override_problems("TERM-9", " ", {"TERM-1"})] == [
+        "key",
+        "reason",
+    ]
+    assert cohorts.override_problems("TERM-1", "RPL", {"TERM-1"}) == []
+    start, exam = date(2026, 9, 1), date(2026, 12, 1)
+    assert [
+        p.field for p in plan.due_date_problems("NOPE", date(2027, 1, 1), {"A"}, start, exam)
+    ] == ["module_code", "due_on"]
+    assert plan.due_date_problems("A", exam, {"A"}, start, exam) == []
+    assert plan.booking_problems(date(2026, 8, 31), today=start) == [
+        Problem("The exam date you booked cannot be in the past.", "booked_on")
+    ]
+    assert plan.booking_problems(None, today=start) == []
+    assert cohorts.join_code_problems("ABCD-EFGH") == []
+    assert [p.field for p in cohorts.join_code_problems("ABCD-EFG0")] == ["code"]
 
 
 def test_join_codes_are_read_in_any_case_with_spaces_or_dashes():
-    assert rules.normalise_join_code("abcd-efgh") == "ABCDEFGH"
-    assert rules.normalise_join_code(" AB CD EF GH ") == "ABCDEFGH"
-    assert rules.normalise_join_code("ABCDEFG0") is None  # 0 is not in the alphabet
-    assert rules.normalise_join_code("short") is None
+    assert cohorts.normalise_join_code("abcd-efgh") == "ABCDEFGH"
+    assert cohorts.normalise_join_code(" AB CD EF GH ") == "ABCDEFGH"
+    assert cohorts.normalise_join_code("ABCDEFG0") is None  # 0 is not in the alphabet
+    assert cohorts.normalise_join_code("short") is None
 
 
 # --- study plans -------------------------------------------------------------------------
@@ -207,21 +250,21 @@ def test_join_codes_are_read_in_any_case_with_spaces_or_dashes():
 def test_due_dates_are_spread_by_estimated_time_and_leave_a_review_week():
     start, exam = date(2026, 9, 1), date(2026, 10, 13)  # 42 days: review from 6 Oct
     modules = [
-        rules.PlannedModule("A", 60),
-        rules.PlannedModule("B", 30),
-        rules.PlannedModule("C", 90),
+        plan.PlannedModule("A", 60),
+        plan.PlannedModule("B", 30),
+        plan.PlannedModule("C", 90),
     ]
-    due = rules.plan_due_dates(start, exam, modules)
+    due = plan.plan_due_dates(start, exam, modules)
     assert due == {"A": date(2026, 9, 13), "B": date(2026, 9, 19), "C": date(2026, 10, 6)}
 
 
 def test_a_short_cohort_uses_every_day_and_no_exam_means_no_plan():
-    modules = [rules.PlannedModule("A", 10), rules.PlannedModule("B", 10)]
-    assert rules.plan_due_dates(date(2026, 9, 1), date(2026, 9, 11), modules) == {
+    modules = [plan.PlannedModule("A", 10), plan.PlannedModule("B", 10)]
+    assert plan.plan_due_dates(date(2026, 9, 1), date(2026, 9, 11), modules) == {
         "A": date(2026, 9, 6),
         "B": date(2026, 9, 11),
     }
-    assert rules.plan_due_dates(date(2026, 9, 1), None, modules) == {}
+    assert plan.plan_due_dates(date(2026, 9, 1), None, modules) == {}
 
 
 @given(
@@ -231,8 +274,8 @@ def test_a_short_cohort_uses_every_day_and_no_exam_means_no_plan():
 )
 def test_due_dates_are_in_order_and_inside_the_window(start, days, minutes):
     exam = start + timedelta(days=days)
-    modules = [rules.PlannedModule(f"M{i}", m) for i, m in enumerate(minutes)]
-    due = list(rules.plan_due_dates(start, exam, modules).values())
+    modules = [plan.PlannedModule(f"M{i}", m) for i, m in enumerate(minutes)]
+    due = list(plan.plan_due_dates(start, exam, modules).values())
     assert len(due) == len(modules)
     assert due == sorted(due)
     assert all(start <= d <= exam for d in due)
@@ -245,7 +288,7 @@ def test_this_week_lists_overdue_and_coming_modules_not_done():
         "C": date(2026, 9, 16),
         "D": date(2026, 9, 20),
     }
-    assert rules.due_this_week(due, {"A"}, date(2026, 9, 10)) == ["B", "C"]
+    assert plan.due_this_week(due, {"A"}, date(2026, 9, 10)) == ["B", "C"]
 
 
 # --- at-risk flags -----------------------------------------------------------------------
@@ -253,7 +296,7 @@ def test_this_week_lists_overdue_and_coming_modules_not_done():
 ENROLLED = datetime(2026, 9, 1, 9, tzinfo=UTC)
 
 
-def facts(**changes) -> rules.RiskFacts:
+def facts(**changes) -> risk.RiskFacts:
     base = {
         "ready": False,
         "done": frozenset({"A"}),
@@ -262,34 +305,34 @@ def facts(**changes) -> rules.RiskFacts:
         "last_activity": datetime(2026, 9, 18, tzinfo=UTC),
         "enrolled_at": ENROLLED,
     }
-    return rules.RiskFacts(**{**base, **changes})
+    return risk.RiskFacts(**{**base, **changes})
 
 
 def test_each_risk_comes_with_its_reason():
-    policy = rules.RiskPolicy(failed_attempts=3, inactivity_days=10)
+    policy = risk.RiskPolicy(failed_attempts=3, inactivity_days=10)
     today = date(2026, 9, 20)
-    assert rules.risk_reasons(facts(), policy, today) == [
+    assert risk.risk_reasons(facts(), policy, today) == [
         "Behind the study plan: 1 module overdue (B)"
     ]
-    assert rules.risk_reasons(
+    assert risk.risk_reasons(
         facts(done=frozenset({"A", "B"}), failed_attempts={"C": 3, "A": 5}), policy, today
     ) == ["3 failed attempts on C"]
-    assert rules.risk_reasons(
+    assert risk.risk_reasons(
         facts(done=frozenset({"A", "B"}), last_activity=datetime(2026, 9, 5, tzinfo=UTC)),
         policy,
         today,
     ) == ["No activity for 15 days"]
-    assert rules.risk_reasons(
+    assert risk.risk_reasons(
         facts(done=frozenset({"A", "B"}), last_activity=None), policy, today
     ) == ["No activity since enrolment (19 days)"]
-    assert rules.risk_reasons(facts(ready=True, last_activity=None), policy, today) == []
+    assert risk.risk_reasons(facts(ready=True, last_activity=None), policy, today) == []
 
 
 def test_the_failed_attempt_limit_is_configurable():
     today = date(2026, 9, 20)
     f = facts(done=frozenset({"A", "B"}), failed_attempts={"C": 2})
-    assert rules.risk_reasons(f, rules.RiskPolicy(failed_attempts=3), today) == []
-    assert rules.risk_reasons(f, rules.RiskPolicy(failed_attempts=2), today) == [
+    assert risk.risk_reasons(f, risk.RiskPolicy(failed_attempts=3), today) == []
+    assert risk.risk_reasons(f, risk.RiskPolicy(failed_attempts=2), today) == [
         "2 failed attempts on C"
     ]
 

@@ -13,6 +13,7 @@ from lms.credentials.rules import EvidenceKind
 from lms.enrollment import overrides
 from lms.enrollment import service as enrollment
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
+from lms.enrollment.progress.matrix import cohort_progress
 from lms.extensions import db
 from lms.ledger.models import AuditEvent
 from tests import factories
@@ -194,7 +195,7 @@ def test_matrix_makes_the_same_number_of_queries_whatever_the_cohort_size(app, c
         db.session.expunge_all()  # nothing cached: every fact comes from the database
         actor = db.session.get(User, instructor_id)
         with count_queries() as queries:
-            progress = enrollment.cohort_progress(enrollment.get_cohort_for(actor, cohort_id))
+            progress = cohort_progress(enrollment.get_cohort_for(actor, cohort_id))
         assert len(progress.rows) == size
         counts[size] = len(queries)
         with count_queries() as queries:

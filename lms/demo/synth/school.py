@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from lms.ledger import service as ledger
-
 FIRST_NAMES = """
 Aaliyah Abdul Adriana Aisha Alejandro Amara Andre Angela Anh Arjun Beatriz Brianna Caleb Carmen
 Chen Chloe Darius DeShawn Diego Elena Emeka Esther Fatima Gabriel Grace Hana Hector Ibrahim Imani
@@ -52,7 +50,7 @@ COLUMNS = {
     "certificate_event": "id certificate_id kind occurred_at actor_id reason",
     "exam_outcome": "id student_id credential_id exam_date passed score recorded_at recorded_by_id",
     "ledger_entry": "id student_id kind module_id credential_id evidence_id score source "
-    "source_ref actor_id recorded_at note",
+    "source_ref met actor_id recorded_at note",
 }
 
 
@@ -202,8 +200,9 @@ class School:
                 sid,
                 "override_granted",
                 at,
-                source=ledger.OVERRIDE_MET,
+                source="override",
                 source_ref=module.code,  # the leaf key of a module requirement
+                met=True,
                 module_id=module.id,
                 credential_id=cohort.credential_id,
                 actor_id=teacher,
@@ -231,6 +230,7 @@ class School:
         score: float | None = None,
         source_ref: str | None = None,
         note: str | None = None,
+        met: bool | None = None,
     ) -> None:
         """One ledger entry, as the service that records such a fact writes it."""
         w = self.w
@@ -246,6 +246,7 @@ class School:
                 score,
                 source,
                 source_ref,
+                None if met is None else int(met),
                 actor_id,
                 w.ts(at),
                 note,

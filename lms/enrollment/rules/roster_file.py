@@ -1,7 +1,4 @@
-"""Pure rules for cohorts: roster files, study plans and at-risk flags.
-
-No Flask, no database, no clock: facts and ``today`` come in, every problem comes out.
-"""
+"""Roster files: a CSV of students read row by row, every problem of every row reported."""
 
 from __future__ import annotations
 
@@ -9,46 +6,12 @@ import csv
 import io
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
-# --- cohorts -----------------------------------------------------------------------------
-
-
-def cohort_problems(
-    *, name: str, start_date: date | None, exam_date: date | None, taken_names: Sequence[str]
-) -> list[str]:
-    """Every reason a cohort's name and dates cannot be saved (``taken_names``: the other
-    cohorts the instructor teaches)."""
-    problems = []
-    name = name.strip()
-    if not name:
-        problems.append("Give the cohort a name.")
-    elif name.casefold() in {taken.strip().casefold() for taken in taken_names}:
-        problems.append(f"You already teach a cohort named “{name}”.")
-    if start_date is None:
-        problems.append("Give the start date.")
-    elif exam_date is not None and exam_date < start_date:
-        problems.append("The exam date cannot be before the start date.")
-    return problems
-
-
-JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in class
-JOIN_CODE_LENGTH = 8
-
-
-def normalise_join_code(typed: str) -> str | None:
-    """The canonical form of a typed join code (any case, spaces or dashes), or None."""
-    letters = re.sub(r"[\s-]", "", typed).upper()
-    if len(letters) != JOIN_CODE_LENGTH or any(c not in JOIN_CODE_ALPHABET for c in letters):
-        return None
-    return letters
-
-
-# --- roster files ------------------------------------------------------------------------
+from lms.errors import Problem
 
 COLUMNS = ("email", "first name", "last name", "student id")
 REQUIRED_COLUMNS = ("email", "first name", "last name")
@@ -77,6 +40,11 @@ MAX_STUDENT_ID_LENGTH = 40
 
 class RosterFileError(ValueError):
     """A roster file that cannot be read at all (too big, not text, no header row)."""
+
+    @property
+    def problem(self) -> Problem:
+        """The reason, on the upload form's file field."""
+        return Problem(str(self), "file")
 
 
 @dataclass(frozen=True)
@@ -267,111 +235,3 @@ def check_against_accounts(roster: Roster, known: Mapping[str, KnownAccount]) ->
             rows.append(row)
     problems.sort(key=lambda p: (p.row, COLUMNS.index(p.column)))
     return Roster(tuple(rows), tuple(problems))
-
-
-# --- study plans -------------------------------------------------------------------------
-
-REVIEW_DAYS = 7  # the last week before the exam is left for review when there is room
-REVIEW_MIN_SPAN = 28
-
-
-@dataclass(frozen=True)
-class PlannedModule:
-    """A required module and the time it is expected to take."""
-
-    code: str
-    minutes: int
-
-
-def plan_due_dates(
-    start: date, exam: date | None, modules: Sequence[PlannedModule]
-) -> dict[str, date]:
-    """Due dates spread between the start and the exam in proportion to estimated time.
-
-    The last week is kept for review when the cohort runs four weeks or more. No exam date,
-    no plan."""
-    if exam is None or not modules:
-        return {}
-    end = exam - timedelta(days=REVIEW_DAYS) if (exam - start).days >= REVIEW_MIN_SPAN else exam
-    span = max((end - start).days, 0)
-    weights = [max(module.minutes, 1) for module in modules]
-    total = sum(weights)
-    due, running = {}, 0
-    for module, weight in zip(modules, weights, strict=True):
-        running += weight
-        due[module.code] = start + timedelta(days=math.ceil(span * running / total))
-    return due
-
-
-def due_this_week(due: Mapping[str, date], done: set[str], today: date) -> list[str]:
-    """Modules not done that are overdue or due in the next seven days, soonest first."""
-    horizon = today + timedelta(days=6)
-    return sorted(
-        (code for code, when in due.items() if code not in done and when <= horizon),
-        key=lambda code: (due[code], code),
-    )
-
-
-# --- at-risk flags -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RiskPolicy:
-    """When a student counts as at risk."""
-
-    failed_attempts: int = 3
-    inactivity_days: int = 14
-
-
-@dataclass(frozen=True)
-class RiskFacts:
-    """What is known of one student for the at-risk check."""
-
-    ready: bool
-    done: frozenset[str]  # module codes met (by completion or override)
-    due: Mapping[str, date]
-    failed_attempts: Mapping[str, int]  # module code -> failed attempts
-    last_activity: datetime | None
-    enrolled_at: datetime
-
-
-def risk_reasons(facts: RiskFacts, policy: RiskPolicy, today: date) -> list[str]:
-    """Every reason the student is at risk; none when they are ready."""
-    if facts.ready:
-        return []
-    reasons = []
-    overdue = [
-        code
-        for _, code in sorted(
-            (when, code)
-            for code, when in facts.due.items()
-            if when < today and code not in facts.done
-        )
-    ]
-    if overdue:
-        noun = "module" if len(overdue) == 1 else "modules"
-        reasons.append(
-            f"Behind the study plan: {len(overdue)} {noun} overdue ({', '.join(overdue)})"
-        )
-    for code, failed in sorted(facts.failed_attempts.items()):
-        if code not in facts.done and failed >= policy.failed_attempts:
-            reasons.append(f"{failed} failed attempts on {code}")
-    since = facts.last_activity or facts.enrolled_at
-    idle = (today - since.date()).days
-    if idle >= policy.inactivity_days:
-        if facts.last_activity is None:
-            reasons.append(f"No activity since enrolment ({idle} days)")
-        else:
-            reasons.append(f"No activity for {idle} days")
-    return reasons
-
-
-def median(values: Sequence[float]) -> float:
-    """The median of a non-empty list; 0 for an empty one."""
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2

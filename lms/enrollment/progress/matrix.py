@@ -1,99 +1,27 @@
-"""Views of progress built on cohorts: the matrix, at-risk flags, the study plan, the chart
-and the student dashboard. Each loads a cohort's facts in a fixed number of queries."""
+"""The cohort matrix: every active student judged against the cohort's credential, with
+at-risk flags, certificates, pending evidence and exam bookings; then one page of it, filtered
+and sorted, with a cell for every requirement."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
-from lms.courses import reads as courses
-from lms.courses.models import Module
 from lms.credentials import rules
 from lms.credentials import service as credentials
-from lms.credentials.models import Certificate, Credential
+from lms.credentials.models import Certificate
 from lms.db import utcnow
-from lms.enrollment import chart, paging
-from lms.enrollment import rules as cohort_rules
-from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus, PlannedDueDate
+from lms.enrollment import paging
+from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
+from lms.enrollment.progress.plan import moved_dates, plan_items
+from lms.enrollment.rules import risk as risk_rules
 from lms.extensions import db
 from lms.ledger import service as ledger
-
-
-def active_enrollments(student: User) -> list[Enrollment]:
-    """The cohorts a student is in now, with their credentials."""
-    return list(
-        db.session.scalars(
-            select(Enrollment)
-            .where(
-                Enrollment.student_id == student.id,
-                Enrollment.status == EnrollmentStatus.ACTIVE,
-            )
-            .options(selectinload(Enrollment.cohort).selectinload(Cohort.credential))
-            .order_by(Enrollment.enrolled_at)
-        )
-    )
-
-
-# --- study plan --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlanItem:
-    """One required module of the study plan and when it is due."""
-
-    code: str
-    title: str
-    minutes: int
-    computed_due: date | None
-    due: date | None
-    moved: bool
-
-
-def _plan(cohort: Cohort, modules: dict[str, Module], moved: dict[str, date]) -> list[PlanItem]:
-    planned = [cohort_rules.PlannedModule(code, m.estimated_minutes) for code, m in modules.items()]
-    computed = cohort_rules.plan_due_dates(cohort.start_date, cohort.exam_date, planned)
-    return [
-        PlanItem(
-            code=code,
-            title=module.title,
-            minutes=module.estimated_minutes,
-            computed_due=computed.get(code),
-            due=moved.get(code, computed.get(code)),
-            moved=code in moved,
-        )
-        for code, module in modules.items()
-    ]
-
-
-def _moved_dates(cohort_ids: list[int]) -> dict[int, dict[str, date]]:
-    result: dict[int, dict[str, date]] = {cid: {} for cid in cohort_ids}
-    if cohort_ids:
-        rows = db.session.execute(
-            select(
-                PlannedDueDate.cohort_id, PlannedDueDate.module_code, PlannedDueDate.due_on
-            ).where(PlannedDueDate.cohort_id.in_(cohort_ids))
-        )
-        for cohort_id, code, due_on in rows:
-            result[cohort_id][code] = due_on
-    return result
-
-
-def study_plan(cohort: Cohort) -> list[PlanItem]:
-    """Every required module of the cohort's credential with its due date, in tree order."""
-    requirement_set = credentials.current_requirement_set(cohort.credential)
-    tree = rules.parse_requirements(requirement_set.tree)
-    modules = courses.modules_by_code(rules.module_codes(tree))
-    ordered = {code: modules[code] for code in rules.module_codes(tree) if code in modules}
-    return _plan(cohort, ordered, _moved_dates([cohort.id])[cohort.id])
-
-
-# --- the matrix --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +81,6 @@ class StudentRow:
     risk_reasons: Sequence[str] = ()
     exam_booked_on: date | None = None
     exam_fee_employer_paid: bool = False
-    student_number: str | None = None
     contact_hours: float = 0.0
     cells: tuple[Cell, ...] = ()
 
@@ -179,7 +106,6 @@ class CohortProgress:
     requirement_version: int
     columns: list[Column]
     rows: list[StudentRow]
-    plan: list[PlanItem] = field(default_factory=list)
     today: date | None = None
     judgement: credentials.Judgement | None = None
 
@@ -215,18 +141,18 @@ class CohortProgress:
         shown = []
         for row in rows:
             leaves = self.judgement.outcome(row.student.id).leaf_outcomes()
-            cells = tuple(_cell(leaf, key) for leaf, key in zip(leaves, keys, strict=True))
+            cells = tuple(cell_of(leaf, key) for leaf, key in zip(leaves, keys, strict=True))
             shown.append(replace(row, cells=cells))
         return shown
 
 
-DEFAULT_POLICY = cohort_rules.RiskPolicy()
+DEFAULT_POLICY = risk_rules.RiskPolicy()
 NOTHING: tuple = ()  # shared by the rows with no evidence pending or no risk
 
 
-def policy_for(cohort: Cohort, default: cohort_rules.RiskPolicy) -> cohort_rules.RiskPolicy:
+def policy_for(cohort: Cohort, default: risk_rules.RiskPolicy) -> risk_rules.RiskPolicy:
     """The cohort's at-risk policy: its own numbers where set, the default otherwise."""
-    return cohort_rules.RiskPolicy(
+    return risk_rules.RiskPolicy(
         failed_attempts=cohort.failed_attempts_limit or default.failed_attempts,
         inactivity_days=cohort.inactivity_days or default.inactivity_days,
     )
@@ -236,7 +162,7 @@ def cohort_progress(
     cohort: Cohort,
     *,
     today: date | None = None,
-    default_policy: cohort_rules.RiskPolicy = DEFAULT_POLICY,
+    default_policy: risk_rules.RiskPolicy = DEFAULT_POLICY,
 ) -> CohortProgress:
     """Every active student's verdict, progress, at-risk reasons, certificate, pending
     evidence and exam booking, in a fixed number of queries. Readiness is judged for the whole
@@ -256,7 +182,6 @@ def cohort_progress(
                 Enrollment.enrolled_at,
                 Enrollment.exam_booked_on,
                 Enrollment.exam_fee_employer_paid,
-                Enrollment.student_number,
             )
             .join(User, User.id == Enrollment.student_id)
             .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
@@ -267,15 +192,15 @@ def cohort_progress(
     judgement = credentials.judge_readiness(cohort.credential, student_ids)
     tree = judgement.tree
     module_codes = [c for c in rules.module_codes(tree) if c in judgement.modules]
-    plan = _plan(
+    plan = plan_items(
         cohort,
         {code: judgement.modules[code] for code in module_codes},
-        _moved_dates([cohort.id])[cohort.id],
+        moved_dates([cohort.id])[cohort.id],
     )
     due = {item.code: item.due for item in plan if item.due is not None}
     leaves = rules.leaves(tree)
     module_titles = {code: module.title for code, module in judgement.modules.items()}
-    columns = [_column(leaf, module_titles, due) for leaf in leaves]
+    columns = [column_of(leaf, module_titles, due) for leaf in leaves]
     module_leaves: dict[str, tuple[int, ...]] = {}  # module code -> its leaves' positions
     for index, leaf in enumerate(leaves):
         if isinstance(leaf, rules.ModuleCompleted):
@@ -292,7 +217,7 @@ def cohort_progress(
     past_due_leaves = [(code, module_leaves.get(code, ())) for code in past_due]
     done_state = rules.State.DONE
     rows = []
-    for sid, full_name, email, enrolled_at, booked_on, employer_pays, number in enrollments:
+    for sid, full_name, email, enrolled_at, booked_on, employer_pays in enrollments:
         verdict = judgement.verdicts[sid]
         facts = judgement.facts[sid]
         states = verdict.leaf_states
@@ -310,8 +235,8 @@ def cohort_progress(
                 for i in module_leaves.get(code, ()):
                     if states[i] is done_state:
                         done.add(code)
-            risk = cohort_rules.risk_reasons(
-                cohort_rules.RiskFacts(
+            risk = risk_rules.risk_reasons(
+                risk_rules.RiskFacts(
                     ready=False,
                     done=frozenset(done),
                     due=past_due,
@@ -335,7 +260,6 @@ def cohort_progress(
                 risk_reasons=risk,
                 exam_booked_on=booked_on,
                 exam_fee_employer_paid=employer_pays,
-                student_number=number,
                 contact_hours=facts.contact_hours.get(None, 0.0),
             )
         )
@@ -344,7 +268,6 @@ def cohort_progress(
         judgement.requirement_set.version,
         columns,
         rows,
-        plan=plan,
         today=today,
         judgement=judgement,
     )
@@ -407,7 +330,8 @@ def matrix_page(
     )
 
 
-def _column(leaf: rules.Requirement, titles: dict[str, str], due: dict[str, date]) -> Column:
+def column_of(leaf: rules.Requirement, titles: dict[str, str], due: dict[str, date]) -> Column:
+    """The column of a requirement leaf: its key, short label, title and due date."""
     key, label, title = rules.leaf_heading(leaf, titles)
     module = getattr(leaf, "module", None)
     return Column(key=key, label=label, title=title, due=due.get(module) if module else None)
@@ -416,7 +340,8 @@ def _column(leaf: rules.Requirement, titles: dict[str, str], due: dict[str, date
 _LABELS = {rules.State.DONE: "Verified", rules.State.IN_PROGRESS: "Pending"}
 
 
-def _cell(outcome: rules.Outcome, key: str) -> Cell:
+def cell_of(outcome: rules.Outcome, key: str) -> Cell:
+    """One student's cell for a requirement, from its outcome."""
     if outcome.overridden:
         label = "Met (override)" if outcome.met else "Not met (override)"
     else:
@@ -429,162 +354,4 @@ def _cell(outcome: rules.Outcome, key: str) -> Cell:
         explanation=outcome.explanation,
         achieved_on=outcome.achieved_on,
         overridden=outcome.overridden,
-    )
-
-
-# --- chart -------------------------------------------------------------------------------
-
-
-def progress_chart(cohort: Cohort, today: date) -> tuple[list[chart.Point], str]:
-    """The cohort's share ready and median completion over time, and its SVG."""
-    student_ids = list(
-        db.session.scalars(
-            select(Enrollment.student_id).where(
-                Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE
-            )
-        )
-    )
-    judgement = credentials.judge_readiness(cohort.credential, student_ids)
-    end = min(today, cohort.exam_date) if cohort.exam_date else today
-    points = chart.progress_series(
-        judgement.tree, judgement.facts, chart.sample_days(cohort.start_date, end)
-    )
-    return points, chart.render_svg(points, f"Progress of {cohort.name} over time")
-
-
-# --- the student's dashboard -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CredentialProgress:
-    """A student's standing on the credential of one of their cohorts."""
-
-    cohort: Cohort
-    credential: Credential
-    requirement_version: int
-    outcome: rules.Outcome
-    modules: list[tuple[Module, rules.Outcome]]  # each required module and its verdict
-    certificate: Certificate | None
-    enrollment: Enrollment | None = None
-    due: dict[str, date] = field(default_factory=dict)
-    this_week: list[tuple[Module, date, bool]] = field(default_factory=list)  # overdue?
-
-
-def student_dashboard(student: User, today: date | None = None) -> list[CredentialProgress]:
-    """For each cohort the student is in: progress, what is missing, what is due this week,
-    the exam booking and the certificate."""
-    today = today or utcnow().date()
-    certificates = credentials.certificates_of([student.id])
-    enrollments = active_enrollments(student)
-    moved = _moved_dates([e.cohort_id for e in enrollments])
-    result = []
-    for enrollment in enrollments:
-        cohort = enrollment.cohort
-        credential = cohort.credential
-        readiness = credentials.evaluate_readiness(credential, [student.id])
-        outcome = readiness.outcomes[student.id]
-        certificate = next(
-            (c for c in certificates if c.requirement_set_id == readiness.requirement_set.id), None
-        )
-        codes = [c for c in rules.module_codes(readiness.tree) if c in readiness.modules]
-        plan = _plan(cohort, {c: readiness.modules[c] for c in codes}, moved[cohort.id])
-        due = {item.code: item.due for item in plan if item.due is not None}
-        done = {
-            leaf.requirement.module
-            for leaf in outcome.leaf_outcomes()
-            if leaf.met and isinstance(leaf.requirement, rules.ModuleCompleted)
-        }
-        result.append(
-            CredentialProgress(
-                cohort=cohort,
-                credential=credential,
-                requirement_version=readiness.requirement_set.version,
-                outcome=outcome,
-                modules=[
-                    (readiness.modules[leaf.requirement.module], leaf)
-                    for leaf in outcome.leaf_outcomes()
-                    if isinstance(leaf.requirement, rules.ModuleCompleted)
-                    and leaf.requirement.module in readiness.modules
-                ],
-                certificate=certificate,
-                enrollment=enrollment,
-                due=due,
-                this_week=[
-                    (readiness.modules[code], due[code], due[code] < today)
-                    for code in cohort_rules.due_this_week(due, done, today)
-                ],
-            )
-        )
-    return result
-
-
-# --- one student's record in a cohort ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OverrideLine:
-    """One override entry of the ledger, as shown on a student's record."""
-
-    entry_id: int
-    key: str
-    label: str
-    action: str  # "Marked met", "Marked not met", "Reversed"
-    reason: str
-    actor_name: str
-    recorded_at: datetime
-
-
-@dataclass(frozen=True)
-class StudentRecord:
-    """A student's standing in one cohort: each requirement, overrides, and history."""
-
-    student: User
-    enrollment: Enrollment
-    columns: list[Column]
-    cells: list[Cell]
-    progress: float
-    ready: bool
-    overrides: list[OverrideLine]
-    standing_overrides: dict[str, bool]
-
-
-def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
-    """One student's verdicts on the cohort's requirements and their override ledger."""
-    student = enrollment.student
-    readiness = credentials.evaluate_readiness(cohort.credential, [student.id])
-    outcome = readiness.outcomes[student.id]
-    titles = {code: module.title for code, module in readiness.modules.items()}
-    columns = [_column(leaf, titles, {}) for leaf in rules.leaves(readiness.tree)]
-    labels = {column.key: f"{column.label}: {column.title}" for column in columns}
-    lines = []
-    for entry in ledger.override_entries([student.id]):
-        if entry.kind.value == "override_revoked":
-            action = "Reversed"
-        elif entry.source == ledger.OVERRIDE_MET:
-            action = "Marked met"
-        else:
-            action = "Marked not met"
-        lines.append(
-            OverrideLine(
-                entry_id=entry.id,
-                key=entry.source_ref or "",
-                label=labels.get(entry.source_ref or "", entry.source_ref or ""),
-                action=action,
-                reason=entry.note or "",
-                actor_name=entry.actor.full_name if entry.actor else "the system",
-                recorded_at=entry.recorded_at,
-            )
-        )
-    return StudentRecord(
-        student=student,
-        enrollment=enrollment,
-        columns=columns,
-        cells=[
-            _cell(leaf, column.key)
-            for leaf, column in zip(outcome.leaf_outcomes(), columns, strict=True)
-        ],
-        progress=outcome.progress,
-        ready=outcome.met,
-        overrides=lines,
-        standing_overrides=ledger.current_overrides([student.id])[student.id],
     )

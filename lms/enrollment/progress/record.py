@@ -1,0 +1,77 @@
+"""One student's record in a cohort: their standing on each requirement and every override
+recorded for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lms.auth.models import User
+from lms.credentials import rules
+from lms.credentials import service as credentials
+from lms.enrollment.models import Cohort, Enrollment
+from lms.enrollment.progress.matrix import Cell, Column, cell_of, column_of
+from lms.ledger import service as ledger
+
+
+@dataclass(frozen=True)
+class OverrideLine:
+    """One override entry of the ledger, as shown on a student's record."""
+
+    label: str
+    action: str  # "Marked met", "Marked not met", "Reversed"
+    reason: str
+    actor_name: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class StudentRecord:
+    """A student's standing in one cohort: each requirement, overrides, and history."""
+
+    student: User
+    enrollment: Enrollment
+    columns: list[Column]
+    cells: list[Cell]
+    progress: float
+    ready: bool
+    overrides: list[OverrideLine]
+
+
+def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
+    """One student's verdicts on the cohort's requirements and their override ledger."""
+    student = enrollment.student
+    readiness = credentials.evaluate_readiness(cohort.credential, [student.id])
+    outcome = readiness.outcomes[student.id]
+    titles = {code: module.title for code, module in readiness.modules.items()}
+    columns = [column_of(leaf, titles, {}) for leaf in rules.leaves(readiness.tree)]
+    labels = {column.key: f"{column.label}: {column.title}" for column in columns}
+    lines = []
+    for entry in ledger.override_entries([student.id]):
+        if entry.kind.value == "override_revoked":
+            action = "Reversed"
+        elif entry.met:
+            action = "Marked met"
+        else:
+            action = "Marked not met"
+        lines.append(
+            OverrideLine(
+                label=labels.get(entry.source_ref or "", entry.source_ref or ""),
+                action=action,
+                reason=entry.note or "",
+                actor_name=entry.actor.full_name if entry.actor else "the system",
+                recorded_at=entry.recorded_at,
+            )
+        )
+    return StudentRecord(
+        student=student,
+        enrollment=enrollment,
+        columns=columns,
+        cells=[
+            cell_of(leaf, column.key)
+            for leaf, column in zip(outcome.leaf_outcomes(), columns, strict=True)
+        ],
+        progress=outcome.progress,
+        ready=outcome.met,
+        overrides=lines,
+    )

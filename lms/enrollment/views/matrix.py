@@ -1,0 +1,73 @@
+"""The cohort page: students x requirements with at-risk flags, a page at a time, and the
+chart of the cohort's progress over time."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, render_template, request
+
+from lms.auth.access import roles_required
+from lms.credentials import outcomes
+from lms.db import utcnow
+from lms.enrollment import access, paging
+from lms.enrollment.forms import EnrollForm, EvidenceDecisionForm
+from lms.enrollment.models import Cohort
+from lms.enrollment.progress import matrix
+from lms.enrollment.progress.chart import progress_chart as chart_of
+from lms.enrollment.views import STAFF, actor, bp, risk_policy
+
+DEFAULT_MATRIX_PAGE_SIZE = 50  # students a page of the cohort matrix
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@roles_required(*STAFF)
+def cohort_page(cohort_id: int):
+    """Students x requirements with at-risk flags, a page at a time (the counts, filters and
+    sorts cover the whole cohort), upcoming exams and evidence to review."""
+    return render_cohort_page(access.get_cohort_for(actor(), cohort_id), EnrollForm())
+
+
+def render_cohort_page(cohort: Cohort, enroll_form: EnrollForm, status: int = 200):
+    """The cohort page as its query string asks (filter, sort, page); a refused enrolment
+    brings its form back, each problem beside its field, with the status it was refused with."""
+    show = request.args.get("show", "all")
+    sort = request.args.get("sort", "name")
+    show = show if show in matrix.FILTERS else "all"
+    sort = sort if sort in matrix.SORTS else "name"
+    asked = request.args.get("page")
+    page = paging.parse_page(asked)
+    result = matrix.cohort_progress(cohort, today=utcnow().date(), default_policy=risk_policy())
+    per_page = int(current_app.config.get("MATRIX_PAGE_SIZE", DEFAULT_MATRIX_PAGE_SIZE))
+    shown = matrix.matrix_page(result, show, sort, page or 0, per_page)
+    notice = None
+    if page is None:
+        status = 400
+        notice = f"“{asked[:20]}” is not a page number: pages are numbered 1, 2, 3 …"
+    elif not shown.window.exists:
+        status = 404
+        pages = shown.window.pages
+        notice = (
+            f"There is no page {page}: the students shown here fill "
+            f"{pages} page{'s' if pages != 1 else ''}."
+        )
+    return render_template(
+        "enrollment/cohort.html",
+        progress=result,
+        matrix=shown,
+        notice=notice,
+        exam=outcomes.pass_rate([row.student.id for row in result.rows], cohort.credential_id),
+        show=show,
+        sort=sort,
+        filters=matrix.FILTERS,
+        sorts=matrix.SORTS,
+        enroll_form=enroll_form,
+        decision_form=EvidenceDecisionForm(formdata=None),
+    ), status
+
+
+@bp.get("/cohorts/<int:cohort_id>/progress.svg")
+@roles_required(*STAFF)
+def progress_chart(cohort_id: int):
+    """The cohort's share ready and median completion over time, as SVG."""
+    cohort = access.get_cohort_for(actor(), cohort_id)
+    _, svg = chart_of(cohort, utcnow().date())
+    return Response(svg, mimetype="image/svg+xml")

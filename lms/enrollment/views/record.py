@@ -1,0 +1,167 @@
+"""One student in a cohort: their record, overrides, a new invitation, withdrawing or moving
+them, and deciding on their evidence."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from wtforms import SelectChoice
+
+from lms.auth.access import roles_required
+from lms.db import utcnow
+from lms.enrollment import access, cohorts, enrollments, invitations, overrides, service
+from lms.enrollment.forms import (
+    ActionForm,
+    EvidenceDecisionForm,
+    MoveForm,
+    OverrideForm,
+    WithdrawForm,
+)
+from lms.enrollment.models import Cohort, Enrollment
+from lms.enrollment.progress.record import student_record
+from lms.enrollment.views import STAFF, actor, bp
+from lms.errors import InvalidInput
+from lms.forms import show_problems
+
+
+def _back(cohort_id: int, student_id: int):
+    return redirect(url_for("enrollment.student_page", cohort_id=cohort_id, student_id=student_id))
+
+
+@bp.get("/cohorts/<int:cohort_id>/students/<int:student_id>")
+@roles_required(*STAFF)
+def student_page(cohort_id: int, student_id: int):
+    """A student's record in the cohort: requirements, overrides, enrolment history."""
+    cohort = access.get_cohort_for(actor(), cohort_id)
+    return render_record(cohort, access.get_enrollment_for(actor(), cohort, student_id))
+
+
+def render_record(
+    cohort: Cohort,
+    enrollment: Enrollment,
+    *,
+    override_form: OverrideForm | None = None,
+    move_form: MoveForm | None = None,
+    status: int = 200,
+):
+    """The student's record page; a refused override or move brings its form back, each
+    problem beside its field, with the status it was refused with."""
+    user = actor()
+    record = student_record(cohort, enrollment)
+    override_form = override_form or OverrideForm(formdata=None)
+    override_form.key.choices = [
+        SelectChoice(c.key, f"{c.label}: {c.title}") for c in record.columns
+    ]
+    move_form = move_form or MoveForm(formdata=None)
+    move_form.target.choices = [
+        SelectChoice(c.id, c.name)
+        for c in cohorts.cohorts_for(user, include_archived=False)
+        if c.id != cohort.id
+    ]
+    return render_template(
+        "enrollment/student.html",
+        cohort=cohort,
+        record=record,
+        history=enrollments.enrollment_history(
+            enrollment.student_id,
+            None if user.is_admin else [c.id for c in cohorts.cohorts_for(user)],
+        ),
+        override_form=override_form,
+        move_form=move_form,
+        withdraw_form=WithdrawForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+    ), status
+
+
+@bp.post("/cohorts/<int:cohort_id>/students/<int:student_id>/overrides")
+@roles_required(*STAFF)
+def override(cohort_id: int, student_id: int):
+    """Mark a requirement met or not met for the student, or reverse an override."""
+    cohort = access.get_cohort_for(actor(), cohort_id)
+    enrollment = access.get_enrollment_for(actor(), cohort, student_id)
+    form = OverrideForm()
+    form.key.choices = None  # validated by the service against the cohort's requirements
+    form.key.validate_choice = False
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput("Choose a requirement and a decision, and give the reason.")
+        overrides.record_override(
+            actor(),
+            cohort,
+            enrollment,
+            key=form.key.data,
+            met={"met": True, "not_met": False, "revoke": None}[form.decision.data],
+            reason=form.reason.data or "",
+            now=utcnow(),
+        )
+    except InvalidInput as error:
+        status = show_problems(form, error)
+        return render_record(cohort, enrollment, override_form=form, status=status)
+    flash("Override recorded.", "success")
+    return _back(cohort_id, student_id)
+
+
+@bp.post("/cohorts/<int:cohort_id>/students/<int:student_id>/invitation")
+@roles_required(*STAFF)
+def resend_invitation(cohort_id: int, student_id: int):
+    """Send a new invitation link to a student who has not set a password yet."""
+    cohort = access.get_cohort_for(actor(), cohort_id)
+    if not ActionForm().validate_on_submit():
+        raise InvalidInput("The request could not be read. Reload the page and try again.")
+    student = access.get_enrollment_for(actor(), cohort, student_id).student
+    invitations.resend_invitation(actor(), student, utcnow())
+    message = f"A new invitation was sent to {student.email}."
+    flash(message, "success")
+    return _back(cohort_id, student_id)
+
+
+@bp.post("/cohorts/<int:cohort_id>/students/<int:student_id>/withdraw")
+@roles_required(*STAFF)
+def withdraw(cohort_id: int, student_id: int):
+    """Withdraw the student from the cohort (the history is kept)."""
+    cohort = access.get_cohort_for(actor(), cohort_id)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The request could not be read. Reload the page and try again.")
+    enrollments.withdraw(actor(), cohort, student_id, form.reason.data or "", utcnow())
+    flash("Student withdrawn. Enrol them again by email to bring them back.", "success")
+    return _back(cohort_id, student_id)
+
+
+@bp.post("/cohorts/<int:cohort_id>/students/<int:student_id>/move")
+@roles_required(*STAFF)
+def move(cohort_id: int, student_id: int):
+    """Move the student to another cohort the instructor teaches."""
+    user = actor()
+    cohort = access.get_cohort_for(user, cohort_id)
+    form = MoveForm()
+    form.target.choices = [SelectChoice(c.id, c.name) for c in cohorts.cohorts_for(user)]
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput("Choose one of your cohorts to move the student to.")
+        moved = enrollments.move_student(user, cohort, student_id, form.target.data, utcnow())
+    except InvalidInput as error:
+        status = show_problems(form, error)
+        enrollment = access.get_enrollment_for(user, cohort, student_id)
+        return render_record(cohort, enrollment, move_form=form, status=status)
+    target_id, name = moved.cohort_id, moved.cohort.name
+    flash(f"Moved to {name}; their completions count there too.", "success")
+    return _back(target_id, student_id)
+
+
+@bp.post("/cohorts/<int:cohort_id>/evidence/<int:evidence_id>")
+@roles_required(*STAFF)
+def decide_evidence(cohort_id: int, evidence_id: int):
+    """Verify or reject a student's evidence."""
+    cohort = access.get_cohort_for(actor(), cohort_id)
+    form = EvidenceDecisionForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The decision could not be read. Reload the page and try again.")
+    evidence = service.decide_evidence(
+        actor(),
+        evidence_id,
+        verified=bool(form.verify.data),
+        reason=form.reason.data or "",
+        now=utcnow(),
+    )
+    flash(f"Evidence {evidence.status.value}.", "success")
+    return redirect(url_for("enrollment.cohort_page", cohort_id=cohort.id))
