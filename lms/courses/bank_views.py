@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+import unicodedata
+from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -191,11 +194,24 @@ def export_bank(bank_id: int, fmt: str):
     """Download a bank as Moodle XML, GIFT or Aiken."""
     body, filename = transfer.export_bank(_actor(), bank_id, fmt, utcnow())
     mimetype = "application/xml" if filename.endswith(".xml") else "text/plain"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    response = Response(body, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", **download_names(filename))
+    return response
+
+
+def download_names(filename: str) -> dict[str, str]:
+    """``Content-Disposition`` parameters for a file name in any script: RFC 6266's
+    ``filename*=UTF-8''...`` (RFC 5987) beside a plain ASCII ``filename`` for old clients.
+    A header is Latin-1: "Кодирование ICD-10" written as it is was a 500."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    stem, dot, extension = ascii_name.rpartition(".")
+    if not dot:
+        stem, extension = extension, ""
+    stem = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]", "-", stem)).strip("-.") or "bank"
+    names = {"filename": stem + dot + extension}
+    if names["filename"] != filename:
+        names["filename*"] = "UTF-8''" + quote(filename, safe="")
+    return names
 
 
 @bp.route("/courses/<int:course_id>/exams/new", methods=["GET", "POST"])

@@ -377,3 +377,24 @@ def test_cli_reports_unreadable_files_and_imports_nothing(runner, tmp_path):
     result = runner.invoke(args=["import-questions", str(unknown), "--bank", "B"])
     assert result.exit_code == 2 and "--format" in result.output
     assert count(Question) == 0 and count(QuestionBank) == 0
+
+
+def test_a_bank_named_in_any_script_downloads_with_both_file_names(client):
+    staff(client)
+    for name, ascii_name, utf8 in [
+        ("Кодирование ICD-10", "icd-10.xml", "%D0%BA%D0%BE%D0%B4"),
+        ("Código de facturación", "codigo-de-facturacion.xml", "c%C3%B3digo"),
+    ]:
+        bank = new_bank(name)
+        response = client.get(f"/banks/{bank.id}/export/moodle_xml")
+        assert response.status_code == 200
+        header = response.headers["Content-Disposition"]
+        assert header.startswith(f"attachment; filename={ascii_name}; filename*=UTF-8''")
+        assert utf8 in header and header.isascii()
+    for name, header in [
+        ("CPC review", "attachment; filename=cpc-review.gift"),
+        ("Coding 📚", "attachment; filename=coding.gift"),  # not a letter: a dash, trimmed
+    ]:
+        bank = new_bank(name)
+        response = client.get(f"/banks/{bank.id}/export/gift")
+        assert response.headers["Content-Disposition"] == header

@@ -178,3 +178,39 @@ def test_categories_become_content_areas_when_no_area_is_given():
         "Compliance",
         "Compliance",
     ]
+
+
+@pytest.mark.parametrize("meta", ["[1]", '"x"', "1", "{broken", '{"tags": [1]}', '{"tags": "a"}'])
+def test_a_meta_line_that_is_not_a_json_object_refuses_its_question(meta):
+    text = f"// lms-meta: {meta}\nWhich code set? {{=ICD-10-CM ~CPT}}\n\nFine? {{T}}\n"
+    result = interchange.parse(text.encode(), "gift")
+    assert [str(p) for p in result.problems] == [
+        'line 2: the "// lms-meta:" line above the question is not a JSON object such as '
+        '{"tags": ["area:CPT"]}; correct the line or remove it'
+    ]
+    assert [item.where for item in result.items] == ["line 4"]
+
+
+@pytest.mark.parametrize(
+    ("year", "read"), [("²", None), ("２０２６", None), ("20266", 0), ("9" * 5000, 0)]
+)
+def test_a_year_tag_in_other_digits_or_too_long_is_not_a_crash(year, read):
+    assert interchange.split_tags([f"year:{year}"]).get("code_set_year") == read
+    text = f'// lms-meta: {{"tags": ["year:{year}"]}}\nWhich code set? {{=ICD-10-CM ~CPT}}\n'
+    result = interchange.parse(text.encode(), "gift")
+    assert bool(result.problems) == (read == 0)  # a year of 0 is refused with its message
+
+
+@pytest.mark.parametrize("encoding", ["x-unknown", "utf-16", "ISO-8859-1", "bogus\u00e9"])
+def test_moodle_xml_declaring_another_encoding_is_refused_with_a_message(encoding):
+    data = f'<?xml version="1.0" encoding="{encoding}"?>\n<quiz></quiz>\n'.encode()
+    (problem,) = interchange.parse(data, "moodle_xml").problems
+    assert problem.where == "file" and "only UTF-8 is read" in problem.reason
+
+
+def test_moodle_xml_declaring_utf8_in_any_spelling_is_read():
+    for encoding in ("UTF-8", "utf8", "US-ASCII"):
+        data = f"<?xml version='1.0' encoding='{encoding}'?><quiz></quiz>".encode()
+        assert [p.reason for p in interchange.parse(data, "moodle_xml").problems] == [
+            "no questions were found in the file"
+        ]

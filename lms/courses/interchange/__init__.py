@@ -117,13 +117,21 @@ def split_tags(tags: list[str]) -> dict:
         elif name and value.strip():
             value = value.strip()
             if name == "code_set_year":
-                fields[name] = int(value) if value.isdigit() else None
+                fields[name] = _year(value)
             else:
                 fields[name] = value
         elif tag.strip():
             fields["tags"].append(tag.strip())
     fields["tags"] = tuple(fields["tags"])
     return fields
+
+
+def _year(value: str) -> int | None:
+    """A ``year:`` tag's number (ASCII digits only: "²" passes ``isdigit`` but not ``int``);
+    more digits than a year has read as 0, which the draft check refuses with its message."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    return int(value) if len(value) <= 4 else 0
 
 
 def meta_tags(draft: DraftQuestion) -> list[str]:

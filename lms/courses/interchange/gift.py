@@ -47,10 +47,7 @@ def _blocks(text: str) -> list[tuple[int, list[str], dict]]:
     for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if stripped.startswith(META):
-            try:
-                meta = json.loads(stripped[len(META) :])
-            except ValueError:
-                meta = {}
+            meta = _meta(stripped[len(META) :])
             continue
         if stripped.startswith("//") and depth == 0:
             continue
@@ -72,6 +69,25 @@ def _blocks(text: str) -> list[tuple[int, list[str], dict]]:
     return blocks
 
 
+def _meta(raw: str) -> dict:
+    """Our ``// lms-meta:`` line: a JSON object whose ``tags`` are text. Anything else (``[1]``,
+    ``"x"``, broken JSON) is kept as ``{"error": ...}`` and refuses the question after it."""
+    try:
+        meta = json.loads(raw)
+    except (ValueError, RecursionError):  # broken, a number past int(), nested too deep
+        meta = None
+    tags = meta.get("tags", []) if isinstance(meta, dict) else None
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        return {"error": META_PROBLEM}
+    return {"tags": tags}
+
+
+META_PROBLEM = (
+    'the "// lms-meta:" line above the question is not a JSON object such as '
+    '{"tags": ["area:CPT"]}; correct the line or remove it'
+)
+
+
 def parse(text: str) -> ParseResult:
     """Read GIFT questions; report each one that is not of a type we take."""
     result = ParseResult()
@@ -85,6 +101,9 @@ ANSWER = re.compile(r"([=~])(%-?\d+(?:\.\d+)?%)?([^=~]*)", re.S)
 
 def _take(start: int, body: str, meta: dict, result: ParseResult) -> None:
     where = f"line {start}"
+    if "error" in meta:
+        result.problems.append(Problem(where, meta["error"]))
+        return
     body = re.sub(r"^\s*::.*?::", "", body, count=1, flags=re.S)
     open_at, close_at = body.find("{"), body.rfind("}")
     if open_at == -1:
@@ -110,9 +129,7 @@ def _take(start: int, body: str, meta: dict, result: ParseResult) -> None:
     if "####" in inside:
         inside, general = inside.split("####", 1)
     inside = inside.strip()
-    fields = (
-        split_tags(meta.get("tags", [])) if isinstance(meta.get("tags"), list) else {"tags": ()}
-    )
+    fields = split_tags(meta.get("tags", []))
     common = {
         "rationale": _restore(general),
         "content_area": fields.get("content_area", meta.get("category", "")),

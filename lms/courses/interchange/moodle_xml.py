@@ -27,19 +27,40 @@ def _text(element: Element | None) -> str:
     return re.sub(r"[ \t]+", " ", raw).strip()
 
 
+DECLARED_ENCODING = re.compile(r"""\A\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+UTF8_NAMES = ("utf-8", "utf8", "us-ascii", "ascii")
+
+
+def _read(text: str) -> Element | Problem:
+    """The file's root element, or why it cannot be read. The text is already UTF-8 (``decode``),
+    so a declaration naming another encoding is refused rather than handed to expat, which
+    raised ``LookupError`` (a 500) for an unknown name such as "x-unknown"."""
+    declared = DECLARED_ENCODING.match(text)
+    if declared and declared.group(1).strip().lower() not in UTF8_NAMES:
+        return Problem(
+            "file",
+            f"the XML declaration names the encoding {declared.group(1)[:40]!r}; only UTF-8 is "
+            'read (Moodle writes UTF-8): save the file as UTF-8 with encoding="UTF-8"',
+        )
+    try:
+        return SafeET.fromstring(text.encode("utf-8"))
+    except DefusedXmlException:
+        return Problem("file", "the XML uses entities or a DTD, which are refused")
+    except SafeET.ParseError as error:
+        line = error.position[0] if getattr(error, "position", None) else "?"
+        return Problem(
+            f"line {line}", f"the file is not well-formed XML ({error}); is it truncated?"
+        )
+    except (ValueError, LookupError) as error:
+        return Problem("file", f"the file cannot be read as XML ({error})")
+
+
 def parse(text: str) -> ParseResult:
     """Read Moodle XML; report each question of a type we do not take."""
     result = ParseResult()
-    try:
-        root = SafeET.fromstring(text.encode("utf-8"))
-    except DefusedXmlException:
-        result.problems.append(Problem("file", "the XML uses entities or a DTD, which are refused"))
-        return result
-    except SafeET.ParseError as error:
-        line = error.position[0] if getattr(error, "position", None) else "?"
-        result.problems.append(
-            Problem(f"line {line}", f"the file is not well-formed XML ({error}); is it truncated?")
-        )
+    root = _read(text)
+    if isinstance(root, Problem):
+        result.problems.append(root)
         return result
     if root.tag != "quiz":
         result.problems.append(Problem("file", "the root element is not <quiz>"))
