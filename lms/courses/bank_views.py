@@ -155,16 +155,22 @@ def import_preview():
             "courses/bank_list.html", banks=questions.list_banks(), form=form
         ), 400
     data = form.file.data.read()
-    result = transfer.preview_import(data, form.fmt.data)
-    confirm = ConfirmImportForm(
-        content=base64.b64encode(data).decode("ascii"), fmt=form.fmt.data, bank=form.bank.data
+    fmt = form.fmt.data or interchange.guess_format(data, form.file.data.filename or "")
+    if fmt is None:
+        form.fmt.errors = ["The file does not show its format: choose it."]
+        return render_template(
+            "courses/bank_list.html", banks=questions.list_banks(), form=form
+        ), 422
+    result = transfer.preview_import(data, fmt)
+    confirm = ConfirmImportForm(  # formdata=None: filled from here, not from the upload
+        formdata=None, content=base64.b64encode(data).decode("ascii"), fmt=fmt, bank=form.bank.data
     )
     return render_template(
         "courses/import_preview.html",
         result=result,
         confirm=confirm,
         bank_name=form.bank.data,
-        fmt_label=interchange.FORMAT_LABELS.get(form.fmt.data, form.fmt.data),
+        fmt_label=interchange.FORMAT_LABELS[fmt],
     ), (200 if result.ok else 422)
 
 

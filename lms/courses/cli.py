@@ -23,15 +23,15 @@ bp = Blueprint("courses_cli", __name__, cli_group=None)
     "--format",
     "fmt",
     type=click.Choice(interchange.FORMATS),
-    help="gift, aiken or moodle_xml; by default guessed from the file name.",
+    help="gift, aiken or moodle_xml; by default told from the content (then the extension).",
 )
 @click.option("--dry-run", is_flag=True, help="Only show what would be imported.")
 def import_questions_command(path: Path, bank_name: str, fmt: str | None, dry_run: bool) -> None:
     """Import GIFT, Aiken or Moodle XML questions into a bank: all of them, or none."""
-    fmt = fmt or interchange.guess_format(path.name)
-    if fmt is None:
-        raise click.UsageError("Cannot tell the format from the file name; pass --format.")
     data = path.read_bytes()
+    fmt = fmt or interchange.guess_format(data, path.name)
+    if fmt is None:
+        raise click.UsageError("Cannot tell the format from the file; pass --format.")
     result = transfer.preview_import(data, fmt)
     for item in result.items:
         click.echo(f"  ok   {item.where}: {item.draft.stem[:70]}")

@@ -97,6 +97,7 @@ class ImportForm(FlaskForm):
     fmt = SelectField(
         "Format",
         choices=[
+            SelectChoice("", "Tell from the file"),
             SelectChoice("gift", "GIFT"),
             SelectChoice("aiken", "Aiken"),
             SelectChoice("moodle_xml", "Moodle XML"),

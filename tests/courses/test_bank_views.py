@@ -398,3 +398,39 @@ def test_a_bank_named_in_any_script_downloads_with_both_file_names(client):
         bank = new_bank(name)
         response = client.get(f"/banks/{bank.id}/export/gift")
         assert response.headers["Content-Disposition"] == header
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_the_upload_page_tells_the_format_from_the_content(client):
+    staff(client)
+    data = (FIXTURES / "gift-from-moodle.txt").read_bytes()
+    preview = post_form(
+        client,
+        "/banks/import",
+        {"file": (io.BytesIO(data), "questions.txt"), "fmt": "", "bank": "From Moodle"},
+        content_type="multipart/form-data",
+    )
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200, page
+    assert "GIFT file into the bank" in page
+    assert 'name="fmt" type="hidden" value="gift"' in page
+    unknown = post_form(
+        client,
+        "/banks/import",
+        {"file": (io.BytesIO(b"no questions here"), "notes.doc"), "fmt": "", "bank": "X"},
+        content_type="multipart/form-data",
+    )
+    assert unknown.status_code == 422
+    assert "does not show its format" in unknown.get_data(as_text=True)
+    assert count(Question) == 0
+
+
+def test_cli_tells_the_format_from_the_content(runner, tmp_path):
+    renamed = tmp_path / "moodle-export.txt"  # Moodle XML under a name that said Aiken
+    renamed.write_bytes((FIXTURES / "moodle-export.xml").read_bytes())
+    for path in (FIXTURES / "gift-from-moodle.txt", renamed):
+        result = runner.invoke(args=["import-questions", str(path), "--bank", "B", "--dry-run"])
+        assert result.exit_code == 0, result.output
+        assert "would be imported" in result.output

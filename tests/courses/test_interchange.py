@@ -214,3 +214,43 @@ def test_moodle_xml_declaring_utf8_in_any_spelling_is_read():
         assert [p.reason for p in interchange.parse(data, "moodle_xml").problems] == [
             "no questions were found in the file"
         ]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("name", "as_name", "fmt"),
+    [
+        ("gift-from-moodle.txt", "gift-from-moodle.txt", "gift"),  # Moodle names GIFT .txt
+        ("aiken-from-moodle.txt", "aiken-from-moodle.txt", "aiken"),
+        ("moodle-export.xml", "questions.txt", "moodle_xml"),  # the content wins
+        ("gift-from-moodle.txt", "questions.xml", "gift"),
+        ("aiken-from-moodle.txt", "questions.gift", "aiken"),
+    ],
+)
+def test_the_format_is_told_from_the_content(name, as_name, fmt):
+    assert interchange.guess_format((FIXTURES / name).read_bytes(), as_name) == fmt
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt"),
+    [
+        (b"\xef\xbb\xbf  <?xml version='1.0'?><quiz/>", "moodle_xml"),  # after a BOM
+        (b"<quiz>\n</quiz>", "moodle_xml"),
+        (b"// a comment\n\nHIPAA is a federal law. {T}\n", "gift"),
+        (b"Which is E11? {\n~E10\n=E11\n}\n", "gift"),
+        (b"::Q1:: Which?\n", "gift"),
+        (b"Which?\nA. one\nB. two\nanswer: b\n", None),  # Aiken writes ANSWER in capitals
+    ],
+)
+def test_each_format_shows_itself(data, fmt):
+    assert interchange.guess_format(data, "upload") == fmt
+
+
+@pytest.mark.parametrize(
+    ("filename", "fmt"),
+    [("a.GIFT", "gift"), ("a.xml", "moodle_xml"), ("a.txt", "aiken"), ("a.doc", None), ("", None)],
+)
+def test_the_extension_counts_only_when_the_content_says_nothing(filename, fmt):
+    assert interchange.guess_format(b"some words, no questions\n", filename) == fmt

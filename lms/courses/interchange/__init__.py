@@ -5,6 +5,7 @@ its line or question number and the reason). Nothing here touches the database."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lms.courses.rules.questions import DraftQuestion, question_problems
@@ -91,16 +92,30 @@ def parse(data: bytes, fmt: str) -> ParseResult:
     return result
 
 
-def guess_format(filename: str) -> str | None:
-    """The format a file name suggests: .gift, .xml, .txt (Aiken)."""
-    name = filename.lower()
-    if name.endswith(".gift"):
-        return "gift"
-    if name.endswith(".xml"):
+# What each format's content shows, looked for in this order (Moodle names its GIFT exports
+# .txt, so the extension alone said Aiken).
+XML_START = re.compile(r"\A\s*(?:<\?xml\b|<quiz\b)")
+GIFT_SIGNS = re.compile(
+    r"^\s*::[^\n]*?::|^\s*\$CATEGORY:|\{\s*[=~]|\{\s*(?:T|F|TRUE|FALSE)\s*[#}]", re.M
+)
+AIKEN_ANSWER = re.compile(r"^\s*ANSWER:\s*[A-Za-z]\s*$", re.M)
+EXTENSIONS = {".gift": "gift", ".xml": "moodle_xml", ".txt": "aiken"}
+GUESS_WINDOW = 64 * 1024  # a file shows its format in its first questions
+
+
+def guess_format(data: bytes, filename: str = "") -> str | None:
+    """The format the content shows: Moodle XML starts with ``<?xml`` or ``<quiz``; GIFT has
+    ``::title::``, ``$CATEGORY:`` or ``{`` answer blocks with ``=``/``~`` (or ``{T}``); Aiken
+    has ``ANSWER: X`` lines. Only when the content shows none: the file name's extension."""
+    text = data[:GUESS_WINDOW].decode("utf-8-sig", errors="replace")
+    if XML_START.match(text):
         return "moodle_xml"
-    if name.endswith(".txt"):
+    if GIFT_SIGNS.search(text):
+        return "gift"
+    if AIKEN_ANSWER.search(text):
         return "aiken"
-    return None
+    name = filename.lower()
+    return next((fmt for ext, fmt in EXTENSIONS.items() if name.endswith(ext)), None)
 
 
 META_TAGS = {"area": "content_area", "difficulty": "difficulty", "year": "code_set_year"}
