@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role
 from lms.courses import blueprints
 from lms.courses.attempts import sitting
+from lms.courses.bank_views import pack
 from lms.courses.models import (
     AttemptAnswer,
     AttemptQuestion,
@@ -241,9 +242,7 @@ def test_an_import_with_bad_items_reports_them_and_imports_nothing(client):
     assert "question 2: unsupported question type: essay" in page
     assert "question 3: unsupported question type: matching" in page
     assert "Import 1" not in page
-    import base64
-
-    content = base64.b64encode((FILES / "bad.xml").read_bytes()).decode()
+    content = pack((FILES / "bad.xml").read_bytes())
     forced = post_form(
         client, "/banks/import/confirm", {"content": content, "fmt": "moodle_xml", "bank": "X"}
     )
@@ -434,3 +433,78 @@ def test_cli_tells_the_format_from_the_content(runner, tmp_path):
         result = runner.invoke(args=["import-questions", str(path), "--bank", "B", "--dry-run"])
         assert result.exit_code == 0, result.output
         assert "would be imported" in result.output
+
+
+def upload_bytes(client, data, name="questions.gift", fmt=""):
+    response = post_form(
+        client,
+        "/banks/import",
+        {"file": (io.BytesIO(data), name), "fmt": fmt, "bank": "Big"},
+        content_type="multipart/form-data",
+    )
+    # The test client spools a large body to a temporary file it never closes.
+    response.request.environ["wsgi.input"].close()
+    return response
+
+
+def test_the_preview_shows_counts_and_the_first_problems_never_every_question(app, client):
+    staff(client)
+    text = "\n\n".join(
+        [f"Which code is number {n}? {{=E1{n} ~E2{n}}}" for n in range(3)]
+        + [f"Essay number {n}? {{}}" for n in range(60)]
+    )
+    preview = upload_bytes(client, text.encode())
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 422
+    assert "3 questions readable, 60 problems" in " ".join(page.split())
+    assert "<td>multiple choice, one answer</td><td>3</td>" in page
+    assert "<td>(no content area)</td><td>3</td>" in page
+    assert page.count("unsupported question type: essay") == 50
+    assert "and 10 more problems" in page
+    assert "Which code is number" not in page  # questions are counted, not listed
+    assert count(Question) == 0
+
+
+def test_files_past_the_limits_are_refused_with_a_413_and_nothing_written(app, client):
+    staff(client)
+    app.config.update(IMPORT_MAX_BYTES=2000, IMPORT_MAX_QUESTIONS=5)
+    questions = "\n\n".join(f"Question {n}? {{=a ~b}}" for n in range(6)).encode()
+    preview = upload_bytes(client, questions)
+    assert preview.status_code == 413
+    page = preview.get_data(as_text=True)
+    assert "more than 5 questions, the most one import takes" in page
+    assert "/banks/import/confirm" not in page
+    large = upload_bytes(client, questions + b"x" * 2000)
+    assert large.status_code == 413
+    assert "The file is larger than 2 KB, the most one import takes" in large.get_data(as_text=True)
+    forced = post_form(
+        client, "/banks/import/confirm", {"content": pack(questions), "fmt": "gift", "bank": "B"}
+    )
+    assert forced.status_code == 400
+    assert count(Question) == 0 and count(QuestionBank) == 0
+
+
+def test_the_largest_file_allowed_is_previewed_and_imported(client):
+    staff(client)
+    words = [w for w in re.findall(r"[a-z]+", (FILES / "good.gift").read_text().lower()) if w]
+    rng = __import__("random").Random(2026)
+
+    def sentence(size):  # text that compresses no better than a real bank's
+        return " ".join(rng.choice(words) + str(rng.randrange(100)) for _ in range(size))
+
+    text = "\n\n".join(
+        f"::Q{n}:: {sentence(60)}? {{\n={sentence(8)}\n~{sentence(8)}\n~{sentence(8)}\n"
+        f"####{sentence(40)}\n}}"
+        for n in range(2000)
+    ).encode()
+    assert 1_500_000 < len(text) <= 2 * 1024 * 1024
+    preview = upload_bytes(client, text)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200, page[-2000:]
+    assert len(page) < len(text)  # a summary and the file carried back compressed
+    content = page.split('name="content" type="hidden" value="')[1].split('"')[0]
+    response = post_form(
+        client, "/banks/import/confirm", {"content": content, "fmt": "gift", "bank": "Big"}
+    )
+    assert response.status_code == 302
+    assert count(Question) == 2000 and count(Choice) == 6000

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
-from lms.courses.interchange import ParseResult, Problem, category_area, meta_tags, split_tags
+from lms.courses.interchange import (
+    Limits,
+    ParseResult,
+    Problem,
+    category_area,
+    meta_tags,
+    split_tags,
+)
 from lms.courses.rules.questions import DraftQuestion
 
 SPECIALS = "~=#{}:"
@@ -37,8 +45,7 @@ def escape(text: str) -> str:
     return text.replace("\n", "\\n")
 
 
-def _blocks(text: str) -> list[tuple[int, list[str], dict]]:
-    blocks: list[tuple[int, list[str], dict]] = []
+def _blocks(text: str) -> Iterator[tuple[int, list[str], dict]]:
     lines: list[str] = []
     start = 0
     meta: dict = {}
@@ -56,7 +63,7 @@ def _blocks(text: str) -> list[tuple[int, list[str], dict]]:
             continue
         if not stripped and depth == 0:
             if lines:
-                blocks.append((start, lines, {"category": category, **meta}))
+                yield start, lines, {"category": category, **meta}
                 lines, meta = [], {}
             continue
         if not lines:
@@ -65,8 +72,7 @@ def _blocks(text: str) -> list[tuple[int, list[str], dict]]:
         protected = _protect(raw)
         depth += protected.count("{") - protected.count("}")
     if lines:
-        blocks.append((start, lines, {"category": category, **meta}))
-    return blocks
+        yield start, lines, {"category": category, **meta}
 
 
 def _meta(raw: str) -> dict:
@@ -88,10 +94,12 @@ META_PROBLEM = (
 )
 
 
-def parse(text: str) -> ParseResult:
+def parse(text: str, max_questions: int = Limits.max_questions) -> ParseResult:
     """Read GIFT questions; report each one that is not of a type we take."""
-    result = ParseResult()
+    result = ParseResult(max_questions=max_questions)
     for start, lines, meta in _blocks(text):
+        if not result.count(f"line {start}"):
+            break
         _take(start, _protect("\n".join(lines)), meta, result)
     return result
 

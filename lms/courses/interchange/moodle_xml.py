@@ -13,7 +13,14 @@ import defusedxml.ElementTree as SafeET
 import nh3
 from defusedxml import DefusedXmlException
 
-from lms.courses.interchange import ParseResult, Problem, category_area, meta_tags, split_tags
+from lms.courses.interchange import (
+    Limits,
+    ParseResult,
+    Problem,
+    category_area,
+    meta_tags,
+    split_tags,
+)
 from lms.courses.rules.questions import DraftQuestion
 
 
@@ -55,9 +62,9 @@ def _read(text: str) -> Element | Problem:
         return Problem("file", f"the file cannot be read as XML ({error})")
 
 
-def parse(text: str) -> ParseResult:
+def parse(text: str, max_questions: int = Limits.max_questions) -> ParseResult:
     """Read Moodle XML; report each question of a type we do not take."""
-    result = ParseResult()
+    result = ParseResult(max_questions=max_questions)
     root = _read(text)
     if isinstance(root, Problem):
         result.problems.append(root)
@@ -65,9 +72,15 @@ def parse(text: str) -> ParseResult:
     if root.tag != "quiz":
         result.problems.append(Problem("file", "the root element is not <quiz>"))
         return result
+    elements = root.findall("question")
+    questions = [element for element in elements if element.get("type") != "category"]
+    if len(questions) > max_questions:  # refused before any question is read
+        result.questions = max_questions
+        result.count(f"question {max_questions + 1}")
+        return result
     number = 0
     category = ""
-    for element in root.findall("question"):
+    for element in elements:
         kind = element.get("type", "")
         if kind == "category":
             category = category_area(_text(element.find("category")))
