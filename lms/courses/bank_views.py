@@ -66,10 +66,12 @@ def bank_page(bank_id: int):
     """A bank's questions, with their tags and versions."""
     bank = questions.get_bank(bank_id)
     show_retired = request.args.get("retired") == "1"
+    listed = questions.bank_questions(bank.id, include_retired=show_retired)
     return render_template(
         "courses/bank.html",
         bank=bank,
-        questions=questions.bank_questions(bank.id, include_retired=show_retired),
+        questions=listed,
+        left_out=transfer.left_out_of_moodle([q for q in listed if q.retired_at is None]),
         show_retired=show_retired,
         tags=blueprints.tag_counts(bank.id),
         form=QuestionForm(),

@@ -278,7 +278,7 @@ def test_export_then_import_keeps_the_bank(client):
 def test_cli_imports_all_or_nothing(runner):
     result = runner.invoke(args=["import-questions", str(FILES / "bad.gift"), "--bank", "B"])
     assert result.exit_code == 1
-    assert "line 6: unsupported question type: essay" in result.output
+    assert "line 6 (Essay): unsupported question type: essay" in result.output
     assert count(Question) == 0
     result = runner.invoke(args=["import-questions", str(FILES / "good.xml"), "--bank", "B"])
     assert result.exit_code == 0, result.output
@@ -508,3 +508,29 @@ def test_the_largest_file_allowed_is_previewed_and_imported(client):
     )
     assert response.status_code == 302
     assert count(Question) == 2000 and count(Choice) == 6000
+
+
+def test_questions_moodle_cannot_grade_are_left_out_of_exports_and_named(client):
+    staff(client)
+    bank = new_bank("Wide")
+    choices = "\n".join(f"* right {n}" for n in range(21)) + "\nwrong"
+    post_form(
+        client,
+        f"/banks/{bank.id}/questions/new",
+        {**QUESTION, "kind": "multiple", "choices": choices, "stem": "Twenty-one right?"},
+    )
+    post_form(client, f"/banks/{bank.id}/questions/new", QUESTION)
+    assert count(Question) == 2
+    page = client.get(f"/banks/{bank.id}").get_data(as_text=True)
+    assert "Left out of Moodle XML and GIFT exports (1): “Twenty-one right?”" in page
+    for fmt in ("moodle_xml", "gift"):
+        body = client.get(f"/banks/{bank.id}/export/{fmt}").get_data()
+        assert b"Twenty-one right?" not in body and b"distinct procedural service" in body
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "bank.exported")
+    ).first()
+    assert event.details["questions"] == 1
+    assert event.details["left_out"] == [
+        "question 1: more than 20 right choices: Moodle's grades (5% at the least) cannot add "
+        "up to 100%"
+    ]

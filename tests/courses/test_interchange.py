@@ -21,9 +21,9 @@ def test_gift_reads_single_true_false_multiple_and_escapes():
     assert result.ok
     kinds = [(item.where, item.draft.kind) for item in result.items]
     assert kinds == [
-        ("line 4", "single"),
-        ("line 11", "true_false"),
-        ("line 13", "multiple"),
+        ("line 4 (Q1)", "single"),
+        ("line 11 (Q2)", "true_false"),
+        ("line 13 (Q3)", "multiple"),
         ("line 19", "true_false"),
     ]
     first = result.items[0].draft
@@ -37,17 +37,17 @@ def test_gift_reports_every_unsupported_item_with_its_line():
     result = parse("bad.gift", "gift")
     assert not result.ok
     assert [str(p) for p in result.problems] == [
-        "line 6: unsupported question type: essay",
-        "line 8: unsupported question type: matching",
-        "line 13: unsupported question type: short answer",
-        "line 15: unsupported question type: numerical",
+        "line 6 (Essay): unsupported question type: essay",
+        "line 8 (Match): unsupported question type: matching",
+        "line 13 (Short): unsupported question type: short answer",
+        "line 15 (Num): unsupported question type: numerical",
     ]
     assert len(result.items) == 1  # readable, but the file is refused as a whole
 
 
 def test_truncated_files_are_reported():
     assert [str(p) for p in parse("truncated.gift", "gift").problems] == [
-        "line 1: the answer block has no closing } (is the file truncated?)"
+        "line 1 (Q1): the answer block has no closing } (is the file truncated?)"
     ]
     (problem,) = parse("truncated.xml", "moodle_xml").problems
     assert "not well-formed XML" in problem.reason and "truncated" in problem.reason
@@ -141,13 +141,17 @@ DRAFTS = [
 
 
 def test_round_trip_moodle_xml_keeps_the_bank():
-    back = interchange.parse(moodle_xml.export(DRAFTS, "Bank"), "moodle_xml")
+    data, skipped = moodle_xml.export(DRAFTS, "Bank")
+    assert skipped == []
+    back = interchange.parse(data, "moodle_xml")
     assert back.ok
     assert [item.draft for item in back.items] == DRAFTS
 
 
 def test_round_trip_gift_keeps_the_bank():
-    back = interchange.parse(gift.export(DRAFTS).encode(), "gift")
+    text, skipped = gift.export(DRAFTS)
+    assert skipped == []
+    back = interchange.parse(text.encode(), "gift")
     assert back.ok, back.problems
     assert [item.draft for item in back.items] == DRAFTS
 

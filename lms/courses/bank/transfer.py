@@ -18,7 +18,7 @@ from lms.courses.bank.questions import (
     question_row,
 )
 from lms.courses.catalogue import require_staff
-from lms.courses.interchange import aiken, gift, moodle_xml
+from lms.courses.interchange import aiken, gift, grades, moodle_xml
 from lms.courses.models import Choice, Question, QuestionBank
 from lms.courses.rules.questions import DraftQuestion
 from lms.errors import InvalidInput, NotFound, Problem
@@ -113,17 +113,21 @@ def store_questions(bank_id: int, drafts: list[DraftQuestion]) -> list[int]:
 
 
 def export_bank(actor: User, bank_id: int, fmt: str, now: datetime) -> tuple[bytes, str]:
-    """A bank's live questions as Moodle XML, GIFT or Aiken (bytes and a file name)."""
+    """A bank's live questions as Moodle XML, GIFT or Aiken (bytes and a file name). What a
+    format cannot hold is left out, listed in a comment at the top of the file and in the
+    audit entry (and on the bank's page, ``left_out_of_moodle``)."""
     require_staff(actor, BANK_STAFF_ONLY)
     bank = get_bank(bank_id)
     drafts = [draft_of(q) for q in bank_questions(bank.id)]
     slug = "".join(c if c.isalnum() else "-" for c in bank.name.lower()).strip("-")[:60] or "bank"
     if fmt == "moodle_xml":
-        body, filename = moodle_xml.export(drafts, bank.name), f"{slug}.xml"
+        body, skipped = moodle_xml.export(drafts, bank.name)
+        filename = f"{slug}.xml"
     elif fmt == "gift":
-        body, filename = gift.export(drafts).encode("utf-8"), f"{slug}.gift"
+        text, skipped = gift.export(drafts)
+        body, filename = text.encode("utf-8"), f"{slug}.gift"
     elif fmt == "aiken":
-        text, _skipped = aiken.export(drafts)
+        text, skipped = aiken.export(drafts)
         body, filename = text.encode("utf-8"), f"{slug}.txt"
     else:
         raise NotFound("There is no such export format.")
@@ -133,6 +137,11 @@ def export_bank(actor: User, bank_id: int, fmt: str, now: datetime) -> tuple[byt
         now=now,
         target_type="question_bank",
         target_id=bank.id,
-        details={"format": fmt, "questions": len(drafts)},
+        details={"format": fmt, "questions": len(drafts) - len(skipped), "left_out": skipped},
     )
     return body, filename
+
+
+def left_out_of_moodle(questions: list[Question]) -> list[Question]:
+    """The questions a Moodle XML or GIFT export leaves out: Moodle's grades cannot mark them."""
+    return [q for q in questions if grades.export_grades(draft_of(q)) is None]
