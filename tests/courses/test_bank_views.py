@@ -217,6 +217,14 @@ def upload(client, name, fmt, bank="Imported"):
     )
 
 
+def confirm_previewed(client, page, bank, fmt="gift"):
+    """Press the preview page's Import button: post the file it carries back."""
+    content = page.split('name="content" type="hidden" value="')[1].split('"')[0]
+    return post_form(
+        client, "/banks/import/confirm", {"content": content, "fmt": fmt, "bank": bank}
+    )
+
+
 def test_import_previews_then_imports_everything(client):
     staff(client)
     preview = upload(client, "good.gift", "gift")
@@ -224,11 +232,7 @@ def test_import_previews_then_imports_everything(client):
     page = preview.get_data(as_text=True)
     assert "4 questions readable" in page and "Import 4 questions" in page
     assert count(Question) == 0  # the preview writes nothing
-    content = page.split('name="content" type="hidden" value="')[1].split('"')[0]
-    response = post_form(
-        client, "/banks/import/confirm", {"content": content, "fmt": "gift", "bank": "Imported"}
-    )
-    assert response.status_code == 302
+    assert confirm_previewed(client, page, "Imported").status_code == 302
     assert count(Question) == 4
     assert db.session.scalar(select(QuestionBank.name)) == "Imported"
     assert audits("bank.imported") == 1
@@ -502,11 +506,7 @@ def test_the_largest_file_allowed_is_previewed_and_imported(client):
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200, page[-2000:]
     assert len(page) < len(text)  # a summary and the file carried back compressed
-    content = page.split('name="content" type="hidden" value="')[1].split('"')[0]
-    response = post_form(
-        client, "/banks/import/confirm", {"content": content, "fmt": "gift", "bank": "Big"}
-    )
-    assert response.status_code == 302
+    assert confirm_previewed(client, page, "Big").status_code == 302
     assert count(Question) == 2000 and count(Choice) == 6000
 
 
