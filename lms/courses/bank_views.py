@@ -5,8 +5,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+import unicodedata
+import zlib
+from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -53,10 +66,12 @@ def bank_page(bank_id: int):
     """A bank's questions, with their tags and versions."""
     bank = questions.get_bank(bank_id)
     show_retired = request.args.get("retired") == "1"
+    listed = questions.bank_questions(bank.id, include_retired=show_retired)
     return render_template(
         "courses/bank.html",
         bank=bank,
-        questions=questions.bank_questions(bank.id, include_retired=show_retired),
+        questions=listed,
+        left_out=transfer.left_out_of_moodle([q for q in listed if q.retired_at is None]),
         show_retired=show_retired,
         tags=blueprints.tag_counts(bank.id),
         form=QuestionForm(),
@@ -142,27 +157,60 @@ def retire_question(question_id: int):
     return redirect(url_for("bank.bank_page", bank_id=bank_id))
 
 
+def _limits() -> interchange.Limits:
+    return interchange.Limits.from_config(current_app.config)
+
+
 @bp.post("/banks/import")
 @roles_required(*STAFF)
 def import_preview():
-    """Read an uploaded file and show what would be imported (nothing is written)."""
+    """Read an uploaded file and show a summary of what would be imported (nothing is
+    written): counts by kind and content area and the first problems, never every question."""
     form = ImportForm()
+    banks = questions.list_banks
     if not form.validate_on_submit():
-        return render_template(
-            "courses/bank_list.html", banks=questions.list_banks(), form=form
-        ), 400
-    data = form.file.data.read()
-    result = transfer.preview_import(data, form.fmt.data)
-    confirm = ConfirmImportForm(
-        content=base64.b64encode(data).decode("ascii"), fmt=form.fmt.data, bank=form.bank.data
+        return render_template("courses/bank_list.html", banks=banks(), form=form), 400
+    limits = _limits()
+    data = form.file.data.read(limits.max_bytes + 1)  # what is past the limit stays unread
+    too_large = interchange.size_problem(len(data), limits)
+    if too_large:
+        form.file.errors = [too_large.reason[0].upper() + too_large.reason[1:] + "."]
+        return render_template("courses/bank_list.html", banks=banks(), form=form), 413
+    fmt = form.fmt.data or interchange.guess_format(data, form.file.data.filename or "")
+    if fmt is None:
+        form.fmt.errors = ["The file does not show its format: choose it."]
+        return render_template("courses/bank_list.html", banks=banks(), form=form), 422
+    result = transfer.preview_import(data, fmt, limits)
+    confirm = ConfirmImportForm(  # formdata=None: filled from here, not from the upload
+        formdata=None, content=pack(data), fmt=fmt, bank=form.bank.data
     )
+    status = 200 if result.ok else 413 if result.too_large else 422
     return render_template(
         "courses/import_preview.html",
         result=result,
+        summary=interchange.summarise(result),
         confirm=confirm,
         bank_name=form.bank.data,
-        fmt_label=interchange.FORMAT_LABELS.get(form.fmt.data, form.fmt.data),
-    ), (200 if result.ok else 422)
+        fmt_label=interchange.FORMAT_LABELS[fmt],
+    ), status
+
+
+def pack(data: bytes) -> str:
+    """The previewed file as the confirm form carries it back: compressed, then base64."""
+    return base64.b64encode(zlib.compress(data, 6)).decode("ascii")
+
+
+def unpack(content: str, limits: interchange.Limits) -> bytes:
+    """The file a confirm form carried back; at most ``limits.max_bytes`` are unpacked, so a
+    forged form cannot make the server inflate a bomb."""
+    try:
+        inflate = zlib.decompressobj()
+        data = inflate.decompress(base64.b64decode(content, validate=True), limits.max_bytes + 1)
+    except (binascii.Error, ValueError, zlib.error) as error:
+        raise InvalidInput("The file could not be read back. Upload it again.") from error
+    if not inflate.eof:
+        raise InvalidInput("The file could not be read back whole. Upload it again.")
+    return data
 
 
 @bp.post("/banks/import/confirm")
@@ -172,12 +220,10 @@ def import_confirm():
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         raise InvalidInput("The import could not be checked. Upload the file again.")
-    try:
-        data = base64.b64decode(form.content.data, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise InvalidInput("The file could not be read back. Upload it again.") from error
+    limits = _limits()
+    data = unpack(form.content.data, limits)
     bank, result = transfer.import_questions(
-        _actor(), form.bank.data, data, form.fmt.data, utcnow()
+        _actor(), form.bank.data, data, form.fmt.data, utcnow(), limits
     )
     bank_id, count = bank.id, len(result.items)
     flash(f"{count} questions imported.", "success")
@@ -191,11 +237,24 @@ def export_bank(bank_id: int, fmt: str):
     """Download a bank as Moodle XML, GIFT or Aiken."""
     body, filename = transfer.export_bank(_actor(), bank_id, fmt, utcnow())
     mimetype = "application/xml" if filename.endswith(".xml") else "text/plain"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    response = Response(body, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", **download_names(filename))
+    return response
+
+
+def download_names(filename: str) -> dict[str, str]:
+    """``Content-Disposition`` parameters for a file name in any script: RFC 6266's
+    ``filename*=UTF-8''...`` (RFC 5987) beside a plain ASCII ``filename`` for old clients.
+    A header is Latin-1: "Кодирование ICD-10" written as it is was a 500."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    stem, dot, extension = ascii_name.rpartition(".")
+    if not dot:
+        stem, extension = extension, ""
+    stem = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]", "-", stem)).strip("-.") or "bank"
+    names = {"filename": stem + dot + extension}
+    if names["filename"] != filename:
+        names["filename*"] = "UTF-8''" + quote(filename, safe="")
+    return names
 
 
 @bp.route("/courses/<int:course_id>/exams/new", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.widgets import TextInput
 
 from lms.errors import InvalidInput
+from lms.forms import whole_number
 
 ANSWER_PREFIX = "q-"
 
@@ -27,16 +28,17 @@ class QuizForm(FlaskForm):
 
 
 def parse_answers(form: MultiDict[str, str]) -> dict[int, frozenset[int]]:
-    """Read ``q-<question id>=<choice id>`` pairs, refusing anything that is not a number."""
+    """Read ``q-<question id>=<choice id>`` pairs, refusing anything that is not an id (ASCII
+    digits within the database's integers: "²" passes ``str.isdigit`` but not ``int``)."""
     answers: dict[int, frozenset[int]] = {}
     for key in form:
         if not key.startswith(ANSWER_PREFIX):
             continue
-        raw_question = key[len(ANSWER_PREFIX) :]
-        values = form.getlist(key)
-        if not raw_question.isdigit() or not all(v.isdigit() for v in values):
+        question_id = whole_number(key[len(ANSWER_PREFIX) :])
+        choice_ids = [whole_number(value) for value in form.getlist(key)]
+        if question_id is None or None in choice_ids:
             raise InvalidInput("The answers were not sent in the expected form.")
-        answers[int(raw_question)] = frozenset(int(v) for v in values)
+        answers[question_id] = frozenset(choice_ids)
     return answers
 
 
@@ -95,6 +97,7 @@ class ImportForm(FlaskForm):
     fmt = SelectField(
         "Format",
         choices=[
+            SelectChoice("", "Tell from the file"),
             SelectChoice("gift", "GIFT"),
             SelectChoice("aiken", "Aiken"),
             SelectChoice("moodle_xml", "Moodle XML"),

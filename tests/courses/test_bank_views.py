@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from lms.auth.models import Role
 from lms.courses import blueprints
 from lms.courses.attempts import sitting
+from lms.courses.bank_views import pack
 from lms.courses.models import (
     AttemptAnswer,
     AttemptQuestion,
@@ -216,6 +217,14 @@ def upload(client, name, fmt, bank="Imported"):
     )
 
 
+def confirm_previewed(client, page, bank, fmt="gift"):
+    """Press the preview page's Import button: post the file it carries back."""
+    content = page.split('name="content" type="hidden" value="')[1].split('"')[0]
+    return post_form(
+        client, "/banks/import/confirm", {"content": content, "fmt": fmt, "bank": bank}
+    )
+
+
 def test_import_previews_then_imports_everything(client):
     staff(client)
     preview = upload(client, "good.gift", "gift")
@@ -223,11 +232,7 @@ def test_import_previews_then_imports_everything(client):
     page = preview.get_data(as_text=True)
     assert "4 questions readable" in page and "Import 4 questions" in page
     assert count(Question) == 0  # the preview writes nothing
-    content = page.split('name="content" type="hidden" value="')[1].split('"')[0]
-    response = post_form(
-        client, "/banks/import/confirm", {"content": content, "fmt": "gift", "bank": "Imported"}
-    )
-    assert response.status_code == 302
+    assert confirm_previewed(client, page, "Imported").status_code == 302
     assert count(Question) == 4
     assert db.session.scalar(select(QuestionBank.name)) == "Imported"
     assert audits("bank.imported") == 1
@@ -241,9 +246,7 @@ def test_an_import_with_bad_items_reports_them_and_imports_nothing(client):
     assert "question 2: unsupported question type: essay" in page
     assert "question 3: unsupported question type: matching" in page
     assert "Import 1" not in page
-    import base64
-
-    content = base64.b64encode((FILES / "bad.xml").read_bytes()).decode()
+    content = pack((FILES / "bad.xml").read_bytes())
     forced = post_form(
         client, "/banks/import/confirm", {"content": content, "fmt": "moodle_xml", "bank": "X"}
     )
@@ -279,7 +282,7 @@ def test_export_then_import_keeps_the_bank(client):
 def test_cli_imports_all_or_nothing(runner):
     result = runner.invoke(args=["import-questions", str(FILES / "bad.gift"), "--bank", "B"])
     assert result.exit_code == 1
-    assert "line 6: unsupported question type: essay" in result.output
+    assert "line 6 (Essay): unsupported question type: essay" in result.output
     assert count(Question) == 0
     result = runner.invoke(args=["import-questions", str(FILES / "good.xml"), "--bank", "B"])
     assert result.exit_code == 0, result.output
@@ -377,3 +380,157 @@ def test_cli_reports_unreadable_files_and_imports_nothing(runner, tmp_path):
     result = runner.invoke(args=["import-questions", str(unknown), "--bank", "B"])
     assert result.exit_code == 2 and "--format" in result.output
     assert count(Question) == 0 and count(QuestionBank) == 0
+
+
+def test_a_bank_named_in_any_script_downloads_with_both_file_names(client):
+    staff(client)
+    for name, ascii_name, utf8 in [
+        ("Кодирование ICD-10", "icd-10.xml", "%D0%BA%D0%BE%D0%B4"),
+        ("Código de facturación", "codigo-de-facturacion.xml", "c%C3%B3digo"),
+    ]:
+        bank = new_bank(name)
+        response = client.get(f"/banks/{bank.id}/export/moodle_xml")
+        assert response.status_code == 200
+        header = response.headers["Content-Disposition"]
+        assert header.startswith(f"attachment; filename={ascii_name}; filename*=UTF-8''")
+        assert utf8 in header and header.isascii()
+    for name, header in [
+        ("CPC review", "attachment; filename=cpc-review.gift"),
+        ("Coding 📚", "attachment; filename=coding.gift"),  # not a letter: a dash, trimmed
+    ]:
+        bank = new_bank(name)
+        response = client.get(f"/banks/{bank.id}/export/gift")
+        assert response.headers["Content-Disposition"] == header
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_the_upload_page_tells_the_format_from_the_content(client):
+    staff(client)
+    data = (FIXTURES / "gift-from-moodle.txt").read_bytes()
+    preview = post_form(
+        client,
+        "/banks/import",
+        {"file": (io.BytesIO(data), "questions.txt"), "fmt": "", "bank": "From Moodle"},
+        content_type="multipart/form-data",
+    )
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200, page
+    assert "GIFT file into the bank" in page
+    assert 'name="fmt" type="hidden" value="gift"' in page
+    unknown = post_form(
+        client,
+        "/banks/import",
+        {"file": (io.BytesIO(b"no questions here"), "notes.doc"), "fmt": "", "bank": "X"},
+        content_type="multipart/form-data",
+    )
+    assert unknown.status_code == 422
+    assert "does not show its format" in unknown.get_data(as_text=True)
+    assert count(Question) == 0
+
+
+def test_cli_tells_the_format_from_the_content(runner, tmp_path):
+    renamed = tmp_path / "moodle-export.txt"  # Moodle XML under a name that said Aiken
+    renamed.write_bytes((FIXTURES / "moodle-export.xml").read_bytes())
+    for path in (FIXTURES / "gift-from-moodle.txt", renamed):
+        result = runner.invoke(args=["import-questions", str(path), "--bank", "B", "--dry-run"])
+        assert result.exit_code == 0, result.output
+        assert "would be imported" in result.output
+
+
+def upload_bytes(client, data, name="questions.gift", fmt=""):
+    response = post_form(
+        client,
+        "/banks/import",
+        {"file": (io.BytesIO(data), name), "fmt": fmt, "bank": "Big"},
+        content_type="multipart/form-data",
+    )
+    # The test client spools a large body to a temporary file it never closes.
+    response.request.environ["wsgi.input"].close()
+    return response
+
+
+def test_the_preview_shows_counts_and_the_first_problems_never_every_question(app, client):
+    staff(client)
+    text = "\n\n".join(
+        [f"Which code is number {n}? {{=E1{n} ~E2{n}}}" for n in range(3)]
+        + [f"Essay number {n}? {{}}" for n in range(60)]
+    )
+    preview = upload_bytes(client, text.encode())
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 422
+    assert "3 questions readable, 60 problems" in " ".join(page.split())
+    assert "<td>multiple choice, one answer</td><td>3</td>" in page
+    assert "<td>(no content area)</td><td>3</td>" in page
+    assert page.count("unsupported question type: essay") == 50
+    assert "and 10 more problems" in page
+    assert "Which code is number" not in page  # questions are counted, not listed
+    assert count(Question) == 0
+
+
+def test_files_past_the_limits_are_refused_with_a_413_and_nothing_written(app, client):
+    staff(client)
+    app.config.update(IMPORT_MAX_BYTES=2000, IMPORT_MAX_QUESTIONS=5)
+    questions = "\n\n".join(f"Question {n}? {{=a ~b}}" for n in range(6)).encode()
+    preview = upload_bytes(client, questions)
+    assert preview.status_code == 413
+    page = preview.get_data(as_text=True)
+    assert "more than 5 questions, the most one import takes" in page
+    assert "/banks/import/confirm" not in page
+    large = upload_bytes(client, questions + b"x" * 2000)
+    assert large.status_code == 413
+    assert "The file is larger than 2 KB, the most one import takes" in large.get_data(as_text=True)
+    forced = post_form(
+        client, "/banks/import/confirm", {"content": pack(questions), "fmt": "gift", "bank": "B"}
+    )
+    assert forced.status_code == 400
+    assert count(Question) == 0 and count(QuestionBank) == 0
+
+
+def test_the_largest_file_allowed_is_previewed_and_imported(client):
+    staff(client)
+    words = [w for w in re.findall(r"[a-z]+", (FILES / "good.gift").read_text().lower()) if w]
+    rng = __import__("random").Random(2026)
+
+    def sentence(size):  # text that compresses no better than a real bank's
+        return " ".join(rng.choice(words) + str(rng.randrange(100)) for _ in range(size))
+
+    text = "\n\n".join(
+        f"::Q{n}:: {sentence(60)}? {{\n={sentence(8)}\n~{sentence(8)}\n~{sentence(8)}\n"
+        f"####{sentence(40)}\n}}"
+        for n in range(2000)
+    ).encode()
+    assert 1_500_000 < len(text) <= 2 * 1024 * 1024
+    preview = upload_bytes(client, text)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200, page[-2000:]
+    assert len(page) < len(text)  # a summary and the file carried back compressed
+    assert confirm_previewed(client, page, "Big").status_code == 302
+    assert count(Question) == 2000 and count(Choice) == 6000
+
+
+def test_questions_moodle_cannot_grade_are_left_out_of_exports_and_named(client):
+    staff(client)
+    bank = new_bank("Wide")
+    choices = "\n".join(f"* right {n}" for n in range(21)) + "\nwrong"
+    post_form(
+        client,
+        f"/banks/{bank.id}/questions/new",
+        {**QUESTION, "kind": "multiple", "choices": choices, "stem": "Twenty-one right?"},
+    )
+    post_form(client, f"/banks/{bank.id}/questions/new", QUESTION)
+    assert count(Question) == 2
+    page = client.get(f"/banks/{bank.id}").get_data(as_text=True)
+    assert "Left out of Moodle XML and GIFT exports (1): “Twenty-one right?”" in page
+    for fmt in ("moodle_xml", "gift"):
+        body = client.get(f"/banks/{bank.id}/export/{fmt}").get_data()
+        assert b"Twenty-one right?" not in body and b"distinct procedural service" in body
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "bank.exported")
+    ).first()
+    assert event.details["questions"] == 1
+    assert event.details["left_out"] == [
+        "question 1: more than 20 right choices: Moodle's grades (5% at the least) cannot add "
+        "up to 100%"
+    ]

@@ -21,9 +21,9 @@ def test_gift_reads_single_true_false_multiple_and_escapes():
     assert result.ok
     kinds = [(item.where, item.draft.kind) for item in result.items]
     assert kinds == [
-        ("line 4", "single"),
-        ("line 11", "true_false"),
-        ("line 13", "multiple"),
+        ("line 4 (Q1)", "single"),
+        ("line 11 (Q2)", "true_false"),
+        ("line 13 (Q3)", "multiple"),
         ("line 19", "true_false"),
     ]
     first = result.items[0].draft
@@ -37,17 +37,17 @@ def test_gift_reports_every_unsupported_item_with_its_line():
     result = parse("bad.gift", "gift")
     assert not result.ok
     assert [str(p) for p in result.problems] == [
-        "line 6: unsupported question type: essay",
-        "line 8: unsupported question type: matching",
-        "line 13: unsupported question type: short answer",
-        "line 15: unsupported question type: numerical",
+        "line 6 (Essay): unsupported question type: essay",
+        "line 8 (Match): unsupported question type: matching",
+        "line 13 (Short): unsupported question type: short answer",
+        "line 15 (Num): unsupported question type: numerical",
     ]
     assert len(result.items) == 1  # readable, but the file is refused as a whole
 
 
 def test_truncated_files_are_reported():
     assert [str(p) for p in parse("truncated.gift", "gift").problems] == [
-        "line 1: the answer block has no closing } (is the file truncated?)"
+        "line 1 (Q1): the answer block has no closing } (is the file truncated?)"
     ]
     (problem,) = parse("truncated.xml", "moodle_xml").problems
     assert "not well-formed XML" in problem.reason and "truncated" in problem.reason
@@ -141,13 +141,17 @@ DRAFTS = [
 
 
 def test_round_trip_moodle_xml_keeps_the_bank():
-    back = interchange.parse(moodle_xml.export(DRAFTS, "Bank"), "moodle_xml")
+    data, skipped = moodle_xml.export(DRAFTS, "Bank")
+    assert skipped == []
+    back = interchange.parse(data, "moodle_xml")
     assert back.ok
     assert [item.draft for item in back.items] == DRAFTS
 
 
 def test_round_trip_gift_keeps_the_bank():
-    back = interchange.parse(gift.export(DRAFTS).encode(), "gift")
+    text, skipped = gift.export(DRAFTS)
+    assert skipped == []
+    back = interchange.parse(text.encode(), "gift")
     assert back.ok, back.problems
     assert [item.draft for item in back.items] == DRAFTS
 
@@ -178,3 +182,79 @@ def test_categories_become_content_areas_when_no_area_is_given():
         "Compliance",
         "Compliance",
     ]
+
+
+@pytest.mark.parametrize("meta", ["[1]", '"x"', "1", "{broken", '{"tags": [1]}', '{"tags": "a"}'])
+def test_a_meta_line_that_is_not_a_json_object_refuses_its_question(meta):
+    text = f"// lms-meta: {meta}\nWhich code set? {{=ICD-10-CM ~CPT}}\n\nFine? {{T}}\n"
+    result = interchange.parse(text.encode(), "gift")
+    assert [str(p) for p in result.problems] == [
+        'line 2: the "// lms-meta:" line above the question is not a JSON object such as '
+        '{"tags": ["area:CPT"]}; correct the line or remove it'
+    ]
+    assert [item.where for item in result.items] == ["line 4"]
+
+
+@pytest.mark.parametrize(
+    ("year", "read"), [("²", None), ("２０２６", None), ("20266", 0), ("9" * 5000, 0)]
+)
+def test_a_year_tag_in_other_digits_or_too_long_is_not_a_crash(year, read):
+    assert interchange.split_tags([f"year:{year}"]).get("code_set_year") == read
+    text = f'// lms-meta: {{"tags": ["year:{year}"]}}\nWhich code set? {{=ICD-10-CM ~CPT}}\n'
+    result = interchange.parse(text.encode(), "gift")
+    assert bool(result.problems) == (read == 0)  # a year of 0 is refused with its message
+
+
+@pytest.mark.parametrize("encoding", ["x-unknown", "utf-16", "ISO-8859-1", "bogus\u00e9"])
+def test_moodle_xml_declaring_another_encoding_is_refused_with_a_message(encoding):
+    data = f'<?xml version="1.0" encoding="{encoding}"?>\n<quiz></quiz>\n'.encode()
+    (problem,) = interchange.parse(data, "moodle_xml").problems
+    assert problem.where == "file" and "only UTF-8 is read" in problem.reason
+
+
+def test_moodle_xml_declaring_utf8_in_any_spelling_is_read():
+    for encoding in ("UTF-8", "utf8", "US-ASCII"):
+        data = f"<?xml version='1.0' encoding='{encoding}'?><quiz></quiz>".encode()
+        assert [p.reason for p in interchange.parse(data, "moodle_xml").problems] == [
+            "no questions were found in the file"
+        ]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("name", "as_name", "fmt"),
+    [
+        ("gift-from-moodle.txt", "gift-from-moodle.txt", "gift"),  # Moodle names GIFT .txt
+        ("aiken-from-moodle.txt", "aiken-from-moodle.txt", "aiken"),
+        ("moodle-export.xml", "questions.txt", "moodle_xml"),  # the content wins
+        ("gift-from-moodle.txt", "questions.xml", "gift"),
+        ("aiken-from-moodle.txt", "questions.gift", "aiken"),
+    ],
+)
+def test_the_format_is_told_from_the_content(name, as_name, fmt):
+    assert interchange.guess_format((FIXTURES / name).read_bytes(), as_name) == fmt
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt"),
+    [
+        (b"\xef\xbb\xbf  <?xml version='1.0'?><quiz/>", "moodle_xml"),  # after a BOM
+        (b"<quiz>\n</quiz>", "moodle_xml"),
+        (b"// a comment\n\nHIPAA is a federal law. {T}\n", "gift"),
+        (b"Which is E11? {\n~E10\n=E11\n}\n", "gift"),
+        (b"::Q1:: Which?\n", "gift"),
+        (b"Which?\nA. one\nB. two\nanswer: b\n", None),  # Aiken writes ANSWER in capitals
+    ],
+)
+def test_each_format_shows_itself(data, fmt):
+    assert interchange.guess_format(data, "upload") == fmt
+
+
+@pytest.mark.parametrize(
+    ("filename", "fmt"),
+    [("a.GIFT", "gift"), ("a.xml", "moodle_xml"), ("a.txt", "aiken"), ("a.doc", None), ("", None)],
+)
+def test_the_extension_counts_only_when_the_content_says_nothing(filename, fmt):
+    assert interchange.guess_format(b"some words, no questions\n", filename) == fmt

@@ -359,3 +359,14 @@ def test_heartbeat_refuses_other_roles(client):
     )
     assert response.status_code == 403
     assert count(TimeOnTask) == 0
+
+
+@pytest.mark.parametrize("bad", ["²", "1" * 20])
+def test_answers_with_ids_that_are_not_ids_are_a_400_and_change_nothing(client, monkeypatch, bad):
+    _, _, attempt = sit(client, monkeypatch)
+    first = drawn(attempt)[0]
+    for answers in ({f"q-{first}": bad}, {f"q-{bad}": str(right(first))}):
+        assert post_form(client, f"/attempts/{attempt.id}/answers", answers).status_code == 400
+        assert post_form(client, f"/attempts/{attempt.id}/submit", answers).status_code == 400
+    assert count(AttemptAnswer) == 0
+    assert db.session.get(Attempt, attempt.id).status is AttemptStatus.IN_PROGRESS

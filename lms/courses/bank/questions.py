@@ -128,22 +128,39 @@ def _check(draft: DraftQuestion) -> None:
         raise InvalidInput(problems=problems)
 
 
+def question_row(
+    bank_id: int, draft: DraftQuestion, family_id: int | None = None, version: int = 1
+) -> dict[str, Any]:
+    """The column values of a checked draft's question row (also for bulk inserts)."""
+    return {
+        "bank_id": bank_id,
+        "stem": draft.stem.strip(),
+        "rationale": draft.rationale.strip(),
+        "tags": list(draft.tags),
+        "kind": QuestionKind(draft.kind),
+        "content_area": draft.content_area.strip(),
+        "difficulty": draft.difficulty,
+        "code_set_year": draft.code_set_year,
+        "family_id": family_id,
+        "version": version,
+    }
+
+
+def choice_row(question_id: int, position: int, text: str, correct: bool) -> dict[str, Any]:
+    """The column values of a choice row (also for bulk inserts)."""
+    return {
+        "question_id": question_id,
+        "position": position,
+        "text": text.strip(),
+        "is_correct": correct,
+    }
+
+
 def store_question(
     bank_id: int, draft: DraftQuestion, family_id: int | None = None, version: int = 1
 ) -> Question:
     """Write a checked draft into a bank (the first version of a family unless one is given)."""
-    question = Question(
-        bank_id=bank_id,
-        stem=draft.stem.strip(),
-        rationale=draft.rationale.strip(),
-        tags=list(draft.tags),
-        kind=QuestionKind(draft.kind),
-        content_area=draft.content_area.strip(),
-        difficulty=draft.difficulty,
-        code_set_year=draft.code_set_year,
-        family_id=family_id,
-        version=version,
-    )
+    question = Question(**question_row(bank_id, draft, family_id, version))
     db.session.add(question)
     db.session.flush()
     if family_id is None:
@@ -154,8 +171,8 @@ def store_question(
 
 def _add_choices(question: Question, draft: DraftQuestion) -> None:
     db.session.add_all(
-        Choice(question_id=question.id, position=i, text=text.strip(), is_correct=ok)
-        for i, (text, ok) in enumerate(draft.choices)
+        Choice(**choice_row(question.id, position, text, correct))
+        for position, (text, correct) in enumerate(draft.choices)
     )
     db.session.flush()
 

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import re
 
-from lms.courses.interchange import ParseResult, Problem
+from lms.courses.interchange import Limits, ParseResult, Problem
 from lms.courses.rules.questions import DraftQuestion
 
 CHOICE = re.compile(r"^([A-Za-z])[.)]\s+(.*)$")
 ANSWER = re.compile(r"^ANSWER:\s*(.*)$")
 
 
-def parse(text: str) -> ParseResult:
+def parse(text: str, max_questions: int = Limits.max_questions) -> ParseResult:
     """Read Aiken questions; report each block that is not a complete question."""
-    result = ParseResult()
+    result = ParseResult(max_questions=max_questions)
     block: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if line:
             block.append((number, line))
             if ANSWER.match(line):
+                if not result.count(f"line {block[0][0]}"):
+                    return result
                 _take(block, result)
                 block = []
     if block:
