@@ -85,6 +85,7 @@ def init_app(app: Flask) -> None:
     # every limited page answered 500.
     app.extensions["lms.limiter"] = limiter
     _apply_rate_limits(app, limiter)
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
     app.after_request(log_denials)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
@@ -163,6 +164,18 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
             view = limiter.limit(methods=methods, scope=f"{endpoint}.{number}", **spec)(view)
         # The wrapper keeps the view's attributes (its access rule among them).
         app.view_functions[endpoint] = view
+
+
+def refuse_nul_characters():
+    """Answer 400 to a request whose parameters hold a NUL character: no text a person types
+    has one, and PostgreSQL cannot store or even compare it (``?actor=%00`` was a 500)."""
+    values = [*request.args.values(), *request.form.values(), request.path]
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        values.append(raw.decode("utf-8", "replace").replace("\\u0000", "\x00"))
+    if any("\x00" in value for value in values):
+        return error_response(400, "The request holds a NUL character, which no field takes.")
+    return None
 
 
 def add_security_headers(response: Response) -> Response:

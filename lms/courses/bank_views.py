@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
-import unicodedata
 import zlib
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -23,6 +20,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from lms import headers
 from lms.auth.access import roles_required
 from lms.auth.models import Role
 from lms.courses import blueprints, catalogue, interchange
@@ -238,23 +236,8 @@ def export_bank(bank_id: int, fmt: str):
     body, filename = transfer.export_bank(_actor(), bank_id, fmt, utcnow())
     mimetype = "application/xml" if filename.endswith(".xml") else "text/plain"
     response = Response(body, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment", **download_names(filename))
+    response.headers.set("Content-Disposition", "attachment", **headers.download_names(filename))
     return response
-
-
-def download_names(filename: str) -> dict[str, str]:
-    """``Content-Disposition`` parameters for a file name in any script: RFC 6266's
-    ``filename*=UTF-8''...`` (RFC 5987) beside a plain ASCII ``filename`` for old clients.
-    A header is Latin-1: "Кодирование ICD-10" written as it is was a 500."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    stem, dot, extension = ascii_name.rpartition(".")
-    if not dot:
-        stem, extension = extension, ""
-    stem = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]", "-", stem)).strip("-.") or "bank"
-    names = {"filename": stem + dot + extension}
-    if names["filename"] != filename:
-        names["filename*"] = "UTF-8''" + quote(filename, safe="")
-    return names
 
 
 @bp.route("/courses/<int:course_id>/exams/new", methods=["GET", "POST"])

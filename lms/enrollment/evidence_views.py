@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from lms import headers
 from lms.auth.access import login_required, roles_required
 from lms.auth.models import Role
 from lms.credentials import service as credentials
@@ -104,7 +105,7 @@ def evidence_file(evidence_id: int):
     name, content_type = item.file_name, item.file_type
     # At most 10 MB: read whole, so no file handle outlives the request.
     response = Response(path.read_bytes(), mimetype=content_type)
-    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers.set("Content-Disposition", "attachment", **headers.download_names(name))
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -82,3 +82,14 @@ def test_every_query_parameter_survives_anything(app, admin_client, value):
         for name in names:
             response = admin_client.get(path, query_string={name: value})
             assert response.status_code < 500, (path, name, value, response.status_code)
+
+
+def test_a_nul_character_anywhere_is_a_400_not_a_500(app, admin_client):
+    """PostgreSQL can neither store nor compare a NUL: hypothesis found ?actor=%00 a 500."""
+    assert admin_client.get("/admin/audit", query_string={"actor": "\x00"}).status_code == 400
+    assert admin_client.get("/verify", query_string={"code": "AB\x00CD"}).status_code == 400
+    assert admin_client.post("/login", data={"email": "a\x00@b.c"}).status_code == 400
+    response = admin_client.post(
+        "/api/v1/completions", data='{"note": "\\u0000"}', content_type="application/json"
+    )
+    assert response.status_code == 400

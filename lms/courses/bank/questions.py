@@ -28,6 +28,7 @@ from lms.courses.rules.questions import (
 )
 from lms.errors import InvalidInput, NotFound, Problem
 from lms.extensions import db
+from lms.forms import whole_number
 from lms.ledger.audit import record_event
 
 
@@ -113,10 +114,10 @@ def draft_from_form(data: Mapping[str, Any]) -> DraftQuestion:
         rationale=data.get("rationale") or "",
         content_area=data.get("content_area") or "",
         difficulty=data.get("difficulty") or "",
-        code_set_year=int(year) if year.isdigit() else None,
+        code_set_year=whole_number(year, maximum=9999),
         tags=tuple(data.get("tags") or ()),
     )
-    if year and not year.isdigit():
+    if year and whole_number(year, maximum=9999) is None:
         problems = [Problem(YEAR_PROBLEM, "code_set_year"), *question_problems(draft)]
         raise InvalidInput(problems=problems)
     return draft

@@ -133,12 +133,15 @@ def parse_blueprint_text(text: str) -> tuple[list[BlueprintRow], list[Problem]]:
         if not line.strip():
             continue
         tag, sep, count = line.rpartition(":")
-        if not sep or not tag.strip() or not count.strip().isdigit() or int(count) < 1:
+        count = count.strip()
+        # ASCII digits only ("²" passes isdigit, not int), and no more than a bank could hold.
+        wanted = int(count) if count.isascii() and count.isdigit() and len(count) <= 6 else 0
+        if not sep or not tag.strip() or wanted < 1:
             problems.append(
                 Problem(f"Line {number}: write 'tag: number', e.g. 'ICD-10-CM: 10'.", "blueprint")
             )
         else:
-            rows.append(BlueprintRow(tag.strip(), int(count)))
+            rows.append(BlueprintRow(tag.strip(), wanted))
     return rows, problems
 
 
