@@ -114,7 +114,9 @@ def test_page_links_keep_the_filter_and_the_sort(client, cohort):
     assert status == 200 and names_in(target) == ["Ed Eames"]
 
 
-@pytest.mark.parametrize("junk", ["abc", "0", "-1", "1.5", "2e1", "99999999999999", "%00"])
+# (A NUL character is refused for every page before it is read: tests/security/
+# test_malformed_input.py.)
+@pytest.mark.parametrize("junk", ["abc", "0", "-1", "1.5", "2e1", "99999999999999", "²"])
 def test_a_page_that_is_not_a_number_is_refused_with_400(client, cohort, junk):
     cohort, instructor = cohort
     login(client, instructor.email)
