@@ -269,7 +269,7 @@ def readiness(args: dict[str, Any]):
     """Whether a student meets a credential's current requirements, and what is missing."""
     credential = _credential(args["credential"])
     student = _student(args["student_id"])
-    result = credentials.evaluate_readiness(credential, [student.id])
+    result = credentials.evaluate_readiness(credential, [student.id], utcnow())
     outcome = result.outcomes[student.id]
     return {
         "student_id": student.id,

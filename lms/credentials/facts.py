@@ -3,7 +3,7 @@ contact hours and overrides, for many students at once in a fixed number of quer
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from types import MappingProxyType
 
 from sqlalchemy import select
@@ -75,7 +75,7 @@ def gather_facts(
     modules: dict[str, Module],
     *,
     course_modules: dict[str, tuple[str, dict[int, str]]] | None = None,
-    now: datetime | None = None,
+    now: datetime,
     needs: rules.Needs | None = None,
 ) -> dict[int, rules.StudentFacts]:
     """The facts the readiness rules need, for many students at once (at most seven queries,
@@ -120,7 +120,7 @@ def gather_facts(
         hours = courses.contact_hours_facts(student_ids, needs.hour_courses)
     else:
         hours = {}
-    as_of = (now or datetime.now(UTC)).date()
+    as_of = now.date()
     overrides = ledger.current_overrides(student_ids)
     result = {}
     nothing = MappingProxyType({})  # shared by the students with nothing of a kind

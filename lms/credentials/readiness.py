@@ -67,7 +67,7 @@ def _named(needs: rules.Needs) -> _Named:
 
 
 def _facts(
-    student_ids: list[int], needs: rules.Needs, named: _Named, now: datetime | None
+    student_ids: list[int], needs: rules.Needs, named: _Named, now: datetime
 ) -> dict[int, rules.StudentFacts]:
     return gather_facts(
         student_ids, named.modules, course_modules=named.course_modules, now=now, needs=needs
@@ -91,7 +91,7 @@ class Requirements:
         return needs | self.information.needs() if self.information else needs
 
     def facts(
-        self, student_ids: list[int], now: datetime | None, also: rules.Needs | None = None
+        self, student_ids: list[int], now: datetime, also: rules.Needs | None = None
     ) -> dict[int, rules.StudentFacts]:
         """The facts the trees need (and ``also`` these) of the students."""
         needs = self.needs() | also if also else self.needs()
@@ -145,7 +145,7 @@ def load_requirements(credential: Credential, *, information: bool = False) -> R
 def evaluate_readiness(
     credential: Credential,
     student_ids: Iterable[int],
-    now: datetime | None = None,
+    now: datetime,
     *,
     information: bool = False,
 ) -> Readiness:
@@ -153,14 +153,14 @@ def evaluate_readiness(
     of queries, however many students there are; with ``information``, the information-only
     path beside them too, from the same facts.
 
-    ``now`` dates requirements "within the last N days"; callers that predate them may leave
-    it out, and the current time is used."""
+    ``now`` dates requirements "within the last N days": the caller reads the clock, once
+    per request, so every verdict of a page is judged at the same instant."""
     required = load_requirements(credential, information=information)
     return required.judged(required.facts(list(student_ids), now))
 
 
 def evaluate_readiness_of(
-    credentials: Iterable[Credential], student_ids: Iterable[int], now: datetime | None = None
+    credentials: Iterable[Credential], student_ids: Iterable[int], now: datetime
 ) -> dict[int, Readiness]:
     """``evaluate_readiness`` for several credentials at once, from one gathering of facts,
     by credential id; a credential without requirements is left out (nobody is ready for it
@@ -176,9 +176,7 @@ def evaluate_readiness_of(
     return {cid: required.judged(facts) for cid, required in loaded.items()}
 
 
-def judge_readiness(
-    credential: Credential, student_ids: Iterable[int], now: datetime | None = None
-) -> Judgement:
+def judge_readiness(credential: Credential, student_ids: Iterable[int], now: datetime) -> Judgement:
     """Verdicts for every student against the credential's current requirements, in the same
     fixed number of queries as ``evaluate_readiness`` and a fraction of its time: what a
     cohort's counts, filters and sorts need. Explain a student with ``Judgement.outcome``."""
@@ -192,7 +190,7 @@ _MATRIX_NEEDS = rules.Needs(hours=True)
 def judge_readiness_in_batches(
     credential: Credential,
     student_ids: Iterable[int],
-    now: datetime | None = None,
+    now: datetime,
     *,
     batch_size: int | None = 2000,
 ) -> Iterator[Judgement]:
@@ -219,7 +217,7 @@ def judge_readiness_in_batches(
 
 
 def information_outcomes(
-    credentials: Sequence[Credential], student_id: int, now: datetime | None = None
+    credentials: Sequence[Credential], student_id: int, now: datetime
 ) -> list[tuple[Credential, rules.Outcome]]:
     """The information-only paths beside the credentials (AAPC's apprentice removal for CPC
     and COC), judged for a student from one gathering of facts; a credential without one,

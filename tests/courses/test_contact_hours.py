@@ -75,7 +75,7 @@ def test_hours_are_summed_per_student_and_course_and_reach_the_readiness_facts(a
     assert hours == {one.id: round(210 / 3600, 2), two.id: round(30 / 3600, 2), 999: 0.0}
     term = factories.module("TERM-1").course_id
     assert time_on_task.contact_hours_by_student([one.id], [term]) == {one.id: round(120 / 3600, 2)}
-    facts = credentials.gather_facts([one.id, two.id], {})
+    facts = credentials.gather_facts([one.id, two.id], {}, now=factories.NOW)
     assert facts[one.id].contact_hours[None] == round(210 / 3600, 2)
     assert facts[one.id].contact_hours["CODE"] == round(90 / 3600, 2)
     assert facts[two.id].contact_hours == {None: round(30 / 3600, 2), "TERM": round(30 / 3600, 2)}

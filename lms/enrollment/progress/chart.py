@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -12,8 +12,10 @@ from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.extensions import db
 
 
-def progress_chart(cohort: Cohort, today: date) -> tuple[list[chart.Point], str]:
-    """The cohort's share ready and median completion over time, and its SVG."""
+def progress_chart(cohort: Cohort, now: datetime) -> tuple[list[chart.Point], str]:
+    """The cohort's share ready and median completion over time, up to ``now``, and its
+    SVG."""
+    today = now.date()
     student_ids = list(
         db.session.scalars(
             select(Enrollment.student_id).where(
@@ -21,7 +23,7 @@ def progress_chart(cohort: Cohort, today: date) -> tuple[list[chart.Point], str]
             )
         )
     )
-    judgement = credentials.judge_readiness(cohort.credential, student_ids)
+    judgement = credentials.judge_readiness(cohort.credential, student_ids, now)
     end = min(today, cohort.exam_date) if cohort.exam_date else today
     points = chart.progress_series(
         judgement.tree, judgement.facts, chart.sample_days(cohort.start_date, end)

@@ -4,14 +4,13 @@ is due this week, their exam booking and their certificate."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from lms.auth.models import User
 from lms.courses.models import Module
 from lms.credentials import rules
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate, Credential
-from lms.db import utcnow
 from lms.enrollment.enrollments import active_enrollments
 from lms.enrollment.models import Cohort, Enrollment
 from lms.enrollment.progress.plan import moved_dates, plan_items
@@ -32,10 +31,10 @@ class CredentialProgress:
     this_week: list[tuple[Module, date, bool]] = field(default_factory=list)  # overdue?
 
 
-def student_dashboard(student: User, today: date | None = None) -> list[CredentialProgress]:
-    """For each cohort the student is in: progress, what is missing, what is due this week,
-    the exam booking and the certificate."""
-    today = today or utcnow().date()
+def student_dashboard(student: User, now: datetime) -> list[CredentialProgress]:
+    """For each cohort the student is in, as of ``now``: progress, what is missing, what is
+    due this week, the exam booking and the certificate."""
+    today = now.date()
     certificates = credentials.certificates_of([student.id])
     enrollments = active_enrollments(student)
     moved = moved_dates([e.cohort_id for e in enrollments])
@@ -43,7 +42,7 @@ def student_dashboard(student: User, today: date | None = None) -> list[Credenti
     for enrollment in enrollments:
         cohort = enrollment.cohort
         credential = cohort.credential
-        readiness = credentials.evaluate_readiness(credential, [student.id])
+        readiness = credentials.evaluate_readiness(credential, [student.id], now)
         outcome = readiness.outcomes[student.id]
         certificate = next(
             (c for c in certificates if c.requirement_set_id == readiness.requirement_set.id), None

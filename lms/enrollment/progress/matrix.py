@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -15,7 +15,6 @@ from lms.auth.models import User
 from lms.credentials import rules
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate
-from lms.db import utcnow
 from lms.enrollment import paging
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.enrollment.progress.plan import moved_dates, plan_items
@@ -161,14 +160,14 @@ def policy_for(cohort: Cohort, default: risk_rules.RiskPolicy) -> risk_rules.Ris
 def cohort_progress(
     cohort: Cohort,
     *,
-    today: date | None = None,
+    now: datetime,
     default_policy: risk_rules.RiskPolicy = DEFAULT_POLICY,
 ) -> CohortProgress:
     """Every active student's verdict, progress, at-risk reasons, certificate, pending
     evidence and exam booking, in a fixed number of queries. Readiness is judged for the whole
     cohort (the counts, filters and sorts need it); the cells, with their explanations, are
     made only for the rows shown (``CohortProgress.with_cells``)."""
-    today = today or utcnow().date()
+    today = now.date()
     # Plain tuples, not ORM objects or rows: the garbage collector stops watching tuples of
     # plain values, but a thousand Users and Enrollments with their states it keeps watching
     # (and the page shows a name, an email and the booking).
@@ -189,7 +188,7 @@ def cohort_progress(
     ]
     enrollments.sort(key=lambda e: e[1].lower())  # by name
     student_ids = [e[0] for e in enrollments]
-    judgement = credentials.judge_readiness(cohort.credential, student_ids)
+    judgement = credentials.judge_readiness(cohort.credential, student_ids, now)
     tree = judgement.tree
     module_codes = [c for c in rules.module_codes(tree) if c in judgement.modules]
     plan = plan_items(

@@ -38,10 +38,11 @@ class StudentRecord:
     overrides: list[OverrideLine]
 
 
-def student_record(cohort: Cohort, enrollment: Enrollment) -> StudentRecord:
-    """One student's verdicts on the cohort's requirements and their override ledger."""
+def student_record(cohort: Cohort, enrollment: Enrollment, now: datetime) -> StudentRecord:
+    """One student's verdicts (as of ``now``) on the cohort's requirements and their override
+    ledger."""
     student = enrollment.student
-    readiness = credentials.evaluate_readiness(cohort.credential, [student.id])
+    readiness = credentials.evaluate_readiness(cohort.credential, [student.id], now)
     outcome = readiness.outcomes[student.id]
     titles = {code: module.title for code, module in readiness.modules.items()}
     columns = [column_of(leaf, titles, {}) for leaf in rules.leaves(readiness.tree)]

@@ -25,12 +25,10 @@ def cohort_list():
     """The cohorts the instructor teaches; archived ones last."""
     taught = cohorts.cohorts_for(actor())
     active = [c for c in taught if not c.is_archived]
-    today = utcnow().date()
+    now = utcnow()
     # One matrix per active cohort: the queries grow with the number of cohorts an
     # instructor runs (a handful), never with the number of students.
-    summaries = {
-        c.id: cohort_progress(c, today=today, default_policy=risk_policy()) for c in active
-    }
+    summaries = {c.id: cohort_progress(c, now=now, default_policy=risk_policy()) for c in active}
     return render_template(
         "enrollment/cohort_list.html",
         cohorts=active,

@@ -32,7 +32,7 @@ def render_dashboard(
     the date in that cohort's form, with the status it was refused with."""
     return render_template(
         "enrollment/dashboard.html",
-        progress=student_dashboard(student, utcnow().date()),
+        progress=student_dashboard(student, utcnow()),
         evidence=credentials.evidence_of([student.id]),
         exam_form=exam_form,
         refused=refused,

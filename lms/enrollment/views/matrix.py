@@ -35,7 +35,7 @@ def render_cohort_page(cohort: Cohort, enroll_form: EnrollForm, status: int = 20
     sort = sort if sort in matrix.SORTS else "name"
     asked = request.args.get("page")
     page = paging.parse_page(asked)
-    result = matrix.cohort_progress(cohort, today=utcnow().date(), default_policy=risk_policy())
+    result = matrix.cohort_progress(cohort, now=utcnow(), default_policy=risk_policy())
     per_page = int(current_app.config.get("MATRIX_PAGE_SIZE", DEFAULT_MATRIX_PAGE_SIZE))
     shown = matrix.matrix_page(result, show, sort, page or 0, per_page)
     notice = None
@@ -69,5 +69,5 @@ def render_cohort_page(cohort: Cohort, enroll_form: EnrollForm, status: int = 20
 def progress_chart(cohort_id: int):
     """The cohort's share ready and median completion over time, as SVG."""
     cohort = access.get_cohort_for(actor(), cohort_id)
-    _, svg = chart_of(cohort, utcnow().date())
+    _, svg = chart_of(cohort, utcnow())
     return Response(svg, mimetype="image/svg+xml")

@@ -46,7 +46,7 @@ def render_record(
     """The student's record page; a refused override or move brings its form back, each
     problem beside its field, with the status it was refused with."""
     user = actor()
-    record = student_record(cohort, enrollment)
+    record = student_record(cohort, enrollment, utcnow())
     override_form = override_form or OverrideForm(formdata=None)
     override_form.key.choices = [
         SelectChoice(c.key, f"{c.label}: {c.title}") for c in record.columns
