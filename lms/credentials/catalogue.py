@@ -78,9 +78,32 @@ def newest_requirement_sets(credential_ids: Iterable[int]) -> dict[int, Requirem
     return {requirement_set.credential_id: requirement_set for requirement_set in found}
 
 
-def no_requirements(credential: Credential) -> Conflict:
+class NoRequirements(Conflict):
+    """What needs a credential's requirements was asked of one that has none yet (409): a
+    page about such a credential's cohort says so instead of judging anyone."""
+
+    def __init__(self, credential: Credential) -> None:
+        super().__init__(f"{credential.code} has no requirements yet.")
+        self.credential = credential
+
+
+def no_requirements(credential: Credential) -> NoRequirements:
     """The refusal of what needs requirements a credential does not have yet."""
-    return Conflict(f"{credential.code} has no requirements yet.")
+    return NoRequirements(credential)
+
+
+def with_requirements(credential_ids: Iterable[int]) -> set[int]:
+    """Which of the credentials have requirements, in one query."""
+    credential_ids = list(credential_ids)
+    if not credential_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(RequirementSet.credential_id)
+            .where(RequirementSet.credential_id.in_(credential_ids))
+            .distinct()
+        )
+    )
 
 
 def current_requirement_set(credential: Credential) -> RequirementSet:

@@ -11,6 +11,7 @@ Each lives in the module of its concern; this module names them in one place:
 from lms.credentials import files, rules
 from lms.credentials.catalogue import (
     CONFIDENCE_LEVELS,
+    NoRequirements,
     catalog_problems,
     current_requirement_set,
     get_credential,
@@ -20,6 +21,7 @@ from lms.credentials.catalogue import (
     required_module_ids,
     save_requirements,
     sync_catalog,
+    with_requirements,
 )
 from lms.credentials.certificates.codes import new_certificate_code, normalise_code
 from lms.credentials.certificates.lifecycle import (
@@ -65,6 +67,7 @@ __all__ = [
     "CertificateRoster",
     "certificate_roster",
     "Judgement",
+    "NoRequirements",
     "PendingEvidence",
     "Upload",
     "add_months",
@@ -105,4 +108,5 @@ __all__ = [
     "set_auto_issue",
     "submit_evidence",
     "sync_catalog",
+    "with_requirements",
 ]

@@ -19,7 +19,7 @@ from lms.enrollment.rules.cohorts import (
     CohortSettings,
     cohort_problems,
 )
-from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from lms.extensions import db
 from lms.ledger import audit
 
@@ -40,8 +40,8 @@ def create_cohort(
         raise PermissionDenied("Only instructors and admins create cohorts.")
     settings = CohortSettings(name, start_date, exam_date, inactivity_days, failed_attempts_limit)
     taken = _names_taught_by(actor) if actor.is_instructor else []
-    problems = cohort_problems(settings, taken)
     credential = credentials.get_credential(credential_id)
+    problems = cohort_problems(settings, taken) + _aim_problems(credential)
     if problems:
         raise InvalidInput(problems=problems)
     cohort = Cohort(created_at=now, join_enabled=False)
@@ -59,6 +59,20 @@ def create_cohort(
         details={"name": cohort.name, "credential": credential.code},
     )
     return cohort
+
+
+def _aim_problems(credential: Credential) -> list[Problem]:
+    """A cohort aims at a credential with requirements: without them nobody in it could be
+    judged, and its pages would have nothing to show."""
+    if credentials.with_requirements([credential.id]):
+        return []
+    return [
+        Problem(
+            f"{credential.code} has no requirements yet. An admin gives it requirements "
+            "(Credentials, then the credential) before a cohort can aim at it.",
+            "credential_id",
+        )
+    ]
 
 
 def _names_taught_by(actor: User, *, except_id: int | None = None) -> list[str]:
@@ -101,10 +115,12 @@ def update_cohort(
         for instructor in cohort.instructors
         for taken_name in _names_taught_by(instructor, except_id=cohort.id)
     ]
+    credential = credentials.get_credential(credential_id)
     problems = cohort_problems(settings, taken)
+    if credential.id != cohort.credential_id:  # a cohort aimed at one before keeps it
+        problems += _aim_problems(credential)
     if problems:
         raise InvalidInput(problems=problems)
-    credential = credentials.get_credential(credential_id)
     before = {
         "name": cohort.name,
         "credential": cohort.credential.code,

@@ -153,6 +153,27 @@ def test_a_revoked_certificate_can_be_issued_again_by_the_instructor_only(app, c
     assert refused.status_code == 409
 
 
+def test_the_student_s_dashboard_says_the_certificate_was_revoked_and_why(app, client, cpc):
+    instructor, ada, cohort = cpc
+    certificate = db.session.scalar(select(Certificate))
+    code = certificate.code
+    student = app.test_client()
+    login(student, ada.email)
+    assert "You are ready: your CPC readiness certificate was issued" in student.get(
+        "/dashboard"
+    ).get_data(as_text=True)
+    login(client, instructor.email)
+    revoke(client, cohort, certificate)
+
+    page = student.get("/dashboard").get_data(as_text=True)
+
+    assert "You are ready" not in page
+    assert f"Your CPC readiness certificate (code <code>{code}</code>) was revoked on" in page
+    assert "Issued in error" in page  # the public reason, never the private note
+    assert "Wrong student." not in page
+    assert "You meet every requirement. Your instructor can issue a new certificate." in page
+
+
 def _pdf_text(client, code: str) -> list[str]:
     response = client.get(f"/verify/{code}/certificate.pdf")
     assert response.status_code == 200

@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 from lms.auth.models import Role
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate, CertificateStatus, Evidence, EvidenceStatus
-from lms.enrollment import service as enrollment
 from lms.errors import Conflict
 from lms.extensions import db
 from lms.ledger.models import LedgerEntry, LedgerKind
@@ -231,15 +230,10 @@ def test_a_cohort_whose_credential_has_no_requirements_yet_takes_students_and_qu
     (bare,) = credentials.sync_catalog([{"code": "CCS", "name": "Coder", "issuing_body": "AHIMA"}])
     instructor = factories.user(Role.INSTRUCTOR)
     student = factories.user(Role.STUDENT)
-    cohort = enrollment.create_cohort(
-        instructor,
-        name="Early",
-        credential_id=bare.id,
-        start_date=factories.NOW.date(),
-        exam_date=None,
-        now=factories.NOW,
-    )
-    enrollment.enroll_by_email(instructor, cohort, student.email, factories.NOW)
+    # No new cohort aims at such a credential (issue 19); one made before that still works.
+    aimed = factories.credential("CPC", modules=["TERM-1"])
+    cohort = factories.cohort(instructor, aimed, [student], name="Early")
+    cohort.credential = bare
     db.session.commit()
     login(client, student.email)
     module = factories.module("TERM-1")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lms.auth.models import User
+from lms.credentials.catalogue import NoRequirements
 from lms.credentials.certificates.standing import certificates_of
 from lms.credentials.models import Certificate, CertificateStatus, Credential
 from lms.credentials.readiness import evaluate_readiness
@@ -40,6 +41,8 @@ class CertificateRoster:
 
     version: int
     rows: list[CertificateRow]
+    # the credential has no requirements yet: nobody is judged, nothing can be issued
+    no_requirements: NoRequirements | None = None
 
     @property
     def ready_to_issue(self) -> int:
@@ -53,7 +56,10 @@ def certificate_roster(
 ) -> CertificateRoster:
     """The rows of a cohort's certificates page, in a fixed number of queries."""
     ids = [s.id for s in students]
-    readiness = evaluate_readiness(credential, ids, now, information=True)
+    try:
+        readiness = evaluate_readiness(credential, ids, now, information=True)
+    except NoRequirements as missing:
+        return CertificateRoster(0, [], no_requirements=missing)
     version_id = readiness.requirement_set.id
     held: dict[int, list[tuple[Certificate, CertificateStatus]]] = {sid: [] for sid in ids}
     for certificate in certificates_of(ids):

@@ -23,9 +23,13 @@ def progress_chart(cohort: Cohort, now: datetime) -> tuple[list[chart.Point], st
             )
         )
     )
-    judgement = credentials.judge_readiness(cohort.credential, student_ids, now)
+    title = f"Progress of {cohort.name} over time"
+    try:
+        judgement = credentials.judge_readiness(cohort.credential, student_ids, now)
+    except credentials.NoRequirements:
+        return [], chart.render_svg([], title)  # nothing to judge yet: "No data yet."
     end = min(today, cohort.exam_date) if cohort.exam_date else today
     points = chart.progress_series(
         judgement.tree, judgement.facts, chart.sample_days(cohort.start_date, end)
     )
-    return points, chart.render_svg(points, f"Progress of {cohort.name} over time")
+    return points, chart.render_svg(points, title)

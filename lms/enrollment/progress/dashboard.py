@@ -10,7 +10,13 @@ from lms.auth.models import User
 from lms.courses.models import Module
 from lms.credentials import rules
 from lms.credentials import service as credentials
-from lms.credentials.models import Certificate, Credential
+from lms.credentials.models import (
+    Certificate,
+    CertificateEvent,
+    CertificateEventKind,
+    CertificateStatus,
+    Credential,
+)
 from lms.enrollment.enrollments import active_enrollments
 from lms.enrollment.models import Cohort, Enrollment
 from lms.enrollment.progress.plan import moved_dates, plan_items
@@ -23,12 +29,22 @@ class CredentialProgress:
 
     cohort: Cohort
     credential: Credential
-    outcome: rules.Outcome
+    outcome: rules.Outcome | None  # None: the credential has no requirements yet
     modules: list[tuple[Module, rules.Outcome]]  # each required module and its verdict
-    certificate: Certificate | None
+    certificate: Certificate | None  # the newest of the current requirements, if any
     enrollment: Enrollment | None = None
     due: dict[str, date] = field(default_factory=dict)
     this_week: list[tuple[Module, date, bool]] = field(default_factory=list)  # overdue?
+    certificate_status: CertificateStatus | None = None  # the certificate's standing now
+    no_requirements: credentials.NoRequirements | None = None
+
+    @property
+    def revocation(self) -> CertificateEvent | None:
+        """When and why the certificate was revoked (its public reason), if it was."""
+        if self.certificate_status is not CertificateStatus.REVOKED:
+            return None
+        kinds = CertificateEventKind.REVOKED
+        return next((e for e in self.certificate.events if e.kind is kinds), None)
 
 
 def student_dashboard(student: User, now: datetime) -> list[CredentialProgress]:
@@ -42,8 +58,18 @@ def student_dashboard(student: User, now: datetime) -> list[CredentialProgress]:
     for enrollment in enrollments:
         cohort = enrollment.cohort
         credential = cohort.credential
-        readiness = credentials.evaluate_readiness(credential, [student.id], now)
+        try:
+            readiness = credentials.evaluate_readiness(credential, [student.id], now)
+        except credentials.NoRequirements as missing:
+            result.append(
+                CredentialProgress(
+                    cohort, credential, None, [], None, enrollment, no_requirements=missing
+                )
+            )
+            continue
         outcome = readiness.outcomes[student.id]
+        # the newest certificate of the current requirements, whatever its standing: a
+        # revoked or expired one is said so, never shown as valid
         certificate = next(
             (c for c in certificates if c.requirement_set_id == readiness.requirement_set.id), None
         )
@@ -67,6 +93,7 @@ def student_dashboard(student: User, now: datetime) -> list[CredentialProgress]:
                     and leaf.requirement.module in readiness.modules
                 ],
                 certificate=certificate,
+                certificate_status=certificate.status_at(now) if certificate else None,
                 enrollment=enrollment,
                 due=due,
                 this_week=[

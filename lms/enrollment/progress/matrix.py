@@ -107,6 +107,8 @@ class CohortProgress:
     rows: list[StudentRow]
     today: date | None = None
     judgement: credentials.Judgement | None = None
+    # the credential has no requirements yet: nobody is judged, the page says why
+    no_requirements: credentials.NoRequirements | None = None
 
     @property
     def ready_count(self) -> int:
@@ -188,7 +190,10 @@ def cohort_progress(
     ]
     enrollments.sort(key=lambda e: e[1].lower())  # by name
     student_ids = [e[0] for e in enrollments]
-    judgement = credentials.judge_readiness(cohort.credential, student_ids, now)
+    try:
+        judgement = credentials.judge_readiness(cohort.credential, student_ids, now)
+    except credentials.NoRequirements as missing:
+        return _unjudged(cohort, enrollments, today, missing)
     tree = judgement.tree
     module_codes = [c for c in rules.module_codes(tree) if c in judgement.modules]
     plan = plan_items(
@@ -270,6 +275,32 @@ def cohort_progress(
         today=today,
         judgement=judgement,
     )
+
+
+def _unjudged(
+    cohort: Cohort, enrollments: list[tuple], today: date, missing: credentials.NoRequirements
+) -> CohortProgress:
+    """A cohort whose credential has no requirements yet: its students listed, nobody ready
+    or at risk, no columns; the page says why."""
+    student_ids = [e[0] for e in enrollments]
+    certificates = credentials.latest_certificates(student_ids, cohort.credential_id)
+    pending: dict[int, list[credentials.PendingEvidence]] = {}
+    for evidence in credentials.pending_evidence_of(student_ids):
+        pending.setdefault(evidence.student_id, []).append(evidence)
+    rows = [
+        StudentRow(
+            student=Student(sid, full_name, email),
+            progress=0.0,
+            ready=False,
+            leaf_states=(),
+            certificate=certificates.get(sid),
+            pending_evidence=pending.get(sid, NOTHING),
+            exam_booked_on=booked_on,
+            exam_fee_employer_paid=employer_pays,
+        )
+        for sid, full_name, email, _, booked_on, employer_pays in enrollments
+    ]
+    return CohortProgress(cohort, 0, [], rows, today=today, no_requirements=missing)
 
 
 FILTERS = {

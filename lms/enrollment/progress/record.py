@@ -36,16 +36,26 @@ class StudentRecord:
     progress: float
     ready: bool
     overrides: list[OverrideLine]
+    # the credential has no requirements yet: nothing judged, the page says why
+    no_requirements: credentials.NoRequirements | None = None
 
 
 def student_record(cohort: Cohort, enrollment: Enrollment, now: datetime) -> StudentRecord:
     """One student's verdicts (as of ``now``) on the cohort's requirements and their override
     ledger."""
     student = enrollment.student
-    readiness = credentials.evaluate_readiness(cohort.credential, [student.id], now)
-    outcome = readiness.outcomes[student.id]
-    titles = {code: module.title for code, module in readiness.modules.items()}
-    columns = [column_of(leaf, titles, {}) for leaf in rules.leaves(readiness.tree)]
+    try:
+        readiness = credentials.evaluate_readiness(cohort.credential, [student.id], now)
+    except credentials.NoRequirements as missing:
+        outcome, columns, cells, no_requirements = None, [], [], missing
+    else:
+        outcome, no_requirements = readiness.outcomes[student.id], None
+        titles = {code: module.title for code, module in readiness.modules.items()}
+        columns = [column_of(leaf, titles, {}) for leaf in rules.leaves(readiness.tree)]
+        cells = [
+            cell_of(leaf, column.key)
+            for leaf, column in zip(outcome.leaf_outcomes(), columns, strict=True)
+        ]
     labels = {column.key: f"{column.label}: {column.title}" for column in columns}
     lines = []
     for entry in ledger.override_entries([student.id]):
@@ -68,11 +78,9 @@ def student_record(cohort: Cohort, enrollment: Enrollment, now: datetime) -> Stu
         student=student,
         enrollment=enrollment,
         columns=columns,
-        cells=[
-            cell_of(leaf, column.key)
-            for leaf, column in zip(outcome.leaf_outcomes(), columns, strict=True)
-        ],
-        progress=outcome.progress,
-        ready=outcome.met,
+        cells=cells,
+        progress=outcome.progress if outcome else 0.0,
+        ready=outcome.met if outcome else False,
         overrides=lines,
+        no_requirements=no_requirements,
     )

@@ -34,12 +34,20 @@ def cohort_list():
         cohorts=active,
         archived=[c for c in taught if c.is_archived],
         summaries=summaries,
+        unjudged={cid for cid, summary in summaries.items() if summary.no_requirements},
     )
 
 
 def _credential_choices(form: CohortForm) -> None:
+    """Every credential, those without requirements said so (a new cohort cannot aim at
+    one: the form says why beside the field)."""
+    listed = credentials.list_credentials()
+    ready = credentials.with_requirements(c.id for c in listed)
     form.credential_id.choices = [
-        SelectChoice(c.id, f"{c.code}: {c.name}") for c in credentials.list_credentials()
+        SelectChoice(
+            c.id, f"{c.code}: {c.name}" + ("" if c.id in ready else " (no requirements yet)")
+        )
+        for c in listed
     ]
 
 

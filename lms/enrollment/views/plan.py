@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from lms.auth.access import roles_required
+from lms.credentials import service as credentials
 from lms.db import utcnow
 from lms.enrollment import access, schedule
 from lms.enrollment.forms import DueDateForm
@@ -33,7 +34,10 @@ def study_plan(cohort_id: int):
         else:
             flash(f"Due date of {form.module_code.data} moved.", "success")
             return redirect(url_for("enrollment.study_plan", cohort_id=cohort_id))
-    plan = plan_of(cohort)
+    try:
+        plan, no_requirements = plan_of(cohort), None
+    except credentials.NoRequirements as missing:
+        plan, no_requirements = [], missing
     # A refused date is shown in its module's row; what belongs to no row, above the plan.
     refused = form.module_code.data if form.errors else None
     in_a_row = refused in {item.code for item in plan}
@@ -49,4 +53,5 @@ def study_plan(cohort_id: int):
         form=form,
         refused=refused if in_a_row else None,
         alerts=alerts,
+        no_requirements=no_requirements,
     ), status
