@@ -15,7 +15,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import backup as backup_cli
-from lms import health, jwks, links, security, transactions
+from lms import forms, health, jwks, links, security, transactions
 from lms.api import views as api_views
 from lms.auth import account_views, admin_views, token_views
 from lms.auth import cli as auth_cli
@@ -63,6 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if database.engine.dialect.name == "sqlite":
             _configure_sqlite(database.engine)
     migrate.init_app(app, database, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    # before CSRF, which reads the body: an oversized upload shows its form again
+    app.before_request(forms.refuse_oversized_upload)
     csrf.init_app(app)
     _init_login(app)
     configure_hashing(app.config.get("ARGON2_TIME_COST"), app.config.get("ARGON2_MEMORY_COST"))

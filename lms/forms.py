@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app, g, request
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
+from wtforms import Field
 
 from lms.errors import DomainError
 
@@ -48,3 +54,45 @@ def whole_number(text: str | None, *, maximum: int = MAX_ID) -> int | None:
         return None
     value = int(text)
     return value if value <= maximum else None
+
+
+View = TypeVar("View", bound=Callable)
+
+
+def takes_uploads(view: View) -> View:
+    """Mark a form page that takes a file: a request over ``MAX_CONTENT_LENGTH`` shows the page
+    again, the limit beside the file field (``oversized_upload``), not a bare 413 page."""
+    view.takes_uploads = True  # type: ignore[attr-defined]  # copied by functools.wraps
+    return view
+
+
+def refuse_oversized_upload() -> None:
+    """Before the body is read (registered before CSRF, which reads it): a POST to a page
+    marked ``takes_uploads`` whose declared length is over the limit is answered as a GET of
+    that page, its body never read, with ``oversized_upload`` telling the view why. Nothing
+    is written: the view only renders, and the answer is a 413 (rolled back)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.method != "POST" or not limit or (request.content_length or 0) <= limit:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "takes_uploads", False):
+        return  # every other page answers with the plain 413 page
+    g.oversized_upload = (
+        f"The file is too large: a form may send at most {limit / (1024 * 1024):.0f} MB. "
+        "Choose a smaller file."
+    )
+    # Answered as a GET with an empty form: the body is never parsed (what Werkzeug's own
+    # form loading leaves after reading a body, set here without reading it).
+    request.method = "GET"
+    empty = request.parameter_storage_class
+    request.__dict__.update(stream=io.BytesIO(), form=empty(), files=empty())
+
+
+def oversized_upload(field: Field) -> int | None:
+    """413, with the limit beside ``field``, when the request's upload was over the limit
+    (``refuse_oversized_upload``); None otherwise."""
+    message = g.get("oversized_upload")
+    if message is None:
+        return None
+    field.errors = [*field.errors, message]
+    return 413

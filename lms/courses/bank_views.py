@@ -38,7 +38,7 @@ from lms.courses.rules.questions import choices_text
 from lms.courses.rules.quizzes import PRESETS, QuizSettings
 from lms.db import utcnow
 from lms.errors import DomainError, InvalidInput
-from lms.forms import show_problems
+from lms.forms import oversized_upload, show_problems, takes_uploads
 from lms.transactions import writes_on_get
 
 bp = Blueprint("bank", __name__)
@@ -159,15 +159,18 @@ def _limits() -> interchange.Limits:
     return interchange.Limits.from_config(current_app.config)
 
 
-@bp.post("/banks/import")
+@bp.route("/banks/import", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@takes_uploads
 def import_preview():
     """Read an uploaded file and show a summary of what would be imported (nothing is
-    written): counts by kind and content area and the first problems, never every question."""
+    written): counts by kind and content area and the first problems, never every question.
+    (A GET, or an upload over the size limit, shows the bank list with its import form.)"""
     form = ImportForm()
     banks = questions.list_banks
     if not form.validate_on_submit():
-        return render_template("courses/bank_list.html", banks=banks(), form=form), 400
+        status = oversized_upload(form.file) or (400 if form.is_submitted() else 200)
+        return render_template("courses/bank_list.html", banks=banks(), form=form), status
     limits = _limits()
     data = form.file.data.read(limits.max_bytes + 1)  # what is past the limit stays unread
     too_large = interchange.size_problem(len(data), limits)

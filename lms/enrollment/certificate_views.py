@@ -38,7 +38,36 @@ def page(cohort_id: int):
     return _render_page(cohort, students, form)
 
 
-def _render_page(cohort, students, outcome_form, status: int = 200):
+def render_certificates_page(
+    cohort,
+    status: int,
+    *,
+    decision_form: EvidenceDecisionForm,
+    refused_evidence: int,
+):
+    """The page with a refused evidence decision beside its evidence."""
+    students = service.active_students(cohort)
+    form = ExamOutcomeForm(formdata=None)
+    form.subject_id.choices = [SelectChoice(s.id, s.full_name) for s in students]
+    return _render_page(
+        cohort,
+        students,
+        form,
+        status,
+        decision_form=decision_form,
+        refused_evidence=refused_evidence,
+    )
+
+
+def _render_page(
+    cohort,
+    students,
+    outcome_form,
+    status: int = 200,
+    *,
+    decision_form: EvidenceDecisionForm | None = None,
+    refused_evidence: int | None = None,
+):
     ids = [s.id for s in students]
     evidence_items = credentials.evidence_of(ids)
     auto_form = AutoIssueForm()
@@ -50,7 +79,8 @@ def _render_page(cohort, students, outcome_form, status: int = 200):
         issue_form=IssueForm(),
         auto_form=auto_form,
         outcome_form=outcome_form,
-        decision_form=EvidenceDecisionForm(),
+        decision_form=decision_form or EvidenceDecisionForm(formdata=None),
+        refused_evidence=refused_evidence,
         results=outcomes.outcomes_of(ids, cohort.credential_id),
         rate=outcomes.pass_rate(ids, cohort.credential_id),
         evidence=evidence_items,

@@ -25,7 +25,7 @@ from lms.credentials.forms import EvidenceForm
 from lms.db import utcnow
 from lms.enrollment import service
 from lms.errors import InvalidInput, NotFound
-from lms.forms import show_problems
+from lms.forms import oversized_upload, show_problems, takes_uploads
 from lms.transactions import writes_on_get
 
 bp = Blueprint("evidence", __name__)
@@ -44,11 +44,12 @@ def evidence_storage() -> Path:
 
 @bp.route("/evidence", methods=["GET", "POST"])
 @roles_required(Role.STUDENT)
+@takes_uploads
 def evidence():
     """A student records eligibility evidence: a diploma or GED, experience, a programme."""
     student = _actor()
     form = EvidenceForm()
-    status = 200
+    status = oversized_upload(form.document) or 200
     if form.validate_on_submit():
         upload = None
         document = form.document.data

@@ -141,8 +141,10 @@ class OverrideForm(FlaskForm):
 class DueDateForm(FlaskForm):
     """Move one module's due date."""
 
-    module_code = HiddenField(validators=[DataRequired()])
-    due_on = DateField("New due date", validators=[InputRequired()])
+    module_code = HiddenField(validators=[DataRequired("Choose a module of the plan.")])
+    due_on = DateField(
+        "New due date", validators=[InputRequired("Give the new due date, as YYYY-MM-DD.")]
+    )
 
 
 class ExamBookingForm(FlaskForm):

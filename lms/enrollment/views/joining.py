@@ -11,7 +11,7 @@ from lms.enrollment import enrollments, invitations
 from lms.enrollment.forms import ActionForm, InvitationForm, JoinForm
 from lms.enrollment.rules.cohorts import join_code_problems, normalise_join_code
 from lms.enrollment.views import actor, bp
-from lms.errors import InvalidInput
+from lms.errors import Conflict, InvalidInput, NotFound
 from lms.forms import show_problems
 
 
@@ -37,14 +37,21 @@ def join():
 @bp.route("/join/<code>", methods=["GET", "POST"])
 @roles_required(Role.STUDENT)
 def join_code(code: str):
-    """Join a cohort by its code: a confirmation page, then the enrolment."""
-    cohort = enrollments.cohort_by_join_code(code)
+    """Join a cohort by its code: a confirmation page, then the enrolment. A code that opens
+    no cohort (or one closed to joining) brings the join form back, the code in it and the
+    reason beside it."""
     form = ActionForm()
-    if form.validate_on_submit():
-        enrollments.self_enroll(actor(), code, utcnow())
-        name = cohort.name
-        flash(f"You joined {name}.", "success")
-        return redirect(url_for("enrollment.dashboard"))
+    try:
+        cohort = enrollments.cohort_by_join_code(code)
+        if form.validate_on_submit():
+            enrollments.self_enroll(actor(), code, utcnow())
+            name = cohort.name
+            flash(f"You joined {name}.", "success")
+            return redirect(url_for("enrollment.dashboard"))
+    except (NotFound, Conflict) as error:
+        typed = JoinForm(formdata=None, code=code[:40])
+        status = show_problems(typed, error, "code")
+        return render_template("enrollment/join.html", form=typed), status
     return render_template("enrollment/join_confirm.html", cohort=cohort, form=form)
 
 

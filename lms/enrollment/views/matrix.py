@@ -26,9 +26,17 @@ def cohort_page(cohort_id: int):
     return render_cohort_page(access.get_cohort_for(actor(), cohort_id), EnrollForm())
 
 
-def render_cohort_page(cohort: Cohort, enroll_form: EnrollForm, status: int = 200):
-    """The cohort page as its query string asks (filter, sort, page); a refused enrolment
-    brings its form back, each problem beside its field, with the status it was refused with."""
+def render_cohort_page(
+    cohort: Cohort,
+    enroll_form: EnrollForm,
+    status: int = 200,
+    *,
+    decision_form: EvidenceDecisionForm | None = None,
+    refused_evidence: int | None = None,
+):
+    """The cohort page as its query string asks (filter, sort, page); a refused enrolment or
+    evidence decision brings its form back, each problem beside its field, with the status it
+    was refused with."""
     show = request.args.get("show", "all")
     sort = request.args.get("sort", "name")
     show = show if show in matrix.FILTERS else "all"
@@ -60,7 +68,8 @@ def render_cohort_page(cohort: Cohort, enroll_form: EnrollForm, status: int = 20
         filters=matrix.FILTERS,
         sorts=matrix.SORTS,
         enroll_form=enroll_form,
-        decision_form=EvidenceDecisionForm(formdata=None),
+        decision_form=decision_form or EvidenceDecisionForm(formdata=None),
+        refused_evidence=refused_evidence,
     ), status
 
 

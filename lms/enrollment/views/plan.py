@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 
 from lms.auth.access import roles_required
 from lms.credentials import service as credentials
@@ -22,10 +22,8 @@ def study_plan(cohort_id: int):
     cohort = access.get_cohort_for(actor(), cohort_id)
     form = DueDateForm()
     status = 200
-    if request.method == "POST":
+    if form.validate_on_submit():
         try:
-            if not form.validate_on_submit():
-                raise InvalidInput("The new due date could not be read. Use YYYY-MM-DD.")
             schedule.move_due_date(
                 actor(), cohort, form.module_code.data, form.due_on.data, utcnow()
             )
@@ -34,6 +32,8 @@ def study_plan(cohort_id: int):
         else:
             flash(f"Due date of {form.module_code.data} moved.", "success")
             return redirect(url_for("enrollment.study_plan", cohort_id=cohort_id))
+    elif form.is_submitted():
+        status = 400  # each problem is beside its field (an unreadable date: "Not a valid …")
     try:
         plan, no_requirements = plan_of(cohort), None
     except credentials.NoRequirements as missing:

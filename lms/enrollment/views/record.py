@@ -3,14 +3,16 @@ them, and deciding on their evidence."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from lms.auth.access import roles_required
 from lms.db import utcnow
 from lms.enrollment import access, cohorts, enrollments, invitations, overrides, service
+from lms.enrollment.certificate_views import render_certificates_page
 from lms.enrollment.forms import (
     ActionForm,
+    EnrollForm,
     EvidenceDecisionForm,
     MoveForm,
     OverrideForm,
@@ -19,6 +21,7 @@ from lms.enrollment.forms import (
 from lms.enrollment.models import Cohort, Enrollment
 from lms.enrollment.progress.record import student_record
 from lms.enrollment.views import STAFF, actor, bp
+from lms.enrollment.views.matrix import render_cohort_page
 from lms.errors import InvalidInput
 from lms.forms import show_problems
 
@@ -154,14 +157,34 @@ def decide_evidence(cohort_id: int, evidence_id: int):
     """Verify or reject a student's evidence."""
     cohort = access.get_cohort_for(actor(), cohort_id)
     form = EvidenceDecisionForm()
-    if not form.validate_on_submit():
-        raise InvalidInput("The decision could not be read. Reload the page and try again.")
-    evidence = service.decide_evidence(
-        actor(),
-        evidence_id,
-        verified=bool(form.verify.data),
-        reason=form.reason.data or "",
-        now=utcnow(),
-    )
+    # the certificates page lists evidence too; its forms come back there
+    on_certificates = request.form.get("back") == "certificates"
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput(
+                "The decision could not be read: a reason has 1,000 characters at most.",
+                field="reason",
+            )
+        evidence = service.decide_evidence(
+            actor(),
+            evidence_id,
+            verified=bool(form.verify.data),
+            reason=form.reason.data or "",
+            now=utcnow(),
+        )
+    except InvalidInput as error:
+        status = show_problems(form, error, "reason")
+        if on_certificates:
+            return render_certificates_page(
+                cohort, status, decision_form=form, refused_evidence=evidence_id
+            )
+        return render_cohort_page(
+            cohort,
+            EnrollForm(formdata=None),
+            status,
+            decision_form=form,
+            refused_evidence=evidence_id,
+        )
     flash(f"Evidence {evidence.status.value}.", "success")
-    return redirect(url_for("enrollment.cohort_page", cohort_id=cohort.id))
+    page = "cohort_certificates.page" if on_certificates else "enrollment.cohort_page"
+    return redirect(url_for(page, cohort_id=cohort.id))

@@ -14,7 +14,7 @@ from lms.enrollment.views import STAFF, actor, bp
 from lms.enrollment.views.matrix import render_cohort_page
 from lms.errors import InvalidInput
 from lms.extensions import db
-from lms.forms import show_problems
+from lms.forms import oversized_upload, show_problems, takes_uploads
 
 DEFAULT_ROSTER_MAX_BYTES = 256 * 1024
 DEFAULT_ROSTER_MAX_ROWS = 1000
@@ -46,6 +46,7 @@ def enroll(cohort_id: int):
 
 @bp.route("/cohorts/<int:cohort_id>/roster", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@takes_uploads
 def roster_upload(cohort_id: int):
     """Upload a roster CSV and preview it: every problem row by row, nothing written yet."""
     cohort = access.get_cohort_for(actor(), cohort_id)
@@ -53,7 +54,7 @@ def roster_upload(cohort_id: int):
     max_bytes = int(current_app.config.get("ROSTER_MAX_BYTES", DEFAULT_ROSTER_MAX_BYTES))
     context = {"cohort": cohort, "form": form, "max_kb": max_bytes // 1024}
     if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
+        status = oversized_upload(form.file) or (400 if form.is_submitted() else 200)
         return render_template("enrollment/roster.html", **context), status
     data = form.file.data.read(max_bytes + 1)
     if len(data) > max_bytes:
