@@ -91,7 +91,7 @@ def start_export(
             chunks: Iterable[bytes] = source
         else:
             source = exports.Measured(
-                exports.completion_records(rf, upto)
+                exports.completion_records(rf, upto, xapi=fmt == "xapi")
                 if dataset == "completions"
                 else exports.certificate_records(rf)
             )

@@ -17,15 +17,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import xlsxwriter
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, cast, literal, select
 from sqlalchemy.orm import aliased
 
 from lms.auth.models import User
 from lms.courses.models import Course, Module
 from lms.credentials import service as credentials
-from lms.credentials.models import Certificate, Credential
+from lms.credentials.models import Certificate, Credential, ExamOutcome
 from lms.enrollment import service as enrollment
 from lms.extensions import db
 from lms.ledger import service as ledger
@@ -81,12 +82,20 @@ FORMATS = {
     "xapi": ("application/json", "xapi.json"),
 }
 
-ADL_VERBS = {
+# ADL's verbs where one fits the event; "submitted" and "cancelled" have none in ADL's
+# vocabulary and come from Activity Streams, as the xAPI registry lists them.
+VERBS = {
     "completed": "http://adlnet.gov/expapi/verbs/completed",
     "passed": "http://adlnet.gov/expapi/verbs/passed",
     "failed": "http://adlnet.gov/expapi/verbs/failed",
-    "attempted": "http://adlnet.gov/expapi/verbs/attempted",
+    "voided": "http://adlnet.gov/expapi/verbs/voided",
+    "submitted": "http://activitystrea.ms/schema/1.0/submit",
+    "cancelled": "http://activitystrea.ms/schema/1.0/cancel",
 }
+
+# What an xAPI statement needs beyond the completion columns: the evidence item an entry is
+# about (one activity per item) and whether a real exam was passed.
+XAPI_COLUMNS = ["evidence_id", "exam_passed"]
 
 
 SUSPECT_FIRST = FORMULA_FIRST_CHARACTERS | frozenset(LEADING_BLANKS)
@@ -117,11 +126,14 @@ def completion_select(
     rf: RecordFilter | None = None,
     upto_entry_id: int | None = None,
     cells: Callable[[dict[str, Any]], list[Any]] | None = None,
+    *,
+    xapi: bool = False,
 ) -> Select:
     """The completion ledger's SELECT: one row per entry the filter keeps, oldest first.
 
-    It selects the ``COMPLETION_COLUMNS``; ``cells``, given them by name, returns what to
-    select instead (the same columns turned into text by ``lms.reports.export_sql``)."""
+    It selects the ``COMPLETION_COLUMNS`` (with ``xapi``, the ``XAPI_COLUMNS`` after them);
+    ``cells``, given them by name, returns what to select instead (the same columns turned
+    into text by ``lms.reports.export_sql``)."""
     student = aliased(User)
     actor = aliased(User)
     columns = dict(
@@ -147,7 +159,7 @@ def completion_select(
             strict=True,
         )
     )
-    return (
+    query = (
         select(*(cells(columns) if cells else columns.values()))
         .select_from(LedgerEntry)
         .join(student, student.id == LedgerEntry.student_id)
@@ -158,6 +170,15 @@ def completion_select(
         .where(*ledger_conditions(rf or RecordFilter(), upto_entry_id))
         .order_by(LedgerEntry.id)
     )
+    if xapi:
+        # an exam result's entry names its row as "exam_outcome:<id>" (credentials.outcomes)
+        exam_ref = literal("exam_outcome:") + cast(ExamOutcome.id, String)
+        query = query.add_columns(LedgerEntry.evidence_id, ExamOutcome.passed).outerjoin(
+            ExamOutcome,
+            (LedgerEntry.kind == LedgerKind.EXAM_OUTCOME_RECORDED)
+            & (LedgerEntry.source_ref == exam_ref),
+        )
+    return query
 
 
 def completion_records(
@@ -166,10 +187,13 @@ def completion_records(
     *,
     after_id: int | None = None,
     limit: int | None = None,
+    xapi: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Ledger entries as dicts of native values (ids, aware datetimes, floats), oldest first,
-    fetched in batches; ``after_id`` and ``limit`` give one page of them."""
-    query = completion_select(rf, upto_entry_id).execution_options(yield_per=BATCH)
+    fetched in batches; ``after_id`` and ``limit`` give one page of them; ``xapi`` adds the
+    ``XAPI_COLUMNS``."""
+    names = COMPLETION_COLUMNS + XAPI_COLUMNS if xapi else COMPLETION_COLUMNS
+    query = completion_select(rf, upto_entry_id, xapi=xapi).execution_options(yield_per=BATCH)
     if after_id is not None:
         query = query.where(LedgerEntry.id > after_id)
     if limit is not None:
@@ -177,7 +201,7 @@ def completion_records(
     result = db.session.execute(query)
     try:
         for row in result:
-            record = dict(zip(COMPLETION_COLUMNS, row, strict=True))
+            record = dict(zip(names, row, strict=True))
             record["kind"] = record["kind"].value
             if record["score"] is not None:
                 record["score"] = float(record["score"])  # SQLite hands back 100, not 100.0
@@ -329,16 +353,52 @@ def stream_jsonl(records: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield "\n".join(lines) + "\n"
 
 
+def _activity(iri: str, name: str) -> dict[str, Any]:
+    return {"objectType": "Activity", "id": iri, "definition": {"name": {"en-US": name}}}
+
+
+def _statement_id(base: str, record: dict[str, Any]) -> str:
+    """A UUID v5 per ledger entry (exported twice, posted twice: nothing duplicated); a
+    certificate's issue is named by the certificate, so its revocation can void it."""
+    if record["kind"] == LedgerKind.CERTIFICATE_ISSUED and record["source_ref"]:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/{record['source_ref']}/issued"))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/ledger/{record['entry_id']}"))
+
+
+def _requirement(base: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The activity an override is about: the module it names, or the credential's evidence
+    requirement (``evidence:<kind>``)."""
+    if record["module_code"]:
+        return _activity(
+            f"{base}/xapi/activities/module/{quote(record['module_code'])}",
+            record["module_title"] or record["module_code"],
+        )
+    key = record["source_ref"] or ""
+    credential = record["credential_code"] or ""
+    return _activity(
+        f"{base}/xapi/activities/credential/{quote(credential)}/requirement/{quote(key)}",
+        f"{credential} requirement {key.replace('evidence:', '').replace('_', ' ')}".strip(),
+    )
+
+
 def xapi_statement(record: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """An xAPI 1.0.3 statement for a ledger entry; the actor is identified by account."""
+    """An xAPI 1.0.3 statement for a ledger entry (``completion_records(xapi=True)``); the
+    actor is the student, identified by account; each object has one IRI, whichever event
+    is about it (docs/records.md has the table)."""
     base = base_url.rstrip("/")
     kind = record["kind"]
     score = record["score"]
+    credential = record["credential_code"] or ""
     result: dict[str, Any] = {}
+    context: dict[str, Any] = {
+        "extensions": {f"{base}/xapi/extensions/ledger-entry": record["entry_id"]}
+    }
     if kind == LedgerKind.MODULE_COMPLETED:
         verb = "passed" if score is not None else "completed"
-        activity = f"{base}/xapi/activities/module/{record['module_code']}"
-        name = record["module_title"] or record["module_code"]
+        target = _activity(
+            f"{base}/xapi/activities/module/{quote(record['module_code'] or '')}",
+            record["module_title"] or record["module_code"] or "",
+        )
         result = {"completion": True}
         if score is not None:
             result |= {
@@ -347,29 +407,53 @@ def xapi_statement(record: dict[str, Any], base_url: str) -> dict[str, Any]:
             }
     elif kind == LedgerKind.CERTIFICATE_ISSUED:
         verb, result = "completed", {"completion": True, "success": True}
-        activity = f"{base}/xapi/activities/credential/{record['credential_code']}"
-        name = f"Readiness for {record['credential_code']}"
-    else:  # evidence of eligibility
-        verb = {"evidence_verified": "passed", "evidence_rejected": "failed"}.get(kind, "attempted")
-        if verb != "attempted":
+        target = _activity(
+            f"{base}/xapi/activities/credential/{quote(credential)}", f"Readiness for {credential}"
+        )
+    elif kind == LedgerKind.CERTIFICATE_REVOKED:
+        # the readiness claim is withdrawn: the issue's statement is voided
+        verb = "voided"
+        issued = {**record, "kind": LedgerKind.CERTIFICATE_ISSUED.value}
+        target = {"objectType": "StatementRef", "id": _statement_id(base, issued)}
+    elif kind == LedgerKind.EXAM_OUTCOME_RECORDED:
+        passed = record.get("exam_passed")
+        verb = "passed" if passed else "failed"
+        target = _activity(
+            f"{base}/xapi/activities/credential/{quote(credential)}/exam",
+            f"The {credential} certification exam",
+        )
+        result = {"completion": True, "success": bool(passed)}
+        if score is not None:  # raw only: AAPC reports a percentage, AHIMA a 100-400 scale
+            result["score"] = {"raw": score}
+    elif kind in (LedgerKind.OVERRIDE_GRANTED, LedgerKind.OVERRIDE_REVOKED):
+        target = _requirement(base, record)
+        if kind == LedgerKind.OVERRIDE_REVOKED:
+            verb = "cancelled"
+        else:
+            verb = "passed" if record["source"] == "override:met" else "failed"
             result = {"success": verb == "passed"}
-        activity = f"{base}/xapi/activities/evidence/{record['source_ref'] or record['entry_id']}"
-        name = "Eligibility evidence"
+        if record["actor_email"]:
+            context["instructor"] = {
+                "objectType": "Agent",
+                "mbox": f"mailto:{record['actor_email']}",
+            }
+    else:  # evidence of eligibility: submitted, verified, rejected
+        verb = {"evidence_verified": "passed", "evidence_rejected": "failed"}.get(kind, "submitted")
+        if verb != "submitted":
+            result = {"success": verb == "passed"}
+        item = record.get("evidence_id") or record["entry_id"]
+        target = _activity(f"{base}/xapi/activities/evidence/{item}", "Eligibility evidence")
     statement = {
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/ledger/{record['entry_id']}")),
+        "id": _statement_id(base, record),
         "actor": {
             "objectType": "Agent",
             "name": record["student_name"],
             "account": {"homePage": base, "name": str(record["student_id"])},
         },
-        "verb": {"id": ADL_VERBS[verb], "display": {"en-US": verb}},
-        "object": {
-            "objectType": "Activity",
-            "id": activity,
-            "definition": {"name": {"en-US": name}},
-        },
+        "verb": {"id": VERBS[verb], "display": {"en-US": verb}},
+        "object": target,
         "timestamp": record["recorded_at"].isoformat(),
-        "context": {"extensions": {f"{base}/xapi/extensions/ledger-entry": record["entry_id"]}},
+        "context": context,
     }
     if result:
         statement["result"] = result
