@@ -5,6 +5,7 @@ the browser before submission; the review is built only when the review policy a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -116,12 +117,24 @@ def result_view(attempt: Attempt, outcome: AttemptResult) -> ResultView:
             outcome.submitted_at,
             attempt.quiz.time_limit_minutes,
             len(attempt.questions),
+            answered=sum(1 for picks in chosen_of(attempt).values() if picks),
         ),
         may_review=allowed,
         review=review_questions(attempt, correct) if allowed else [],
         correct=sum(1 for _, ok in area_results if ok),
         total=len(area_results),
     )
+
+
+def unanswered_numbers(attempt: Attempt, answers: Mapping[int, frozenset[int]]) -> list[int]:
+    """The numbers (as the player shows them) of the attempt's questions with no answer, saved
+    before or sent now in ``answers``."""
+    saved = chosen_of(attempt)
+    return [
+        item.position
+        for item in attempt.questions
+        if not answers.get(item.question_id) and not saved.get(item.question_id)
+    ]
 
 
 def seconds_left(attempt: Attempt, now: datetime) -> int | None:

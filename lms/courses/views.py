@@ -167,6 +167,7 @@ def attempt_page(attempt_id: int):
             seconds_left=player.seconds_left(attempt, now),
             form=QuizForm(),
             is_owner=attempt.student_id == current_user.id,
+            unanswered=[],
         )
     return render_template(
         "courses/attempt.html",
@@ -213,6 +214,11 @@ def submit_attempt(attempt_id: int):
     answers = parse_answers(request.form)
     before = loading.get_attempt_for(actor, attempt_id)
     was_open = before.status is AttemptStatus.IN_PROGRESS
+    confirmed = request.form.get("unanswered") == "confirmed"
+    if was_open and not confirmed and player.seconds_left(before, now) != 0:
+        blank = player.unanswered_numbers(before, answers)
+        if blank:
+            return _ask_about_unanswered(actor, attempt_id, answers, blank, now)
     try:
         attempt = sitting.submit_attempt(actor, attempt_id, answers, now)
     except OperationalError:
@@ -230,6 +236,26 @@ def submit_attempt(attempt_id: int):
             "the answers saved before it. Your late answers were not taken."
         )
     return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
+
+
+def _ask_about_unanswered(actor, attempt_id: int, answers, blank: list[int], now):
+    """Before grading an attempt with blank questions: save what was sent and show the player
+    again, the blank questions named, with a button to submit as it is."""
+    try:
+        attempt = sitting.save_answers(actor, attempt_id, answers, now)
+    except OperationalError as error:
+        raise _concurrent_change() from error
+    if attempt.status is not AttemptStatus.IN_PROGRESS:  # time ran out meanwhile: graded
+        return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
+    return render_template(
+        "courses/player.html",
+        attempt=attempt,
+        questions=player.player_questions(attempt),
+        seconds_left=player.seconds_left(attempt, now),
+        form=QuizForm(),
+        is_owner=True,
+        unanswered=blank,
+    )
 
 
 def _concurrent_change() -> Conflict:

@@ -87,19 +87,32 @@ def test_deadline_and_seconds_left_with_an_injected_clock():
 
 
 def test_pacing_compares_time_per_question_with_the_budget():
-    slow = timing.pacing(T0, T0 + timedelta(minutes=200), 240, 50)
+    slow = timing.pacing(T0, T0 + timedelta(minutes=200), 240, 50, answered=50)
     assert (slow.seconds_used, slow.seconds_allowed) == (12000, 14400)
     assert slow.seconds_per_question == 240.0
     assert slow.budget_per_question == 288.0
     assert slow.on_pace is True
-    fast_exam = timing.pacing(T0, T0 + timedelta(minutes=60), 30, 10)
+    fast_exam = timing.pacing(T0, T0 + timedelta(minutes=60), 30, 10, answered=10)
     assert fast_exam.on_pace is False
-    untimed = timing.pacing(T0, T0 + timedelta(seconds=90), None, 3)
+    untimed = timing.pacing(T0, T0 + timedelta(seconds=90), None, 3, answered=3)
     assert (untimed.budget_per_question, untimed.on_pace, untimed.seconds_per_question) == (
         None,
         None,
         30.0,
     )
+
+
+def test_time_run_out_with_most_questions_blank_is_never_on_pace():
+    # 100 questions in 4 hours; 10 answered in the first 20 minutes, then nothing until the
+    # deadline: 24 minutes per answered question, and 90 blank.
+    ran_out = timing.pacing(T0, T0 + timedelta(minutes=240), 240, 100, answered=10)
+    assert ran_out.on_pace is False and ran_out.unanswered == 90
+    assert ran_out.seconds_per_question == 1440.0
+    # Quick, but submitted early with blanks: not on pace either.
+    blank = timing.pacing(T0, T0 + timedelta(minutes=20), 240, 100, answered=10)
+    assert blank.on_pace is False
+    nothing = timing.pacing(T0, T0 + timedelta(minutes=240), 240, 100, answered=0)
+    assert (nothing.on_pace, nothing.answered) == (False, 0)
 
 
 def test_scores_by_area_weakest_first():

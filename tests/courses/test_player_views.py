@@ -247,9 +247,13 @@ def test_a_double_submission_grades_once(client, monkeypatch):
     assert "Rationale CPT" in page  # review after each attempt by default
 
 
+# every question left blank, and the student said to submit as it is
+BLANK_CONFIRMED = {"unanswered": "confirmed"}
+
+
 def test_review_policy_never_hides_the_answers(client, monkeypatch):
     _, _, attempt = sit(client, monkeypatch, review_policy="never")
-    response = post_form(client, f"/attempts/{attempt.id}/submit", {})
+    response = post_form(client, f"/attempts/{attempt.id}/submit", BLANK_CONFIRMED)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Rationale" not in page and "(correct answer)" not in page
     assert "not shown" in page
@@ -257,7 +261,7 @@ def test_review_policy_never_hides_the_answers(client, monkeypatch):
 
 def test_review_after_passing_hides_answers_of_a_failed_attempt(client, monkeypatch):
     _, _, attempt = sit(client, monkeypatch, review_policy="after_passing")
-    response = post_form(client, f"/attempts/{attempt.id}/submit", {})
+    response = post_form(client, f"/attempts/{attempt.id}/submit", BLANK_CONFIRMED)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Rationale" not in page
     assert "shown once you pass" in page
@@ -265,7 +269,7 @@ def test_review_after_passing_hides_answers_of_a_failed_attempt(client, monkeypa
 
 def test_the_attempt_limit_is_enforced(client, monkeypatch):
     exam, _, attempt = sit(client, monkeypatch, max_attempts=1)
-    post_form(client, f"/attempts/{attempt.id}/submit", {})
+    post_form(client, f"/attempts/{attempt.id}/submit", BLANK_CONFIRMED)
     page = client.get(f"/modules/{exam.id}").get_data(as_text=True)
     assert "used every attempt" in page
     response = post_form(client, f"/modules/{exam.id}/attempts")
@@ -370,3 +374,41 @@ def test_answers_with_ids_that_are_not_ids_are_a_400_and_change_nothing(client, 
         assert post_form(client, f"/attempts/{attempt.id}/submit", answers).status_code == 400
     assert count(AttemptAnswer) == 0
     assert db.session.get(Attempt, attempt.id).status is AttemptStatus.IN_PROGRESS
+
+
+def test_submitting_with_blank_questions_asks_first_and_keeps_the_answers(client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch)  # four questions
+    questions = drawn(attempt)
+    one = {f"q-{questions[0]}": str(right(questions[0]))}
+
+    response = post_form(client, f"/attempts/{attempt.id}/submit", one)
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "You have not answered 3 questions:" in page
+    assert all(f'<a href="#question-{n}">{n}</a>' in page for n in (2, 3, 4))
+    assert 'id="question-2"' in page and "question unanswered" in page
+    assert 'name="unanswered" value="confirmed"' in page and 'form="quiz-form"' in page
+    assert f'value="{right(questions[0])}" checked' in page  # the answer sent is kept
+    graded = db.session.get(Attempt, attempt.id)
+    db.session.refresh(graded)
+    assert graded.status is AttemptStatus.IN_PROGRESS and count(AttemptAnswer) == 1
+
+    response = post_form(client, f"/attempts/{attempt.id}/submit", {"unanswered": "confirmed"})
+
+    assert response.status_code == 302
+    db.session.refresh(graded)
+    assert (graded.status, graded.score) == (AttemptStatus.SUBMITTED, 25.0)
+
+
+def test_time_run_out_with_blanks_is_not_on_pace(client, monkeypatch):
+    _, _, attempt = sit(client, monkeypatch)  # four questions, 30 minutes
+    first = drawn(attempt)[0]
+    post_form(client, f"/attempts/{attempt.id}/answers", {f"q-{first}": str(right(first))})
+    at(monkeypatch, T0 + timedelta(minutes=31))
+
+    page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+
+    assert "1 of 4 questions answered" in page
+    assert "Not on pace</strong>: time ran out with 3 questions unanswered." in page
+    assert "On pace" not in page

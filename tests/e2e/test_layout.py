@@ -4,6 +4,7 @@ inside them at phone width, and lesson tables ran off the page."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from playwright.sync_api import expect
@@ -68,4 +69,31 @@ def test_the_dashboard_and_a_lesson_fit_a_phone_without_breaking_words(browser, 
         page.goto(href)
         if page.locator(".lesson table").count():
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], href
+    context.close()
+
+
+def test_the_exam_clock_stays_in_view_and_blank_questions_are_named(
+    browser, live_server, check_a11y
+):
+    """A 42-question timed practice exam: scrolled to its last question, the clock is still
+    on screen; "Submit answers" with questions blank names them first (issue 19, item 8)."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    log_in(page, live_server, "student@example.com")
+    page.goto(live_server.url + "/courses")
+    page.get_by_role("link", name="CPC-style practice exam").first.click()
+    page.get_by_role("button", name=re.compile("Start the quiz|Try again|Resume")).click()
+    clock = page.locator("p.timer")
+    expect(clock).to_be_visible()
+    page.locator("fieldset.question").last.scroll_into_view_if_needed()
+    top = page.evaluate("document.querySelector('p.timer').getBoundingClientRect().top")
+    assert 0 <= top < 50, top  # stuck to the top of the window, not scrolled away
+    page.locator("fieldset.question").first.locator("input").first.check()
+    page.get_by_role("button", name="Submit answers").click()
+    warning = page.get_by_role("alert").filter(has_text="You have not answered 41 questions")
+    expect(warning).to_be_visible()
+    check_a11y(page)
+    page.get_by_role("button", name="Submit with 41 unanswered").click()
+    expect(page.get_by_role("heading", name="Your result")).to_be_visible()
+    expect(page.get_by_text("1 of 42 questions answered")).to_be_visible()
     context.close()

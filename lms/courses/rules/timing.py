@@ -32,21 +32,38 @@ class Pacing:
     seconds_used: int
     seconds_allowed: int | None
     questions: int
-    seconds_per_question: float
+    seconds_per_question: float  # per question answered
     budget_per_question: float | None
     on_pace: bool | None  # None when untimed
+    answered: int = 0
+
+    @property
+    def unanswered(self) -> int:
+        return self.questions - self.answered
 
 
 def pacing(
-    started_at: datetime, finished_at: datetime, time_limit_minutes: int | None, questions: int
+    started_at: datetime,
+    finished_at: datetime,
+    time_limit_minutes: int | None,
+    questions: int,
+    answered: int,
 ) -> Pacing:
-    """How fast the student went: seconds per question against the exam's budget."""
+    """How fast the student went: seconds per question answered against the exam's budget.
+
+    On pace means the whole exam fits the time at that speed: every question answered within
+    the time allowed. Time running out with questions left blank is never on pace, however
+    quickly the answered ones went."""
     used = max(0, int((finished_at - started_at).total_seconds()))
     allowed = time_limit_minutes * 60 if time_limit_minutes else None
-    per_question = used / questions if questions else 0.0
+    answered = min(answered, questions)
+    per_question = used / answered if answered else float(used)
     budget = allowed / questions if allowed and questions else None
-    on_pace = None if budget is None else per_question <= budget
-    return Pacing(used, allowed, questions, round(per_question, 1), budget, on_pace)
+    if budget is None:
+        on_pace = None
+    else:
+        on_pace = answered == questions and used <= allowed and per_question <= budget
+    return Pacing(used, allowed, questions, round(per_question, 1), budget, on_pace, answered)
 
 
 #: Most seconds one heartbeat can add: the browser beats every minute while the page is used.
