@@ -21,8 +21,14 @@ NOW = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)
 _sequence = count(1)
 
 
-def user(role: Role = Role.STUDENT, email: str | None = None, name: str | None = None) -> User:
-    """An account with the test password."""
+def user(
+    role: Role = Role.STUDENT,
+    email: str | None = None,
+    name: str | None = None,
+    *,
+    author: bool = False,
+) -> User:
+    """An account with the test password; ``author`` names an instructor a content author."""
     n = next(_sequence)
     created = auth.create_user(
         email=email or f"{role.value}{n}@example.org",
@@ -32,6 +38,7 @@ def user(role: Role = Role.STUDENT, email: str | None = None, name: str | None =
         actor=None,
         now=NOW,
     )
+    created.content_author = author
     db.session.commit()
     return created
 

@@ -44,7 +44,7 @@ def school(app) -> School:
     code on; an instructor and an admin."""
     factories.course("TERM", modules=2)
     credential = factories.credential("CPC", modules=["TERM-1", "TERM-2"])
-    instructor = factories.user(Role.INSTRUCTOR)
+    instructor = factories.user(Role.INSTRUCTOR, author=True)
     admin = factories.user(Role.ADMIN)
     student = factories.user(Role.STUDENT)
     newcomer = factories.user(Role.STUDENT)

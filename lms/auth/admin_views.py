@@ -67,6 +67,22 @@ def set_active(user_id: int):
     return _back()
 
 
+@bp.post("/<int:user_id>/author")
+@roles_required(Role.ADMIN)
+def set_author(user_id: int):
+    """Name an instructor an author of course content, or take it back (audited)."""
+    form = UserActiveForm()
+    if not form.validate_on_submit() or request.form.get("author") not in ("0", "1"):
+        raise InvalidInput("The change could not be read. Reload the page and try again.")
+    user = service.get_user(user_id)
+    author = request.form["author"] == "1"
+    changed = service.set_author(current_user._get_current_object(), user, author, utcnow())
+    state = "now writes" if author else "no longer writes"
+    message = f"{user.full_name} {state} course content." if changed else "Nothing changed."
+    flash(message, "success" if changed else "info")
+    return _back()
+
+
 @bp.post("/<int:user_id>/totp/remove")
 @roles_required(Role.ADMIN)
 def remove_totp(user_id: int):

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import UTCDateTime, enum_column, utcnow
@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # An instructor an admin named to write course content (courses, quizzes, questions);
+    # admins always may. Other instructors see content read-only.
+    content_author: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Bumped to end every session of the user at once (logout, disable).
     session_epoch: Mapped[int] = mapped_column(default=0)
     # Sessions that logged in before this moment are over (set by a restore from backup, which
@@ -54,6 +57,11 @@ class User(UserMixin, db.Model):
     @property
     def is_instructor(self) -> bool:
         return self.role is Role.INSTRUCTOR
+
+    @property
+    def is_author(self) -> bool:
+        """May create and edit course content: an admin, or an instructor named an author."""
+        return self.is_admin or (self.is_instructor and self.content_author)
 
     @property
     def is_student(self) -> bool:

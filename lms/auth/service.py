@@ -191,6 +191,28 @@ def change_role(actor: User, user: User, role: Role, now: datetime) -> bool:
     return True
 
 
+def set_author(actor: User, user: User, author: bool, now: datetime) -> bool:
+    """Name an instructor an author of course content, or take it back (audited); False
+    when unchanged. Admins are authors by their role; students never are."""
+    if not user.is_instructor:
+        raise Conflict(
+            "Only an instructor is named an author: admins write content by their role, "
+            "students do not write it."
+        )
+    if user.content_author == author:
+        return False
+    user.content_author = author
+    db.session.flush()
+    audit.record_event(
+        "user.author_named" if author else "user.author_withdrawn",
+        actor=actor,
+        now=now,
+        target_type="user",
+        target_id=user.id,
+    )
+    return True
+
+
 def set_active(actor: User, user: User, active: bool, now: datetime) -> bool:
     """Enable or disable an account; disabling ends every session. False when unchanged."""
     if user.active == active:

@@ -24,7 +24,7 @@ from lms import headers
 from lms.auth.access import roles_required
 from lms.auth.models import Role
 from lms.courses import blueprints, catalogue, interchange
-from lms.courses.bank import analysis, questions, quizzes, transfer
+from lms.courses.bank import EDIT_BANKS, analysis, questions, quizzes, transfer
 from lms.courses.forms import (
     ConfirmImportForm,
     ExamModuleForm,
@@ -47,6 +47,12 @@ STAFF = (Role.INSTRUCTOR, Role.ADMIN)
 
 def _actor():
     return current_user._get_current_object()
+
+
+def _authors_only() -> None:
+    """Refuse (403) an instructor who is not a content author before any form is shown: the
+    services refuse the change too, this spares them a form they cannot send."""
+    catalogue.require_author(_actor(), EDIT_BANKS)
 
 
 @bp.get("/banks")
@@ -106,6 +112,7 @@ def _save_question(form: QuestionForm, save):
 @roles_required(*STAFF)
 def new_question(bank_id: int):
     """Write a new question."""
+    _authors_only()
     bank = questions.get_bank(bank_id)
     form = _form_with()
     question, status = _save_question(
@@ -123,6 +130,7 @@ def new_question(bank_id: int):
 @roles_required(*STAFF)
 def edit_question(question_id: int):
     """Edit a question (a new version if attempts have seen it)."""
+    _authors_only()
     question = questions.get_question(question_id)
     bank = questions.get_bank(question.bank_id)
     seen = questions.has_attempts(question.id)
@@ -147,6 +155,7 @@ def edit_question(question_id: int):
 @roles_required(*STAFF)
 def retire_question(question_id: int):
     """Retire a question."""
+    _authors_only()
     if not QuizForm().validate_on_submit():
         raise InvalidInput("The form could not be checked. Reload the page and try again.")
     question = questions.retire_question(_actor(), question_id, utcnow())
@@ -168,6 +177,8 @@ def import_preview():
     (A GET, or an upload over the size limit, shows the bank list with its import form.)"""
     form = ImportForm()
     banks = questions.list_banks
+    if request.method == "POST":
+        _authors_only()
     if not form.validate_on_submit():
         status = oversized_upload(form.file) or (400 if form.is_submitted() else 200)
         return render_template("courses/bank_list.html", banks=banks(), form=form), status
@@ -218,6 +229,7 @@ def unpack(content: str, limits: interchange.Limits) -> bytes:
 @roles_required(*STAFF)
 def import_confirm():
     """Import the previewed file: every question, or none."""
+    _authors_only()
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         raise InvalidInput("The import could not be checked. Upload the file again.")
@@ -247,6 +259,7 @@ def export_bank(bank_id: int, fmt: str):
 @roles_required(*STAFF)
 def new_exam(course_id: int):
     """Add a practice exam to a course, then set its questions and timing."""
+    _authors_only()
     course = catalogue.get_course(course_id)
     form = ExamModuleForm()
     status = 200
@@ -270,6 +283,7 @@ def new_exam(course_id: int):
 @roles_required(*STAFF)
 def quiz_settings(quiz_id: int):
     """Set a quiz's passing score, time, attempts, review policy, preset and blueprint."""
+    _authors_only()
     quiz = quizzes.get_quiz(quiz_id)
     form = QuizSettingsForm()
     form.preset.choices = [SelectChoice("", "None")] + [

@@ -59,7 +59,7 @@ def course_list():
         courses=catalogue.list_courses(),
         hours=hours,
         total_hours=round(sum(hours.values()), 2),
-        can_edit=current_user.is_instructor or current_user.is_admin,
+        can_edit=current_user.is_author,
         form=QuizForm(),
     )
 

@@ -104,8 +104,9 @@ def seed_demo(now: datetime) -> SeedResult:
             email=email, full_name=name, role=role, password=password, actor=None, now=now
         )
 
-    user("admin@example.com", "Avery Admin", Role.ADMIN)
+    admin = user("admin@example.com", "Avery Admin", Role.ADMIN)
     instructor = user("instructor@example.com", "Dana Whitfield", Role.INSTRUCTOR)
+    auth.set_author(admin, instructor, True, now)  # the lead instructor writes the courses
     student = user("student@example.com", "Sam Rivera", Role.STUDENT)
     certified = user("certified@example.com", "Priya Natarajan", Role.STUDENT)
     others = [

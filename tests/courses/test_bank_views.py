@@ -38,8 +38,9 @@ def audits(action):
     return count(AuditEvent, AuditEvent.action == action)
 
 
-def staff(client, role=Role.INSTRUCTOR):
-    user = factories.user(role)
+def staff(client, role=Role.INSTRUCTOR, *, author=True):
+    """Log in an instructor (a content author unless told otherwise) or an admin."""
+    user = factories.user(role, author=author and role is Role.INSTRUCTOR)
     login(client, user.email)
     return user
 

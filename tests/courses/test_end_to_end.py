@@ -23,7 +23,7 @@ def test_import_build_sit_resume_finish_and_analyse(app, client, monkeypatch):
     monkeypatch.setattr("lms.courses.views.utcnow", lambda: T0)
     factories.course("PRAC", modules=1)
     course_id = db.session.scalar(select(Course.id).where(Course.code == "PRAC"))
-    login(client, factories.user(Role.INSTRUCTOR).email)
+    login(client, factories.user(Role.INSTRUCTOR, author=True).email)
 
     # import
     preview = post_form(

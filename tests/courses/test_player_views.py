@@ -300,7 +300,7 @@ def test_another_student_cannot_touch_an_attempt(app, client, monkeypatch):
 def test_sequential_course_locks_later_modules_until_the_previous_is_complete(app, client):
     factories.course("SEQ")
     course = db.session.scalar(select(Course).where(Course.code == "SEQ"))
-    instructor = factories.user(Role.INSTRUCTOR)
+    instructor = factories.user(Role.INSTRUCTOR, author=True)
     login(client, instructor.email)
     response = post_form(client, f"/courses/{course.id}/sequential", {"sequential": "on"})
     assert response.status_code == 302

@@ -297,6 +297,8 @@ def _token_of(person: User) -> int:
 
 
 STAFF_ONLY = frozenset({"other_instructor", "cohort_instructor", "admin"})
+# Content authors: an admin, and the instructor an admin named an author (the cohort's here).
+AUTHORS = frozenset({"cohort_instructor", "admin"})
 COHORT_STAFF = frozenset({"cohort_instructor", "admin"})
 STUDENTS = frozenset({"owner", "other_student"})
 
@@ -334,28 +336,27 @@ CASES: dict[str, list[Case]] = {
     "courses.heartbeat": [
         Case("POST", lambda s: (f"/modules/{s.module_id}/heartbeat", {}), STUDENTS)
     ],
-    # Courses and question banks are the school's shared content: every instructor edits them.
+    # Courses and question banks are the school's shared content: every instructor reads
+    # them; only content authors change them (issue 20 item 4).
     "courses.set_sequential": [
-        Case("POST", lambda s: (f"/courses/{_course_id(s)}/sequential", {}), STAFF_ONLY)
+        Case("POST", lambda s: (f"/courses/{_course_id(s)}/sequential", {}), AUTHORS)
     ],
     "bank.bank_page": [Case("GET", lambda s: (f"/banks/{_bank_id(s)}", {}), STAFF_ONLY)],
     "bank.new_question": [
-        Case("GET", lambda s: (f"/banks/{_bank_id(s)}/questions/new", {}), STAFF_ONLY)
+        Case("GET", lambda s: (f"/banks/{_bank_id(s)}/questions/new", {}), AUTHORS)
     ],
     "bank.edit_question": [
-        Case("GET", lambda s: (f"/questions/{_question_id(s)}/edit", {}), STAFF_ONLY)
+        Case("GET", lambda s: (f"/questions/{_question_id(s)}/edit", {}), AUTHORS)
     ],
     "bank.retire_question": [
-        Case("POST", lambda s: (f"/questions/{_question_id(s)}/retire", {}), STAFF_ONLY)
+        Case("POST", lambda s: (f"/questions/{_question_id(s)}/retire", {}), AUTHORS)
     ],
     "bank.export_bank": [
         Case("GET", lambda s: (f"/banks/{_bank_id(s)}/export/gift", {}), STAFF_ONLY)
     ],
-    "bank.new_exam": [
-        Case("GET", lambda s: (f"/courses/{_course_id(s)}/exams/new", {}), STAFF_ONLY)
-    ],
+    "bank.new_exam": [Case("GET", lambda s: (f"/courses/{_course_id(s)}/exams/new", {}), AUTHORS)],
     "bank.quiz_settings": [
-        Case("GET", lambda s: (f"/quizzes/{_term1_quiz().id}/settings", {}), STAFF_ONLY)
+        Case("GET", lambda s: (f"/quizzes/{_term1_quiz().id}/settings", {}), AUTHORS)
     ],
     "bank.item_analysis": [
         Case("GET", lambda s: (f"/quizzes/{_term1_quiz().id}/analysis", {}), STAFF_ONLY)
@@ -692,6 +693,16 @@ CASES: dict[str, list[Case]] = {
             frozenset({"admin"}),
         )
     ],
+    "users.set_author": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/admin/users/{factories.user(Role.INSTRUCTOR).id}/author",
+                {"author": "1"},
+            ),
+            frozenset({"admin"}),
+        )
+    ],
     "users.remove_totp": [
         Case(
             "POST",
@@ -799,7 +810,7 @@ def scenario(app, monkeypatch, tmp_path) -> Scenario:
         "owner": factories.user(Role.STUDENT),
         "other_student": factories.user(Role.STUDENT),
         "other_instructor": factories.user(Role.INSTRUCTOR),
-        "cohort_instructor": factories.user(Role.INSTRUCTOR),
+        "cohort_instructor": factories.user(Role.INSTRUCTOR, author=True),
         "admin": factories.user(Role.ADMIN),
     }
     cohort_a = factories.cohort(people["cohort_instructor"], credential, [people["owner"]])

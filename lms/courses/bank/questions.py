@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
-from lms.courses.bank import BANK_STAFF_ONLY
-from lms.courses.catalogue import require_staff
+from lms.courses.bank import EDIT_BANKS
+from lms.courses.catalogue import require_author
 from lms.courses.models import (
     AttemptQuestion,
     Choice,
@@ -180,7 +180,7 @@ def _add_choices(question: Question, draft: DraftQuestion) -> None:
 
 def create_question(actor: User, bank_id: int, draft: DraftQuestion, now: datetime) -> Question:
     """Add a question to a bank."""
-    require_staff(actor, BANK_STAFF_ONLY)
+    require_author(actor, EDIT_BANKS)
     get_bank(bank_id)
     _check(draft)
     question = store_question(bank_id, draft)
@@ -198,7 +198,7 @@ def create_question(actor: User, bank_id: int, draft: DraftQuestion, now: dateti
 def update_question(actor: User, question_id: int, draft: DraftQuestion, now: datetime) -> Question:
     """Edit a question. If an attempt has seen it, the edit is a new version: the old one is
     retired and kept for the attempts, and quizzes that list it move to the new one."""
-    require_staff(actor, BANK_STAFF_ONLY)
+    require_author(actor, EDIT_BANKS)
     question = get_question(question_id)
     if question.retired_at is not None:
         raise InvalidInput("This question is retired (or was replaced by a newer version).")
@@ -238,7 +238,7 @@ def update_question(actor: User, question_id: int, draft: DraftQuestion, now: da
 def retire_question(actor: User, question_id: int, now: datetime) -> Question:
     """Take a question out of use: blueprints stop drawing it and fixed quizzes drop it;
     attempts that saw it keep it."""
-    require_staff(actor, BANK_STAFF_ONLY)
+    require_author(actor, EDIT_BANKS)
     question = get_question(question_id)
     if question.retired_at is not None:
         raise InvalidInput("This question is already retired.")

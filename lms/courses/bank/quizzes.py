@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
 from lms.courses import blueprints
-from lms.courses.bank import BANK_STAFF_ONLY
+from lms.courses.bank import EDIT_BANKS
 from lms.courses.bank.questions import get_bank
-from lms.courses.catalogue import get_course, require_staff
+from lms.courses.catalogue import get_course, require_author
 from lms.courses.models import Module, Quiz, QuizItem, ReviewPolicy
 from lms.courses.rules import quizzes
 from lms.errors import InvalidInput, NotFound
@@ -38,7 +38,7 @@ def update_quiz(actor: User, quiz_id: int, settings: quizzes.QuizSettings, now: 
     """Change a quiz's settings; a preset sets the time and the passing score and requires
     the blueprint to draw its number of questions; the bank must be able to fill it. Every
     problem refuses the change (400), each on its field."""
-    require_staff(actor, BANK_STAFF_ONLY)
+    require_author(actor, EDIT_BANKS)
     quiz = get_quiz(quiz_id)
     pool = None  # the bank's questions, read only for a blueprint to check
     if settings.bank_id is not None and settings.blueprint.strip():
@@ -46,6 +46,7 @@ def update_quiz(actor: User, quiz_id: int, settings: quizzes.QuizSettings, now: 
     settled = quizzes.settle_quiz(settings, pool)
     if settled.problems:
         raise InvalidInput(problems=settled.problems)
+    before = _settings_of(quiz)
     quiz.passing_score = settled.passing_score
     quiz.time_limit_minutes = settled.time_limit_minutes
     quiz.max_attempts = settings.max_attempts
@@ -54,26 +55,37 @@ def update_quiz(actor: User, quiz_id: int, settings: quizzes.QuizSettings, now: 
     quiz.bank_id = settings.bank_id if settled.blueprint else quiz.bank_id
     quiz.blueprint = blueprints.stored_blueprint(settled.blueprint)
     db.session.flush()
-    record_event(
-        "quiz.settings_changed",
-        actor=actor,
-        now=now,
-        target_type="quiz",
-        target_id=quiz.id,
-        details={
-            "preset": quiz.preset,
-            "time_limit_minutes": settled.time_limit_minutes,
-            "passing_score": settled.passing_score,
-            "blueprint": quiz.blueprint,
-        },
-    )
+    after = _settings_of(quiz)
+    changed = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if changed:
+        record_event(
+            "quiz.settings_changed",
+            actor=actor,
+            now=now,
+            target_type="quiz",
+            target_id=quiz.id,
+            details={"changed": changed},
+        )
     return quiz
+
+
+def _settings_of(quiz: Quiz) -> dict[str, object]:
+    """What the audit log keeps of a quiz's settings, to say what changed from what."""
+    return {
+        "passing_score": quiz.passing_score,
+        "time_limit_minutes": quiz.time_limit_minutes,
+        "max_attempts": quiz.max_attempts,
+        "review_policy": quiz.review_policy.value,
+        "preset": quiz.preset,
+        "bank_id": quiz.bank_id,
+        "blueprint": quiz.blueprint,
+    }
 
 
 def add_exam_module(actor: User, course_id: int, code: str, title: str, now: datetime) -> Quiz:
     """Add a module holding only a quiz (a practice exam) at the end of a course; its
     questions are then set in the quiz settings (a blueprint over a bank)."""
-    require_staff(actor, BANK_STAFF_ONLY)
+    require_author(actor, EDIT_BANKS)
     course = get_course(course_id)
     code, title = code.strip().upper(), title.strip()
     taken = db.session.scalar(select(Module.id).where(Module.code == code)) is not None

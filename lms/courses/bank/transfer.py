@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 
 from lms.auth.models import User
 from lms.courses import interchange
-from lms.courses.bank import BANK_STAFF_ONLY
+from lms.courses.bank import BANK_STAFF_ONLY, EDIT_BANKS
 from lms.courses.bank.questions import (
     bank_questions,
     choice_row,
@@ -17,7 +17,7 @@ from lms.courses.bank.questions import (
     get_bank,
     question_row,
 )
-from lms.courses.catalogue import require_staff
+from lms.courses.catalogue import require_author, require_staff
 from lms.courses.interchange import aiken, gift, grades, moodle_xml
 from lms.courses.models import Choice, Question, QuestionBank
 from lms.courses.rules.questions import DraftQuestion
@@ -45,7 +45,7 @@ def import_questions(
     refused (or the file is past ``limits``), nothing is written and the error lists every
     problem. The questions and their choices go in with a few multi-row INSERTs."""
     if actor is not None:
-        require_staff(actor, BANK_STAFF_ONLY)
+        require_author(actor, EDIT_BANKS)
     result = interchange.parse(data, fmt, limits)
     if not result.ok:
         raise InvalidInput(
