@@ -201,6 +201,16 @@ CASES = [
         "too large",
     ),
     Case(
+        "a requirement added with no module (the requirement builder)",
+        "admin",
+        post(
+            lambda s: f"/admin/credentials/{s.credential_id}",
+            {"action": "add", "tree": "", "kind": "module_completed", "min_score": "70"},
+        ),
+        400,
+        "Choose a module.",
+    ),
+    Case(
         "a 20 MB question file",
         "instructor",
         upload(lambda s: "/banks/import", "file"),

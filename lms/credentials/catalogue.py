@@ -3,6 +3,7 @@ catalogue file (``catalog.toml``) they are loaded from."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -186,6 +187,99 @@ def save_requirements(
         details={"version": requirement_set.version},
     )
     return requirement_set
+
+
+# --- the requirement builder ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuilderChoices:
+    """What the builder's fields offer: every module and course, as (code, "code: title")."""
+
+    modules: list[tuple[str, str]]
+    courses: list[tuple[str, str]]
+    titles: dict[str, str]  # module and course titles by code, for the outline's sentences
+
+
+def builder_choices() -> BuilderChoices:
+    """Every course and its modules, in two queries."""
+    modules, course_rows, titles = [], [], {}
+    for course in courses.list_courses():
+        course_rows.append((course.code, f"{course.code}: {course.title}"))
+        titles[course.code] = course.title
+        for module in course.modules:
+            modules.append((module.code, f"{module.code}: {module.title}"))
+            titles[module.code] = module.title
+    return BuilderChoices(modules, course_rows, titles)
+
+
+def read_draft(tree_text: str) -> Any:
+    """The builder's draft from the JSON field (None when empty), or ``InvalidInput`` on the
+    field ``tree`` saying where the JSON is broken."""
+    if not tree_text.strip():
+        return None
+    try:
+        return json.loads(tree_text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"This is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}).",
+            field="tree",
+        ) from error
+
+
+def draft_text(draft: Any) -> str:
+    """The draft as the JSON field shows it."""
+    return "" if draft is None else json.dumps(draft, indent=2)
+
+
+def add_to_draft(tree_text: str, parent: str, kind: str, **fields: Any) -> str:
+    """The draft with one requirement added under the group at ``parent`` (nothing is saved:
+    the admin saves the draft as a new version when it is done). Refused with each problem on
+    the builder field it is about."""
+    draft = read_draft(tree_text)
+    node, problems = rules.builder.new_node(kind, **fields)
+    if node is None:
+        raise InvalidInput(problems=[Problem(message, field) for message, field in problems])
+    try:
+        changed = rules.builder.add_node(draft, parent, node)
+    except KeyError as error:
+        raise InvalidInput(
+            "That group is no longer in the draft: choose another.", field="parent"
+        ) from error
+    if rules.builder.depth(changed) > rules.MAX_DEPTH:
+        raise InvalidInput(f"Groups may nest at most {rules.MAX_DEPTH} levels.", field="parent")
+    return draft_text(changed)
+
+
+def remove_from_draft(tree_text: str, path: str) -> str:
+    """The draft without the requirement at ``path`` and what is under it (nothing saved)."""
+    draft = read_draft(tree_text)
+    try:
+        return draft_text(rules.builder.remove_node(draft, path))
+    except (KeyError, TypeError) as error:
+        raise InvalidInput("That requirement is no longer in the draft.", field="tree") from error
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    """A saved version of a credential's requirements and what changed from the one before."""
+
+    version: RequirementSet
+    lines: list[rules.builder.DiffLine]
+
+
+def version_changes(versions: list[RequirementSet], titles: dict[str, str]) -> list[VersionChange]:
+    """Each version (newest first) with its readable difference to the version before it
+    (the first against nothing, so every line is added)."""
+    changes = []
+    for index, version in enumerate(versions):
+        before = versions[index + 1].tree if index + 1 < len(versions) else None
+        lines = rules.builder.difference(
+            rules.builder.outline_lines(before, titles),
+            rules.builder.outline_lines(version.tree, titles),
+        )
+        changes.append(VersionChange(version, lines))
+    return changes
 
 
 # --- the catalogue file ------------------------------------------------------------------

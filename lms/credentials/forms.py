@@ -8,6 +8,7 @@ from wtforms import (
     DateField,
     DecimalField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -57,11 +58,43 @@ class EvidenceForm(FlaskForm):
         return EvidenceKind(self.kind.data)
 
 
-class RequirementsForm(FlaskForm):
-    """A credential's requirement tree as JSON."""
+#: The kinds of requirement the builder adds, in the order its list shows them.
+BUILDER_KINDS = [
+    SelectChoice("all_of", "Group: all of"),
+    SelectChoice("any_of", "Group: any one of"),
+    SelectChoice("n_of", "Group: at least n of"),
+    SelectChoice("module_completed", "Pass a module"),
+    SelectChoice("course_completed", "Complete every module of a course"),
+    SelectChoice("assessment_score", "A score on a module's quiz or practice exam"),
+    SelectChoice("contact_hours", "Contact hours"),
+    SelectChoice("evidence", "Verified evidence"),
+    SelectChoice("experience_months", "Months of verified work experience"),
+]
 
-    tree = TextAreaField("Requirements (JSON)", validators=[DataRequired(), Length(max=100_000)])
-    submit = SubmitField("Save as a new version")
+
+class RequirementsForm(FlaskForm):
+    """A credential's requirement tree as JSON, and the builder's fields that add a node to it
+    (each kind uses the fields it needs and ignores the rest)."""
+
+    tree = TextAreaField("Requirements (JSON)", validators=[Optional(), Length(max=100_000)])
+    parent = SelectField("Add it to", choices=[], validate_choice=False)
+    kind = SelectField("Kind of requirement", choices=BUILDER_KINDS, validate_choice=False)
+    module = SelectField("Module", choices=[], validate_choice=False)
+    course = SelectField("Course", choices=[], validate_choice=False)
+    min_score = DecimalField(
+        "Lowest score (%)", places=None, validators=[Optional(), NumberRange(min=0, max=100)]
+    )
+    within_days = IntegerField("Within the last days", validators=[Optional()])
+    evidence = SelectField(
+        "Kind of evidence",
+        choices=[SelectChoice("", "Choose")]
+        + [SelectChoice(kind.value, label.capitalize()) for kind, label in EVIDENCE_LABELS.items()],
+        validate_choice=False,
+    )
+    months = IntegerField("Months of experience", validators=[Optional()])
+    hours = DecimalField("Hours", places=None, validators=[Optional()])
+    n = IntegerField("How many must be met (at least n of)", validators=[Optional()])
+    label = StringField("Label (optional)", validators=[Optional(), Length(max=200)])
 
 
 class IssueForm(FlaskForm):

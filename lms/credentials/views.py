@@ -4,8 +4,6 @@ evidence pages need the cohort, so they live in ``lms.enrollment``.)"""
 
 from __future__ import annotations
 
-import json
-
 from flask import (
     Blueprint,
     Response,
@@ -208,39 +206,87 @@ def catalogue():
 @bp.route("/admin/credentials/<int:credential_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def credential_page(credential_id: int):
-    """A credential's facts and its requirements, edited as JSON; each save is a new version."""
+    """A credential's facts and its requirements: a draft built with the builder's fields or
+    written as JSON, saved as a new version; each version with what changed from the last."""
     credential = credential_catalogue.get_credential(credential_id)
     versions = credential_catalogue.requirement_versions(credential)
+    choices = credential_catalogue.builder_choices()
     form = RequirementsForm()
+    form.module.choices = [SelectChoice("", "Choose")] + [SelectChoice(*m) for m in choices.modules]
+    form.course.choices = [SelectChoice("", "Choose (for hours: every course)")] + [
+        SelectChoice(*c) for c in choices.courses
+    ]
     status = 200
-    if form.validate_on_submit():
-        try:
-            data = json.loads(form.tree.data)
-        except json.JSONDecodeError as error:
-            form.tree.errors.append(
-                f"This is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
-            )
-            status = 400
-        else:
+    if form.is_submitted():
+        status = 400
+        if form.validate():
             try:
-                saved = credential_catalogue.save_requirements(credential, data, _actor(), utcnow())
+                saved = _requirements_step(credential, form)
             except InvalidInput as error:
                 status = show_problems(form, error, default_field="tree")
             else:
-                version = saved.version
-                flash(
-                    f"Saved as version {version} of the {credential.code} requirements.", "success"
-                )
-                return redirect(url_for("credentials.credential_page", credential_id=credential_id))
-    elif form.is_submitted():
-        status = 400
+                if saved is not None:
+                    message = f"Saved as version {saved} of the {credential.code} requirements."
+                    flash(message, "success")
+                    return redirect(
+                        url_for("credentials.credential_page", credential_id=credential_id)
+                    )
+                status = 200  # the draft changed; nothing is saved yet
     elif versions:
-        form.tree.data = json.dumps(versions[0].tree, indent=2)
+        form.tree.data = credential_catalogue.draft_text(versions[0].tree)
+    draft = _shown_draft(form.tree.data or "")
+    parents = rules.builder.group_paths(draft)
+    rows = rules.builder.outline(draft, choices.titles)
+    names = {row.path: row.text for row in rows}
+    form.parent.choices = [
+        SelectChoice(path, "The top group" if path == "" else f"{names[path]} (item {path})")
+        for path in parents
+    ] or [SelectChoice("", "The top (a new group of all of)")]
     return render_template(
         "credentials/credential.html",
         credential=credential,
         versions=versions,
+        changes=credential_catalogue.version_changes(versions, choices.titles),
         form=form,
+        outline=rows,
+        draft_json=credential_catalogue.draft_text(draft),  # escaped into each Remove form
         info_path=credential.information_path,
         evidence_kinds=[kind.value for kind in rules.EvidenceKind],
     ), status
+
+
+def _requirements_step(credential, form: RequirementsForm) -> int | None:
+    """Do what the pressed button says: save the draft (its version number), or add or remove
+    a requirement in the draft, which goes back into the form (None)."""
+    text = form.tree.data or ""
+    if "remove" in request.form:
+        form.tree.data = credential_catalogue.remove_from_draft(text, request.form["remove"])
+        return None
+    if request.form.get("action") == "add":
+        form.tree.data = credential_catalogue.add_to_draft(
+            text,
+            form.parent.data or "",
+            form.kind.data,
+            module=form.module.data or "",
+            course=form.course.data or "",
+            min_score=float(form.min_score.data) if form.min_score.data is not None else None,
+            within_days=form.within_days.data,
+            evidence=form.evidence.data or "",
+            months=form.months.data,
+            hours=float(form.hours.data) if form.hours.data is not None else None,
+            n=form.n.data,
+            label=form.label.data or "",
+        )
+        return None
+    draft = credential_catalogue.read_draft(text)
+    if draft is None:
+        raise InvalidInput("Write the requirements, or add them with the builder.", field="tree")
+    return credential_catalogue.save_requirements(credential, draft, _actor(), utcnow()).version
+
+
+def _shown_draft(text: str):
+    """The draft the outline shows: none when the JSON cannot be read (its error is shown)."""
+    try:
+        return credential_catalogue.read_draft(text)
+    except InvalidInput:
+        return None

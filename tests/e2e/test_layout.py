@@ -97,3 +97,28 @@ def test_the_exam_clock_stays_in_view_and_blank_questions_are_named(
     expect(page.get_by_role("heading", name="Your result")).to_be_visible()
     expect(page.get_by_text("1 of 42 questions answered")).to_be_visible()
     context.close()
+
+
+def test_the_requirement_builder_adds_and_removes_in_the_draft_without_saving(
+    browser, live_server, check_a11y
+):
+    """An admin adds a module to the CCA draft with the builder's fields, sees it in the
+    outline, removes it again, and nothing is saved (issue 19, item 17)."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    log_in(page, live_server, "admin@example.com")
+    page.goto(live_server.url + "/admin/credentials")
+    page.get_by_role("link", name=re.compile(r"^CCA")).first.click()
+    outline = page.locator("ul.outline > li")
+    before = outline.count()
+    assert before > 0
+    check_a11y(page)
+    page.get_by_label("Kind of requirement").select_option("course_completed")
+    page.get_by_label("Course", exact=True).select_option(index=1)
+    page.get_by_role("button", name="Add to the draft").click()
+    expect(outline).to_have_count(before + 1)
+    expect(page.get_by_text("Nothing here is saved")).to_be_visible()
+    check_a11y(page)
+    outline.last.get_by_role("button").click()
+    expect(outline).to_have_count(before)
+    context.close()

@@ -11,6 +11,7 @@ first, with a sentence a student understands.
   many students), which reach the same verdicts.
 """
 
+from lms.credentials.rules import builder
 from lms.credentials.rules.coursework import (
     AssessmentScore,
     ContactHours,
@@ -54,6 +55,7 @@ from lms.credentials.rules.nodes import (
 )
 
 __all__ = [
+    "builder",
     "EVIDENCE_LABELS",
     "KINDS",
     "MAX_DEPTH",
