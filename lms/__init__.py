@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms import backup as backup_cli
 from lms import forms, health, jwks, links, security, transactions
 from lms.api import views as api_views
-from lms.auth import account_views, admin_views, token_views
+from lms.auth import account_views, admin_views, notice_views, token_views
 from lms.auth import cli as auth_cli
 from lms.auth import sessions as auth_sessions
 from lms.auth import views as auth_views
@@ -93,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api_views.bp,
         account_views.bp,
         admin_views.bp,
+        notice_views.bp,
         backup_cli.bp,
     ):
         app.register_blueprint(blueprint)

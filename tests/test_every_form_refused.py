@@ -211,6 +211,13 @@ CASES = [
         "Choose a module.",
     ),
     Case(
+        "an announcement with no text",
+        "instructor",
+        post(lambda s: f"/cohorts/{s.cohort_id}/announcements", {"title": "Mock exam", "body": ""}),
+        400,
+        "Write what you want to tell the cohort.",
+    ),
+    Case(
         "a 20 MB question file",
         "instructor",
         upload(lambda s: "/banks/import", "file"),

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import String, false
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import UTCDateTime, enum_column, utcnow
@@ -35,6 +35,9 @@ class User(UserMixin, db.Model):
     # An instructor an admin named to write course content (courses, quizzes, questions);
     # admins always may. Other instructors see content read-only.
     content_author: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # How many of the user's in-app notices are unread: kept with each notice and each
+    # "mark as read", so the count in every page's header costs no query.
+    unread_notices: Mapped[int] = mapped_column(default=0, server_default="0")
     # Bumped to end every session of the user at once (logout, disable).
     session_epoch: Mapped[int] = mapped_column(default=0)
     # Sessions that logged in before this moment are over (set by a restore from backup, which
@@ -69,3 +72,18 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class Notice(db.Model):
+    """An in-app notice to one user: something that happened to their records (evidence
+    decided, a certificate issued or revoked) or an announcement to their cohort."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(String(1000))
+    link: Mapped[str | None] = mapped_column(String(500))  # a path inside the app
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from lms.auth import notices
 from lms.auth.models import Role, User
 from lms.credentials import files, rules
 from lms.credentials.models import Evidence, EvidenceStatus
@@ -258,5 +259,18 @@ def decide_evidence(
         actor=actor,
         now=now,
         note=reason or None,
+    )
+    label = rules.EVIDENCE_LABELS.get(evidence.kind, "evidence")
+    text = (
+        f"Your evidence ({label}) was verified."
+        if verified
+        else f"Your evidence ({label}) was not accepted: {reason}"
+    )
+    notices.notify(
+        [evidence.student_id],
+        "evidence.verified" if verified else "evidence.rejected",
+        text,
+        "/evidence",
+        now,
     )
     return evidence

@@ -167,3 +167,14 @@ class EvidenceDecisionForm(FlaskForm):
     reason = TextAreaField("Reason (needed to reject)", validators=[Length(max=1000)])
     verify = SubmitField("Verify")
     reject = SubmitField("Reject")
+
+
+class AnnouncementForm(FlaskForm):
+    """A title and a text for every student of a cohort."""
+
+    title = StringField("Title", validators=[Length(max=200)])
+    body = TextAreaField(
+        "Text",
+        description="Students see it on their dashboard and get it as a notice and by email.",
+        validators=[Length(max=5000)],
+    )

@@ -139,3 +139,20 @@ class PlannedDueDate(db.Model):
     due_on: Mapped[date]
     moved_at: Mapped[datetime] = mapped_column(UTCDateTime())
     moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class Announcement(db.Model):
+    """What an instructor posts to a cohort: on its students' dashboards, as a notice and by
+    mail."""
+
+    __tablename__ = "announcement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[User] = relationship(lazy="raise")
+    cohort: Mapped[Cohort] = relationship(lazy="raise")

@@ -626,6 +626,14 @@ CASES: dict[str, list[Case]] = {
             frozenset(),
         ),
     ],
+    "enrollment.cohort_announcements": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/announcements", {}), COHORT_STAFF),
+        Case(
+            "POST",
+            lambda s: (f"/cohorts/{s.cohort_a.id}/announcements", {"title": "T", "body": "B"}),
+            COHORT_STAFF,
+        ),
+    ],
     "enrollment.study_plan": [
         Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/plan", {}), COHORT_STAFF)
     ],

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lms.auth import notices
 from lms.auth.models import Role, User
 from lms.credentials import rules
 from lms.credentials.certificates.codes import new_certificate_code
@@ -209,6 +210,14 @@ def _record_issue(
             for student, c in zip(students, certificates, strict=True)
         ],
     )
+    notices.notify(
+        [c.student_id for c in certificates],
+        "certificate.issued",
+        f"Your {credential.code} readiness certificate is issued: download it, or share its "
+        "verification link, from your progress page.",
+        "/dashboard",
+        now,
+    )
 
 
 def issue_certificate(
@@ -319,6 +328,15 @@ def revoke_certificate(
         actor=actor,
         now=now,
         note=f"{public_reason.label}. {note}",
+    )
+    notices.notify(
+        [certificate.student_id],
+        "certificate.revoked",
+        f"Your {db.session.get(Credential, certificate.credential_id).code} readiness "
+        "certificate was revoked: "
+        f"{public_reason.label}.",
+        "/dashboard",
+        now,
     )
     return certificate
 

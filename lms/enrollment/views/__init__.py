@@ -33,6 +33,7 @@ def risk_policy() -> RiskPolicy:
 
 # The page modules add their routes to ``bp`` as they are imported, so they must come after it.
 from lms.enrollment.views import (  # noqa: E402, F401
+    announcements,
     cohorts,
     dashboard,
     joining,

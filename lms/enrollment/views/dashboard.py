@@ -10,7 +10,7 @@ from lms.auth.models import Role, User
 from lms.courses import reads as courses
 from lms.credentials import service as credentials
 from lms.db import utcnow
-from lms.enrollment import schedule
+from lms.enrollment import announcements, schedule
 from lms.enrollment.forms import ExamBookingForm
 from lms.enrollment.progress.dashboard import student_dashboard
 from lms.enrollment.views import actor, bp
@@ -37,6 +37,7 @@ def render_dashboard(
         exam_form=exam_form,
         refused=refused,
         contact_hours=courses.contact_hours_by_student([student.id])[student.id],
+        announcements=announcements.announcements_for_student(student.id),
     ), status
 
 
