@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g, has_request_context
@@ -10,31 +10,29 @@ from flask_login import current_user
 
 from lms import links
 
-_UTC_ZONE = ZoneInfo("UTC")
-
 
 def show_times_in_utc() -> None:
     """Show this page's dates and times in UTC whoever reads it (a public page that must read
     the same for everyone, such as a certificate's verification page)."""
-    g.display_zone = _UTC_ZONE
+    g.display_zone = UTC
 
 
-def display_zone() -> ZoneInfo:
+def display_zone() -> tzinfo:
     """The zone pages show times in: the logged-in user's (``User.timezone``), else UTC.
 
     Read by duck typing (core sits below auth): anything without a known zone is UTC."""
     if not has_request_context():
-        return _UTC_ZONE
+        return UTC
     forced = g.get("display_zone")
     if forced is not None:
         return forced
     name = getattr(current_user, "timezone", None) if current_user.is_authenticated else None
     if not name or name == "UTC":
-        return _UTC_ZONE
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return _UTC_ZONE
+        return UTC
 
 
 def _in_zone(value: datetime) -> datetime:
