@@ -2,24 +2,58 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask
+from flask import Flask, g, has_request_context
+from flask_login import current_user
 
 from lms import links
 
 
+def show_times_in_utc() -> None:
+    """Show this page's dates and times in UTC whoever reads it (a public page that must read
+    the same for everyone, such as a certificate's verification page)."""
+    g.display_zone = UTC
+
+
+def display_zone() -> tzinfo:
+    """The zone pages show times in: the logged-in user's (``User.timezone``), else UTC.
+
+    Read by duck typing (core sits below auth): anything without a known zone is UTC."""
+    if not has_request_context():
+        return UTC
+    forced = g.get("display_zone")
+    if forced is not None:
+        return forced
+    name = getattr(current_user, "timezone", None) if current_user.is_authenticated else None
+    if not name or name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _in_zone(value: datetime) -> datetime:
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(display_zone())
+
+
 def format_datetime(value: datetime | None) -> str:
-    """``25 Nov 2026, 14:03 UTC``."""
+    """``25 Nov 2026, 14:03 UTC``, or in the reader's zone: ``25 Nov 2026, 09:03 EST``."""
     if value is None:
         return ""
-    return value.strftime("%d %b %Y, %H:%M UTC")
+    return _in_zone(value).strftime("%d %b %Y, %H:%M %Z")
 
 
 def format_date(value: date | datetime | None) -> str:
-    """``25 Nov 2026``."""
+    """``25 Nov 2026``: an instant's date in the reader's zone; a calendar date (a due date,
+    an exam date) as it is, never shifted."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = _in_zone(value)
     return value.strftime("%d %b %Y")
 
 

@@ -36,6 +36,7 @@ class School:
     student_id: int
     evidence_id: int
     emails: dict[str, str]
+    admin_id: int = 0
 
 
 @pytest.fixture
@@ -65,6 +66,7 @@ def school(app) -> School:
             "student": student.email,
             "newcomer": newcomer.email,
         },
+        admin.id,
     )
 
 
@@ -185,6 +187,47 @@ CASES = [
         post(lambda s: f"/cohorts/{s.cohort_id}/enrollments", {"email": "not an address"}),
         400,
         "email",
+    ),
+    Case(
+        "a new user with an email another account has, in another case",
+        "admin",
+        post(
+            lambda s: "/admin/users/new",
+            lambda s: {
+                "full_name": "Sam Two",
+                "email": s.emails["student"].upper(),
+                "role": "student",
+            },
+        ),
+        409,
+        "already exists",
+    ),
+    Case(
+        "a user edited to have no name",
+        "admin",
+        post(
+            lambda s: f"/admin/users/{s.student_id}/edit",
+            lambda s: {"full_name": " ", "email": s.emails["student"], "role": "student"},
+        ),
+        400,
+        "full name",
+    ),
+    Case(
+        "the last admin giving themself another role",
+        "admin",
+        post(
+            lambda s: f"/admin/users/{s.admin_id}/edit",
+            lambda s: {"full_name": "Admin", "email": s.emails["admin"], "role": "instructor"},
+        ),
+        409,
+        "last active admin",
+    ),
+    Case(
+        "a profile with a time zone not in the list",
+        "student",
+        post(lambda s: "/account/profile", {"full_name": "Sam", "timezone": "Mars/Olympus"}),
+        400,
+        "Choose a time zone from the list",
     ),
     Case(
         "a 20 MB evidence scan",

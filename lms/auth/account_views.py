@@ -1,4 +1,5 @@
-"""A user's own account: password change and reset by email, and the TOTP second factor."""
+"""A user's own account: profile (name, time zone), password change and reset by email, and
+the TOTP second factor."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from lms.auth.access import login_required, public
 from lms.auth.forms import (
     CodeForm,
     PasswordChangeForm,
+    ProfileForm,
     ResetPasswordForm,
     ResetRequestForm,
     TotpDisableForm,
@@ -31,6 +33,32 @@ from lms.forms import show_problems
 from lms.transactions import keep_when_refused
 
 bp = Blueprint("account", __name__)
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """The user's own name and time zone: every date and time is then shown in that zone."""
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=None if request.method == "POST" else user)
+    form.timezone.choices = list(service.time_zone_names())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changes = service.update_profile(
+                user,
+                full_name=form.full_name.data or "",
+                timezone=form.timezone.data or "",
+                now=utcnow(),
+            )
+        except InvalidInput as error:
+            status = show_problems(form, error)
+        else:
+            flash("Your profile is saved." if changes else "Nothing changed.", "success")
+            return redirect(url_for("account.profile"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("account/profile.html", form=form), status
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -1,16 +1,19 @@
-"""The admin's user management: find accounts, change a role, disable or enable."""
+"""The admin's user management: find accounts, add one, edit its name, email and role,
+send it a password reset, disable or enable it."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from lms.auth import service, totp
+from lms import links
+from lms.auth import reset, service, totp
 from lms.auth.access import roles_required
-from lms.auth.forms import UserActiveForm, UserRoleForm, UserSearchForm
+from lms.auth.forms import UserActiveForm, UserForm, UserRoleForm, UserSearchForm
 from lms.auth.models import Role
 from lms.db import utcnow
-from lms.errors import InvalidInput
+from lms.errors import Conflict, InvalidInput
+from lms.forms import show_problems
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -33,6 +36,95 @@ def user_list():
         with_totp=totp.users_with_totp([u.id for u in users]),
         roles=list(Role),
     )
+
+
+def _reset_link(token: str) -> str:
+    # From the configured public base URL, never the request's Host header.
+    return links.external_url("account.reset_password", token=token)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def add_user():
+    """Add an account (name, email, role); it gets a link by mail to set its password."""
+    form = UserForm()
+    status = 200
+    if form.validate_on_submit():
+        actor = current_user._get_current_object()
+        now = utcnow()
+        try:
+            user = service.create_user(
+                email=form.email.data or "",
+                full_name=form.full_name.data or "",
+                role=Role(form.role.data),
+                password=None,
+                actor=actor,
+                now=now,
+            )
+        except (InvalidInput, Conflict) as error:
+            status = show_problems(form, error)
+        else:
+            reset.send_welcome(actor, user, now, _reset_link)
+            flash(
+                f"The account of {user.full_name} is made; a link to set its password is on its "
+                f"way to {user.email} (valid {reset.WELCOME_LIFETIME.days} days).",
+                "success",
+            )
+            return redirect(url_for("users.edit_user", user_id=user.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "users/form.html", form=form, user=None, welcome_days=reset.WELCOME_LIFETIME.days
+    ), status
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_user(user_id: int):
+    """Change an account's name, email and role (audited, before and after)."""
+    user = service.get_user(user_id)
+    form = UserForm(obj=None if request.method == "POST" else user)
+    if request.method == "GET":
+        form.role.data = user.role.value
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changes = service.update_user(
+                current_user._get_current_object(),
+                user,
+                full_name=form.full_name.data or "",
+                email=form.email.data or "",
+                role=Role(form.role.data),
+                now=utcnow(),
+            )
+        except (InvalidInput, Conflict) as error:
+            status = show_problems(form, error)
+        else:
+            flash(
+                f"The account of {user.full_name} is saved." if changes else "Nothing changed.",
+                "success" if changes else "info",
+            )
+            return redirect(url_for("users.edit_user", user_id=user.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("users/form.html", form=form, user=user), status
+
+
+@bp.post("/<int:user_id>/reset")
+@roles_required(Role.ADMIN)
+def send_reset(user_id: int):
+    """Mail the account a one-time link to choose a new password (audited)."""
+    form = UserActiveForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The change could not be read. Reload the page and try again.")
+    user = service.get_user(user_id)
+    reset.send_reset_for(current_user._get_current_object(), user, utcnow(), _reset_link)
+    flash(
+        f"A link to reset the password is on its way to {user.email}. It works once, within "
+        "one hour.",
+        "success",
+    )
+    return redirect(url_for("users.edit_user", user_id=user.id))
 
 
 @bp.post("/<int:user_id>/role")

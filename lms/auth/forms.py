@@ -74,6 +74,31 @@ class UserRoleForm(FlaskForm):
     submit = SubmitField("Change role")
 
 
+ROLE_CHOICES = [SelectChoice(r.value, r.value.capitalize()) for r in Role]
+
+
+class UserForm(FlaskForm):
+    """An account's name, email and role: to add one, or to edit one."""
+
+    full_name = StringField("Full name", validators=[Length(max=200)])
+    email = EmailField("Email", validators=[Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.STUDENT.value)
+    submit = SubmitField("Save")
+
+
+class ProfileForm(FlaskForm):
+    """The user's own name and time zone (the list is set by the view; the service checks
+    the choice, so a zone not in it comes back with the service's message)."""
+
+    full_name = StringField("Full name", validators=[Length(max=200)])
+    timezone = SelectField(
+        "Time zone",
+        description="Dates and times on every page are shown in this zone.",
+        validate_choice=False,
+    )
+    submit = SubmitField("Save")
+
+
 class UserActiveForm(FlaskForm):
     """Only a CSRF token: the button says whether it disables or enables."""
 

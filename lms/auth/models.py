@@ -44,6 +44,8 @@ class User(UserMixin, db.Model):
     # brings back epochs from before logouts that happened since).
     sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The IANA time zone pages show the user's times in ("America/New_York"); UTC by default.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

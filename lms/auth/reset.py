@@ -10,12 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lms.auth import one_time, service
 from lms.auth.models import User
 from lms.db import UTCDateTime
-from lms.errors import InvalidInput
+from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.ledger import audit
 from lms.mail import send_mail
 
 RESET_LIFETIME = timedelta(hours=1)
+# An account an admin creates has no password yet: its link to set one lives as long as an
+# invitation to a cohort does.
+WELCOME_LIFETIME = timedelta(days=7)
 
 
 class PasswordResetToken(db.Model):
@@ -46,27 +49,70 @@ def request_reset(email: str, now: datetime, link_for) -> str | None:
             details={"email": email.strip().lower()[:254], "known": False},
         )
         return None
+    token = _new_token(user, now, RESET_LIFETIME)
+    audit.record_event(
+        "password.reset_requested", actor=None, now=now, target_type="user", target_id=user.id
+    )
+    _mail_reset(user, link_for(token), "Someone (we hope you) asked")
+    return token
+
+
+def _new_token(user: User, now: datetime, lifetime: timedelta) -> str:
     token = one_time.new_secret()
     db.session.add(
         PasswordResetToken(
             user_id=user.id,
             token_hash=one_time.hash_secret(token),
             created_at=now,
-            expires_at=now + RESET_LIFETIME,
+            expires_at=now + lifetime,
         )
     )
     db.session.flush()
-    audit.record_event(
-        "password.reset_requested", actor=None, now=now, target_type="user", target_id=user.id
-    )
+    return token
+
+
+def _mail_reset(user: User, link: str, who_asked: str) -> None:
     minutes = int(RESET_LIFETIME.total_seconds() // 60)
     send_mail(
         user.email,
         "Reset your password",
-        f"Hello {user.full_name},\n\nSomeone (we hope you) asked to reset the password of your "
+        f"Hello {user.full_name},\n\n{who_asked} to reset the password of your "
         f"account. Open this link within {minutes} minutes to choose a new one; it works once:"
-        f"\n\n{link_for(token)}\n\nIf you did not ask for this, ignore this email: your "
+        f"\n\n{link}\n\nIf you did not ask for this, ignore this email: your "
         "password stays as it is.\n",
+    )
+
+
+def send_reset_for(actor: User, user: User, now: datetime, link_for) -> str:
+    """An admin mails ``user`` a one-time reset link (audited); returns the secret for the
+    caller's tests only. ``link_for(token)`` builds the URL from the public base URL."""
+    if not user.active:
+        raise Conflict(
+            f"The account of {user.full_name} is disabled: enable it before sending a reset link."
+        )
+    token = _new_token(user, now, RESET_LIFETIME)
+    audit.record_event(
+        "password.reset_sent", actor=actor, now=now, target_type="user", target_id=user.id
+    )
+    _mail_reset(user, link_for(token), "Your school's administrator asked")
+    return token
+
+
+def send_welcome(actor: User, user: User, now: datetime, link_for) -> str:
+    """Mail a new account (made by an admin, no password yet) a one-time link to set its
+    password, valid for seven days (audited); returns the secret for the caller's tests only."""
+    token = _new_token(user, now, WELCOME_LIFETIME)
+    audit.record_event(
+        "password.setup_link_sent", actor=actor, now=now, target_type="user", target_id=user.id
+    )
+    days = WELCOME_LIFETIME.days
+    send_mail(
+        user.email,
+        "Your account: set your password",
+        f"Hello {user.full_name},\n\nYour school has made you an account "
+        f"({user.role.value}). Open this link within {days} days to choose your password; "
+        f"it works once:\n\n{link_for(token)}\n\nYou then log in with this email address "
+        "and that password.\n",
     )
     return token
 

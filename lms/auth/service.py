@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -50,7 +52,7 @@ def create_user(
     if problems:
         raise InvalidInput(problems=problems)
     if find_user_by_email(email) is not None:
-        raise Conflict(f"An account with the email {email} already exists.")
+        raise Conflict(f"An account with the email {email} already exists.", field="email")
     user = User(
         email=email,
         full_name=full_name,
@@ -171,12 +173,83 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def _name_problems(full_name: str) -> list[Problem]:
+    if not full_name:
+        return [Problem("Give the person's full name.", "full_name")]
+    if len(full_name) > 200:
+        return [Problem("Keep the name to 200 characters.", "full_name")]
+    return []
+
+
+def _other_active_admins(user: User) -> int:
+    """How many active admins there are besides ``user``."""
+    return db.session.scalar(
+        select(func.count(User.id)).where(
+            User.role == Role.ADMIN, User.active.is_(True), User.id != user.id
+        )
+    )
+
+
+def _keeps_an_admin(user: User, role: Role, active: bool) -> None:
+    """Refuse a change that would leave the school without an active admin."""
+    stays_admin = role is Role.ADMIN and active
+    if user.is_admin and user.active and not stays_admin and _other_active_admins(user) == 0:
+        if not active:
+            raise Conflict(
+                "This is the last active admin: make another account an admin before disabling it.",
+                field="role",
+            )
+        raise Conflict(
+            "This is the last active admin: make another account an admin before giving "
+            "it another role.",
+            field="role",
+        )
+
+
+def update_user(
+    actor: User, user: User, *, full_name: str, email: str, role: Role, now: datetime
+) -> dict[str, dict[str, str]]:
+    """Change an account's name, email and role (audited with what each was before and after);
+    returns the changes, empty when nothing changed. The email stays unique whatever its case,
+    and the last active admin keeps their role."""
+    full_name = full_name.strip()
+    problems = _name_problems(full_name)
+    try:
+        email = normalise_email(email)
+    except InvalidInput as error:
+        problems.extend(error.problems)
+    if problems:
+        raise InvalidInput(problems=problems)
+    holder = find_user_by_email(email)
+    if holder is not None and holder.id != user.id:
+        raise Conflict(f"Another account already uses the email {email}.", field="email")
+    _keeps_an_admin(user, role, user.active)
+    before = {"full_name": user.full_name, "email": user.email, "role": user.role.value}
+    after = {"full_name": full_name, "email": email, "role": role.value}
+    changes = {
+        key: {"from": before[key], "to": after[key]} for key in before if before[key] != after[key]
+    }
+    if not changes:
+        return changes
+    user.full_name, user.email, user.role = full_name, email, role
+    db.session.flush()
+    audit.record_event(
+        "user.updated",
+        actor=actor,
+        now=now,
+        target_type="user",
+        target_id=user.id,
+        details=changes,
+    )
+    return changes
+
+
 def change_role(actor: User, user: User, role: Role, now: datetime) -> bool:
-    """Give ``user`` another role; False when it already had it. An admin keeps their own."""
+    """Give ``user`` another role; False when it already had it. The last active admin
+    keeps theirs."""
     if user.role is role:
         return False
-    if user.id == actor.id:
-        raise Conflict("You cannot change your own role: ask another admin.")
+    _keeps_an_admin(user, role, user.active)
     previous = user.role
     user.role = role
     db.session.flush()
@@ -214,11 +287,12 @@ def set_author(actor: User, user: User, author: bool, now: datetime) -> bool:
 
 
 def set_active(actor: User, user: User, active: bool, now: datetime) -> bool:
-    """Enable or disable an account; disabling ends every session. False when unchanged."""
+    """Enable or disable an account; disabling ends every session (its API tokens stop
+    working too: they are refused for a disabled account). False when unchanged. The last
+    active admin stays enabled."""
     if user.active == active:
         return False
-    if user.id == actor.id and not active:
-        raise Conflict("You cannot disable your own account.")
+    _keeps_an_admin(user, user.role, active)
     user.active = active
     if not active:
         revoke_sessions(user)
@@ -231,3 +305,45 @@ def set_active(actor: User, user: User, active: bool, now: datetime) -> bool:
         target_id=user.id,
     )
     return True
+
+
+# --- the user's own profile --------------------------------------------------------------
+
+DEFAULT_TIMEZONE = "UTC"
+
+
+@cache
+def time_zone_names() -> tuple[str, ...]:
+    """Every IANA time zone this machine knows (``zoneinfo``), sorted, for the profile's list."""
+    return tuple(sorted(available_timezones() | {DEFAULT_TIMEZONE}))
+
+
+def update_profile(
+    user: User, *, full_name: str, timezone: str, now: datetime
+) -> dict[str, dict[str, str]]:
+    """Change the user's own name and time zone (audited, before and after); returns the
+    changes, empty when nothing changed."""
+    full_name = full_name.strip()
+    problems = _name_problems(full_name)
+    if timezone not in time_zone_names():
+        problems.append(Problem("Choose a time zone from the list.", "timezone"))
+    if problems:
+        raise InvalidInput(problems=problems)
+    before = {"full_name": user.full_name, "timezone": user.timezone}
+    after = {"full_name": full_name, "timezone": timezone}
+    changes = {
+        key: {"from": before[key], "to": after[key]} for key in before if before[key] != after[key]
+    }
+    if not changes:
+        return changes
+    user.full_name, user.timezone = full_name, timezone
+    db.session.flush()
+    audit.record_event(
+        "profile.updated",
+        actor=user,
+        now=now,
+        target_type="user",
+        target_id=user.id,
+        details=changes,
+    )
+    return changes

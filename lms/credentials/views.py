@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from lms import csp, links, signing
+from lms import csp, links, signing, templating
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
 from lms.credentials import badges, outcomes, pdf, rules
@@ -75,8 +75,10 @@ def check():
 @bp.get("/verify/<code>")
 @public
 def verify(code: str):
-    """Anyone can check a certificate by its code: status, name, credential, dates."""
+    """Anyone can check a certificate by its code: status, name, credential, dates (in UTC,
+    the same for every reader, logged in or not)."""
     certificate = get_certificate_by_code(code)
+    templating.show_times_in_utc()
     return render_template(
         "credentials/verify.html",
         certificate=certificate,

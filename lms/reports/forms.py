@@ -18,12 +18,12 @@ class AuditSearchForm(FlaskForm):
     target_type = StringField("Target type", validators=[Optional()])
     target_id = StringField("Target id", validators=[Optional()])
     from_ = DateField(
-        "From",
+        "From (date, UTC)",
         name="from",
         validators=[Optional()],
         render_kw={"type": "date"},
     )
-    to = DateField("To", validators=[Optional()], render_kw={"type": "date"})
+    to = DateField("To (date, UTC)", validators=[Optional()], render_kw={"type": "date"})
     page = IntegerField(
         "Page",
         default=1,

@@ -281,7 +281,14 @@ def test_pages_fit_a_phone(browser, live_server):
     pages = {
         "student@example.com": ["/dashboard", "/courses", "/evidence", "/exam-results"],
         "instructor@example.com": ["/cohorts", "/cohorts/1", "/cohorts/1/certificates"],
-        "admin@example.com": ["/admin/exports", "/admin/audit", "/admin/users"],
+        "admin@example.com": [
+            "/admin/exports",
+            "/admin/audit",
+            "/admin/users",
+            "/admin/users/new",
+            "/admin/users/1/edit",
+            "/account/profile",
+        ],
     }
     for email, paths in pages.items():
         context = browser.new_context(viewport=PHONE)
@@ -293,3 +300,37 @@ def test_pages_fit_a_phone(browser, live_server):
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], (path, width)
         context.close()
+
+
+def test_admin_adds_and_edits_a_user_and_picks_a_time_zone(page: Page, live_server, check_a11y):
+    log_in(page, live_server, "admin@example.com")
+    page.goto(live_server.url + "/admin/users")
+    check_a11y(page)
+    page.get_by_role("link", name="Add a user").click()
+    expect(page.get_by_role("heading", name="Add a user")).to_be_visible()
+    page.get_by_label("Full name").fill("Lee Okafor")
+    page.get_by_label("Email").fill("student@example.com")  # taken
+    page.get_by_role("button", name="Add the user").click()
+    expect(page.locator("#email-error")).to_contain_text("already exists")
+    check_a11y(page)
+    page.get_by_label("Email").fill("lee.okafor@example.com")
+    page.get_by_label("Role").select_option("instructor")
+    page.get_by_role("button", name="Add the user").click()
+    expect(page.get_by_role("heading", name="Lee Okafor")).to_be_visible()
+    expect(page.get_by_text("a link to set its password is on its way")).to_be_visible()
+    check_a11y(page)
+    page.get_by_label("Full name").fill("Lee A. Okafor")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Lee A. Okafor")).to_be_visible()
+
+    page.get_by_role("link", name="Profile").click()
+    page.get_by_label("Time zone").select_option("America/New_York")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your profile is saved.")).to_be_visible()
+    check_a11y(page)
+    page.goto(live_server.url + "/admin/audit")
+    expect(page.get_by_role("cell", name=re.compile(r", \d\d:\d\d E[SD]T$")).first).to_be_visible()
+    page.goto(live_server.url + "/account/profile")  # back to UTC for the other tests
+    page.get_by_label("Time zone").select_option("UTC")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your profile is saved.")).to_be_visible()

@@ -711,6 +711,30 @@ CASES: dict[str, list[Case]] = {
             frozenset({"admin"}),
         )
     ],
+    "users.edit_user": [
+        Case(
+            "GET", lambda s: (f"/admin/users/{s.people['owner'].id}/edit", {}), frozenset({"admin"})
+        ),
+        Case(
+            "POST",
+            lambda s: (
+                f"/admin/users/{s.people['owner'].id}/edit",
+                {
+                    "full_name": "Renamed Owner",
+                    "email": s.people["owner"].email,
+                    "role": "student",
+                },
+            ),
+            frozenset({"admin"}),
+        ),
+    ],
+    "users.send_reset": [
+        Case(
+            "POST",
+            lambda s: (f"/admin/users/{s.people['owner'].id}/reset", {}),
+            frozenset({"admin"}),
+        )
+    ],
     "users.remove_totp": [
         Case(
             "POST",
