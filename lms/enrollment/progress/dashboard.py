@@ -59,7 +59,10 @@ def student_dashboard(student: User, now: datetime) -> list[CredentialProgress]:
         cohort = enrollment.cohort
         credential = cohort.credential
         try:
-            readiness = credentials.evaluate_readiness(credential, [student.id], now)
+            # judged in this cohort: its overrides count here, no other cohort's
+            readiness = credentials.evaluate_readiness(
+                credential, [student.id], now, cohort_id=cohort.id
+            )
         except credentials.NoRequirements as missing:
             result.append(
                 CredentialProgress(

@@ -192,7 +192,9 @@ def cohort_progress(
     enrollments.sort(key=lambda e: e[1].lower())  # by name
     student_ids = [e[0] for e in enrollments]
     try:
-        judgement = credentials.judge_readiness(cohort.credential, student_ids, now)
+        judgement = credentials.judge_readiness(
+            cohort.credential, student_ids, now, cohort_id=cohort.id
+        )
     except credentials.NoRequirements as missing:
         return _unjudged(cohort, enrollments, today, missing)
     tree = judgement.tree
