@@ -4,6 +4,8 @@ judges readiness and when a certificate is issued there."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -16,6 +18,9 @@ from lms.enrollment.progress.dashboard import student_dashboard
 from lms.extensions import db
 from lms.ledger import service as ledger
 from lms.ledger.models import LedgerEntry, LedgerKind
+from lms.reports import export_sql, exports
+from lms.reports.exports import COMPLETION_COLUMNS
+from lms.reports.filters import RecordFilter
 from tests import factories
 from tests.conftest import login, post_form
 from tests.enrollment.conftest import ledger_count, table_counts
@@ -71,6 +76,15 @@ def test_an_override_in_one_cohort_counts_there_and_nowhere_else(client, two_coh
     )
     assert (entry.cohort_id, entry.credential_id, entry.met) == (cohort_a.id, credential.id, True)
     assert table_counts(Certificate) == (0,)
+
+    # The completions export says where it counts, from Python and from the database alike.
+    python = exports.Measured(exports.completion_records())
+    csv_text = b"".join(exports.render("csv", python, COMPLETION_COLUMNS, sheet="x", base_url=""))
+    assert csv_text == b"".join(export_sql.LedgerText("csv", RecordFilter(), None))
+    rows = list(csv.DictReader(io.StringIO(csv_text.decode())))
+    assert [(r["source"], r["cohort_id"]) for r in rows if r["kind"] == "override_granted"] == [
+        ("override:met", str(cohort_a.id))
+    ]
 
     # A's matrix and record: met by the override; B's: not met, no override listed.
     login(client, dana.email)
