@@ -186,3 +186,20 @@ def test_an_override_recorded_before_overrides_named_a_cohort_counts_in_every_co
     assert ledger.current_overrides([student.id], scope_a) == {student.id: {}}
     scope_b = ledger.OverrideScope(cohort_b.id, credential.id)
     assert ledger.current_overrides([student.id], scope_b) == {student.id: {"TERM-3": True}}
+
+
+def test_automatic_issue_judges_each_cohort_with_its_own_overrides(client, two_cohorts):
+    credential, dana, rui, student, cohort_a, cohort_b = two_cohorts
+    credentials.set_auto_issue(dana, cohort_a.id, True, factories.NOW)
+    db.session.commit()
+    # Recorded in B, the student's second cohort: judged in A without it, in B with it.
+    login(client, rui.email)
+    response = post_form(
+        client,
+        f"/cohorts/{cohort_b.id}/students/{student.id}/overrides",
+        {"key": "TERM-3", "decision": "met", "reason": REASON},
+    )
+    assert response.status_code == 302
+    assert db.session.scalars(select(Certificate.student_id)).all() == [student.id]
+    progress = {item.cohort.id: item for item in student_dashboard(student, factories.NOW)}
+    assert not progress[cohort_a.id].outcome.met and progress[cohort_b.id].outcome.met
