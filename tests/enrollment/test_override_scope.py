@@ -145,7 +145,7 @@ def test_issuing_in_the_other_cohort_does_not_count_the_override(client, two_coh
 
 
 def test_an_override_recorded_before_overrides_named_a_cohort_counts_in_every_cohort_of_its_credential(  # noqa: E501
-    app, two_cohorts
+    client, two_cohorts
 ):
     credential, dana, rui, student, cohort_a, cohort_b = two_cohorts
     other = factories.credential("CCS", modules=["TERM-3"])
@@ -165,6 +165,11 @@ def test_an_override_recorded_before_overrides_named_a_cohort_counts_in_every_co
     assert table_counts(Certificate) == (1,)  # ready in B, where issue is automatic
     progress = {item.cohort.id: item for item in student_dashboard(student, factories.NOW)}
     assert progress[cohort_a.id].outcome.met and progress[cohort_b.id].outcome.met
+    login(client, dana.email)
+    record = client.get(f"/cohorts/{cohort_a.id}/students/{student.id}").get_data(as_text=True)
+    assert "Marked met" in record
+    assert "recorded before overrides named their cohort: counts in every cohort of CPC" in record
+    assert "Marked not met" not in record  # CCS's, not this credential's
     # ... but not for another credential's cohort: CCS's TERM-1 override was not met, and it
     # leaves CPC alone (TERM-1 stays passed).
     assert ledger.current_overrides(
