@@ -76,10 +76,12 @@ def gather_facts(
     *,
     course_modules: dict[str, tuple[str, dict[int, str]]] | None = None,
     now: datetime,
+    overrides_in: ledger.OverrideScope,
     needs: rules.Needs | None = None,
 ) -> dict[int, rules.StudentFacts]:
     """The facts the readiness rules need, for many students at once (at most seven queries,
-    whatever the number of students).
+    whatever the number of students). The overrides are those that count in
+    ``overrides_in``: the cohort readiness is judged in (see ``ledger.OverrideScope``).
 
     ``modules`` and ``course_modules`` are those the trees name. ``needs`` says what else to
     gather (see ``rules.Needs``): the modules whose every scored attempt counts (those of
@@ -121,7 +123,7 @@ def gather_facts(
     else:
         hours = {}
     as_of = now.date()
-    overrides = ledger.current_overrides(student_ids)
+    overrides = ledger.current_overrides(student_ids, overrides_in)
     result = {}
     nothing = MappingProxyType({})  # shared by the students with nothing of a kind
     for sid in student_ids:

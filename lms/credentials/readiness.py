@@ -5,7 +5,7 @@ information-only paths beside them."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from lms.courses import reads as courses
@@ -13,6 +13,7 @@ from lms.courses.models import Module
 from lms.credentials import catalogue, rules
 from lms.credentials.facts import gather_facts
 from lms.credentials.models import Credential, RequirementSet
+from lms.ledger import service as ledger
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,19 @@ def _named(needs: rules.Needs) -> _Named:
 
 
 def _facts(
-    student_ids: list[int], needs: rules.Needs, named: _Named, now: datetime
+    student_ids: list[int],
+    needs: rules.Needs,
+    named: _Named,
+    now: datetime,
+    overrides_in: ledger.OverrideScope,
 ) -> dict[int, rules.StudentFacts]:
     return gather_facts(
-        student_ids, named.modules, course_modules=named.course_modules, now=now, needs=needs
+        student_ids,
+        named.modules,
+        course_modules=named.course_modules,
+        now=now,
+        overrides_in=overrides_in,
+        needs=needs,
     )
 
 
@@ -90,12 +100,23 @@ class Requirements:
         needs = self.tree.needs()
         return needs | self.information.needs() if self.information else needs
 
+    def scope(self, cohort_id: int | None) -> ledger.OverrideScope:
+        """Where the overrides that count come from, judged in ``cohort_id`` (None: outside
+        any cohort)."""
+        return ledger.OverrideScope(cohort_id, self.credential.id)
+
     def facts(
-        self, student_ids: list[int], now: datetime, also: rules.Needs | None = None
+        self,
+        student_ids: list[int],
+        now: datetime,
+        also: rules.Needs | None = None,
+        *,
+        cohort_id: int | None,
     ) -> dict[int, rules.StudentFacts]:
-        """The facts the trees need (and ``also`` these) of the students."""
+        """The facts the trees need (and ``also`` these) of the students, with the overrides
+        that count in ``cohort_id``."""
         needs = self.needs() | also if also else self.needs()
-        return _facts(student_ids, needs, self.named, now)
+        return _facts(student_ids, needs, self.named, now, self.scope(cohort_id))
 
     def judged(self, facts: dict[int, rules.StudentFacts]) -> Readiness:
         """The tree (and the information path) judged on the facts, with every sentence."""
@@ -147,6 +168,7 @@ def evaluate_readiness(
     student_ids: Iterable[int],
     now: datetime,
     *,
+    cohort_id: int | None = None,
     information: bool = False,
 ) -> Readiness:
     """Judge every student against the credential's current requirements in a fixed number
@@ -154,33 +176,59 @@ def evaluate_readiness(
     path beside them too, from the same facts.
 
     ``now`` dates requirements "within the last N days": the caller reads the clock, once
-    per request, so every verdict of a page is judged at the same instant."""
+    per request, so every verdict of a page is judged at the same instant. ``cohort_id`` is
+    the cohort the students are judged in: the overrides recorded there count, no other
+    cohort's (None: judged outside any cohort; see ``ledger.OverrideScope``)."""
     required = load_requirements(credential, information=information)
-    return required.judged(required.facts(list(student_ids), now))
+    return required.judged(required.facts(list(student_ids), now, cohort_id=cohort_id))
 
 
-def evaluate_readiness_of(
-    credentials: Iterable[Credential], student_ids: Iterable[int], now: datetime
-) -> dict[int, Readiness]:
-    """``evaluate_readiness`` for several credentials at once, from one gathering of facts,
-    by credential id; a credential without requirements is left out (nobody is ready for it
+def evaluate_readiness_in(
+    cohorts: Iterable[tuple[Credential, int | None]], student_ids: Iterable[int], now: datetime
+) -> list[tuple[int | None, Readiness]]:
+    """``evaluate_readiness`` of each (credential, cohort id) pair, with the cohort: the
+    requirements loaded and the facts gathered once, the overrides read again only for each
+    further cohort. A credential without requirements is left out (nobody is ready for it
     yet)."""
-    loaded = load_requirements_of(credentials)
-    if not loaded:
-        return {}
+    cohorts = list(cohorts)
+    loaded = load_requirements_of(credential for credential, _ in cohorts)
+    wanted = [(loaded[c.id], cohort_id) for c, cohort_id in cohorts if c.id in loaded]
+    if not wanted:
+        return []
     needs = rules.Needs()
-    for required in loaded.values():
+    for required, _ in wanted:
         needs = needs | required.needs()
-    any_one = next(iter(loaded.values()))
-    facts = _facts(list(student_ids), needs, any_one.named, now)
-    return {cid: required.judged(facts) for cid, required in loaded.items()}
+    ids = list(student_ids)
+    first = wanted[0][0].scope(wanted[0][1])
+    facts = _facts(ids, needs, wanted[0][0].named, now, first)
+    result = []
+    for required, cohort_id in wanted:
+        scope = required.scope(cohort_id)
+        if scope != first:
+            overrides = ledger.current_overrides(ids, scope)
+            facts_here = {sid: replace(f, overrides=overrides[sid]) for sid, f in facts.items()}
+        else:
+            facts_here = facts
+        result.append((cohort_id, required.judged(facts_here)))
+    return result
 
 
-def judge_readiness(credential: Credential, student_ids: Iterable[int], now: datetime) -> Judgement:
+def judge_readiness(
+    credential: Credential,
+    student_ids: Iterable[int],
+    now: datetime,
+    *,
+    cohort_id: int | None = None,
+) -> Judgement:
     """Verdicts for every student against the credential's current requirements, in the same
     fixed number of queries as ``evaluate_readiness`` and a fraction of its time: what a
-    cohort's counts, filters and sorts need. Explain a student with ``Judgement.outcome``."""
-    return next(judge_readiness_in_batches(credential, student_ids, now, batch_size=None))
+    cohort's counts, filters and sorts need. Explain a student with ``Judgement.outcome``.
+    The overrides that count are those recorded in ``cohort_id``."""
+    return next(
+        judge_readiness_in_batches(
+            credential, student_ids, now, cohort_id=cohort_id, batch_size=None
+        )
+    )
 
 
 # A cohort's matrix shows every student's contact hours, whatever the tree asks.
@@ -192,6 +240,7 @@ def judge_readiness_in_batches(
     student_ids: Iterable[int],
     now: datetime,
     *,
+    cohort_id: int | None = None,
     batch_size: int | None = 2000,
 ) -> Iterator[Judgement]:
     """``judge_readiness`` for any number of students, ``batch_size`` at a time (``None``: all
@@ -204,7 +253,7 @@ def judge_readiness_in_batches(
     size = batch_size or max(1, len(student_ids))
     for start in range(0, max(1, len(student_ids)), size):
         batch = student_ids[start : start + size]
-        facts = required.facts(batch, now, _MATRIX_NEEDS)
+        facts = required.facts(batch, now, _MATRIX_NEEDS, cohort_id=cohort_id)
         yield Judgement(
             credential,
             required.requirement_set,
@@ -221,7 +270,8 @@ def information_outcomes(
 ) -> list[tuple[Credential, rules.Outcome]]:
     """The information-only paths beside the credentials (AAPC's apprentice removal for CPC
     and COC), judged for a student from one gathering of facts; a credential without one,
-    or with the code of one before it, is left out. They never decide readiness."""
+    or with the code of one before it, is left out. They never decide readiness, and no
+    cohort's override counts in them (they are judged outside any cohort)."""
     paths: dict[str, tuple[Credential, rules.Requirement]] = {}
     for credential in credentials:
         tree = catalogue.information_tree(credential)
@@ -233,7 +283,7 @@ def information_outcomes(
     for _, tree in paths.values():
         needs = needs | tree.needs()
     named = _named(needs)
-    facts = _facts([student_id], needs, named, now)[student_id]
+    facts = _facts([student_id], needs, named, now, ledger.OverrideScope(None, None))[student_id]
     return [
         (credential, rules.evaluate(tree, facts, named.titles))
         for credential, tree in paths.values()

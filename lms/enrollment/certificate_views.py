@@ -75,7 +75,9 @@ def _render_page(
     return render_template(
         "enrollment/cohort_certificates.html",
         cohort=cohort,
-        roster=credentials.certificate_roster(cohort.credential, students, utcnow()),
+        roster=credentials.certificate_roster(
+            cohort.credential, students, utcnow(), cohort_id=cohort.id
+        ),
         issue_form=IssueForm(),
         auto_form=auto_form,
         outcome_form=outcome_form,
@@ -107,11 +109,13 @@ def issue(cohort_id: int):
     now = utcnow()
     if form.student_id.data:
         student = _cohort_student(cohort, form.student_id.data)
-        credentials.issue_certificate(student, cohort.credential, actor, now)
+        credentials.issue_certificate(student, cohort.credential, actor, now, cohort_id=cohort.id)
         message = f"Certificate issued to {student.full_name}."
     else:
         students = service.active_students(cohort)
-        issued = credentials.issue_to_ready_students(actor, cohort.credential, students, now)
+        issued = credentials.issue_to_ready_students(
+            actor, cohort.credential, students, now, cohort_id=cohort.id
+        )
         message = (
             f"{len(issued)} certificate{'s' if len(issued) != 1 else ''} issued."
             if issued

@@ -1,7 +1,8 @@
 """Overrides: an instructor marks a requirement met or not met for a student, with a reason.
 
-Each decision is a ledger entry; the readiness engine reads them back as
-``StudentFacts.overrides`` (see ``records.service.current_overrides``)."""
+Each decision is a ledger entry that names the cohort it was made in: it counts in that
+cohort's readiness only (``ledger.service.OverrideScope``); the readiness engine reads them
+back as ``StudentFacts.overrides`` (see ``ledger.service.current_overrides``)."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ def record_override(
     reason: str,
     now: datetime,
 ) -> LedgerEntry:
-    """Mark a requirement met or not met for a student (``met=None`` withdraws the standing
-    override), with a mandatory reason. The ledger keeps every entry. The caller has loaded
-    the enrolment through a cohort the actor teaches."""
+    """Mark a requirement met or not met for a student in this cohort (``met=None``
+    withdraws the standing override), with a mandatory reason: it counts in this cohort's
+    readiness only. The ledger keeps every entry. The caller has loaded the enrolment
+    through a cohort the actor teaches."""
     if enrollment.cohort_id != cohort.id:
         raise NotFound("That student is not in this cohort.")
     student_id = enrollment.student_id
@@ -54,7 +56,8 @@ def record_override(
     problems = override_problems(key, reason, labels)
     if problems:
         raise InvalidInput(problems=problems)
-    standing = ledger.current_overrides([student_id])[student_id]
+    scope = ledger.OverrideScope(cohort.id, cohort.credential_id)
+    standing = ledger.current_overrides([student_id], scope)[student_id]
     if met is None and key not in standing:
         raise Conflict(f"There is no override of {labels[key]} to reverse.")
     if met is not None and standing.get(key) is met:
@@ -72,6 +75,7 @@ def record_override(
         met=met,
         module_id=module_id,
         credential_id=cohort.credential_id,
+        cohort_id=cohort.id,
         actor=actor,
         now=now,
         note=reason,
@@ -82,6 +86,12 @@ def record_override(
         now=now,
         target_type="ledger_entry",
         target_id=entry.id,
-        details={"student_id": student_id, "key": key, "met": met, "reason": reason},
+        details={
+            "student_id": student_id,
+            "cohort_id": cohort.id,
+            "key": key,
+            "met": met,
+            "reason": reason,
+        },
     )
     return entry

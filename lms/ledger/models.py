@@ -55,6 +55,10 @@ class LedgerEntry(db.Model):
     # other entry, a reversal included.
     met: Mapped[bool | None]
     source_ref: Mapped[str | None] = mapped_column(String(64))
+    # An override's scope: the cohort it was recorded in, where alone it counts (see
+    # ``service.OverrideScope``); None on every other entry and on overrides recorded before
+    # overrides had a scope. A plain number, as the ledger knows the cohort only by its id.
+    cohort_id: Mapped[int | None]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)

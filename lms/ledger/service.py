@@ -36,9 +36,10 @@ def append_entry(
     source_ref: str | None = None,
     note: str | None = None,
     met: bool | None = None,
+    cohort_id: int | None = None,
 ) -> LedgerEntry:
     """Append one entry to the ledger in the current transaction; nothing is ever updated.
-    ``met`` is an override's verdict."""
+    ``met`` is an override's verdict, ``cohort_id`` the cohort it was recorded in."""
     fields = {
         "module_id": module_id,
         "credential_id": credential_id,
@@ -47,6 +48,7 @@ def append_entry(
         "source_ref": source_ref,
         "note": note,
         "met": met,
+        "cohort_id": cohort_id,
     }
     (entry,) = append_entries(kind, source=source, actor=actor, now=now, rows=[(student, fields)])
     return entry
@@ -140,12 +142,39 @@ def stream_best_completions(
                 yield student_id, module_id, best, first
 
 
-def current_overrides(student_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
-    """Each student's standing overrides, by leaf key, in one query.
+class OverrideScope(NamedTuple):
+    """Where readiness is judged, and so which overrides count there: the cohort (None:
+    outside any cohort, as the API judges a credential) and its credential.
+
+    An override counts only in the cohort it was recorded in. One recorded before overrides
+    kept their cohort (``cohort_id`` null) counts in every cohort of the credential it was
+    recorded for (every credential, if it names none), and outside any cohort: where it
+    counted before."""
+
+    cohort_id: int | None
+    credential_id: int | None
+
+    def condition(self) -> ColumnElement[bool]:
+        """The override entries that count in this scope."""
+        unscoped = LedgerEntry.cohort_id.is_(None) & (
+            LedgerEntry.credential_id.is_(None) | (LedgerEntry.credential_id == self.credential_id)
+        )
+        if self.cohort_id is None:
+            return unscoped
+        return (LedgerEntry.cohort_id == self.cohort_id) | unscoped
+
+
+_OVERRIDE_KINDS = (LedgerKind.OVERRIDE_GRANTED, LedgerKind.OVERRIDE_REVOKED)
+
+
+def current_overrides(
+    student_ids: Iterable[int], scope: OverrideScope
+) -> dict[int, dict[str, bool]]:
+    """Each student's standing overrides in ``scope``, by leaf key, in one query.
 
     An ``override_granted`` entry (its verdict in ``met``, the leaf key in ``source_ref``)
     decides a requirement; a later ``override_revoked`` for the same key withdraws it, so the
-    facts decide again. The newest entry per key wins."""
+    facts decide again. The newest entry per key that counts in the scope wins."""
     student_ids = list(student_ids)
     result: dict[int, dict[str, bool]] = {sid: {} for sid in student_ids}
     if not student_ids:
@@ -153,8 +182,9 @@ def current_overrides(student_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
     rows = db.session.execute(
         select(LedgerEntry.student_id, LedgerEntry.kind, LedgerEntry.met, LedgerEntry.source_ref)
         .where(
-            LedgerEntry.kind.in_([LedgerKind.OVERRIDE_GRANTED, LedgerKind.OVERRIDE_REVOKED]),
+            LedgerEntry.kind.in_(_OVERRIDE_KINDS),
             among(LedgerEntry.student_id, student_ids),
+            scope.condition(),
         )
         .order_by(LedgerEntry.id)
     )
@@ -200,8 +230,9 @@ def last_recorded(student_ids: Iterable[int]) -> dict[int, datetime]:
     return result
 
 
-def override_entries(student_ids: Iterable[int]) -> list[LedgerEntry]:
-    """Every override entry of the given students, oldest first, with their actors."""
+def override_entries(student_ids: Iterable[int], scope: OverrideScope) -> list[LedgerEntry]:
+    """Every override entry of the given students that counts in ``scope``, oldest first,
+    with their actors."""
     student_ids = list(student_ids)
     if not student_ids:
         return []
@@ -209,8 +240,9 @@ def override_entries(student_ids: Iterable[int]) -> list[LedgerEntry]:
         db.session.scalars(
             select(LedgerEntry)
             .where(
-                LedgerEntry.kind.in_([LedgerKind.OVERRIDE_GRANTED, LedgerKind.OVERRIDE_REVOKED]),
+                LedgerEntry.kind.in_(_OVERRIDE_KINDS),
                 LedgerEntry.student_id.in_(student_ids),
+                scope.condition(),
             )
             .options(selectinload(LedgerEntry.actor))
             .order_by(LedgerEntry.id)

@@ -46,6 +46,7 @@ COMPLETION_COLUMNS = [
     "module_code",
     "module_title",
     "credential_code",
+    "cohort_id",  # an override's: the cohort it was recorded in, where alone it counts
     "score",
     "source",
     "source_ref",
@@ -150,6 +151,7 @@ def completion_select(
                 Module.code,
                 Module.title,
                 Credential.code,
+                LedgerEntry.cohort_id,
                 LedgerEntry.score,
                 ledger.exported_source(),
                 LedgerEntry.source_ref,

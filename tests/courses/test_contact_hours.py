@@ -20,6 +20,7 @@ from lms.credentials.rules import (
     requirement_to_data,
 )
 from lms.extensions import db
+from lms.ledger import service as ledger
 from tests import factories
 from tests.conftest import count_queries
 from tests.courses.builders import practice_exam
@@ -75,7 +76,9 @@ def test_hours_are_summed_per_student_and_course_and_reach_the_readiness_facts(a
     assert hours == {one.id: round(210 / 3600, 2), two.id: round(30 / 3600, 2), 999: 0.0}
     term = factories.module("TERM-1").course_id
     assert time_on_task.contact_hours_by_student([one.id], [term]) == {one.id: round(120 / 3600, 2)}
-    facts = credentials.gather_facts([one.id, two.id], {}, now=factories.NOW)
+    facts = credentials.gather_facts(
+        [one.id, two.id], {}, now=factories.NOW, overrides_in=ledger.OverrideScope(None, None)
+    )
     assert facts[one.id].contact_hours[None] == round(210 / 3600, 2)
     assert facts[one.id].contact_hours["CODE"] == round(90 / 3600, 2)
     assert facts[two.id].contact_hours == {None: round(30 / 3600, 2), "TERM": round(30 / 3600, 2)}

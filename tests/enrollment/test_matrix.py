@@ -13,6 +13,7 @@ from lms.auth.models import Role
 from lms.courses.attempts import sitting
 from lms.credentials.models import Certificate
 from lms.db import utcnow
+from lms.enrollment import service as enrollment_service
 from lms.enrollment.models import Cohort, Enrollment, PlannedDueDate
 from lms.extensions import db
 from lms.ledger.models import LedgerEntry, LedgerKind
@@ -61,15 +62,15 @@ def test_at_risk_flags_with_reasons_and_filters(client, school):
     db.session.commit()
     factories.pass_module(idle, "TERM-1", now - timedelta(days=20))
     enrolments = db.session.scalars(select(Enrollment)).all()
-    for e in enrolments:
-        e.enrolled_at = now - timedelta(days=25)
+    for e in enrolments:  # on the first day (a late joiner's plan would start later)
+        e.enrolled_at = now - timedelta(days=30)
     db.session.commit()
 
     login(client, instructor.email)
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "<strong>1 of 4</strong> students ready" in page and "<strong>3</strong> at risk" in page
     assert "Behind the study plan: 1 module overdue (TERM-1)" in row_of(page, "Ben Behind")
-    assert "No activity since enrolment (25 days)" in row_of(page, "Ben Behind")
+    assert "No activity since enrolment (30 days)" in row_of(page, "Ben Behind")
     assert "3 failed attempts on TERM-2" in row_of(page, "Cy Failing")
     assert "No activity for 20 days" in row_of(page, "Di Idle")
     assert 'class="risk-list"' not in row_of(page, "Ada Ready")
@@ -96,9 +97,9 @@ def test_at_risk_flags_with_reasons_and_filters(client, school):
         client.get(f"/cohorts/{cohort.id}").get_data(as_text=True), "Di Idle"
     )
 
-    # A cohort's own policy: flag inactivity only after 30 days.
+    # A cohort's own policy: flag inactivity only after 31 days.
     loaded = db.session.get(Cohort, cohort.id)
-    loaded.inactivity_days = 30
+    loaded.inactivity_days = 31
     db.session.commit()
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "No activity" not in page
@@ -227,6 +228,62 @@ def test_the_instructor_moves_a_due_date_and_the_student_sees_this_week(client, 
     week = re.search(r'<ul class="this-week">(.*?)</ul>', page, re.S).group(1)
     assert "Module 2 of TERM" in week and f"due {new_due.strftime('%d %b %Y')}" in week
     assert "Module 1 of TERM" not in week
+
+
+def test_a_late_joiner_is_not_overdue_nor_at_risk_on_the_day_they_join(client, school):
+    credential, instructor = school
+    on_time = factories.user(Role.STUDENT, name="Olu Ontime")
+    cohort = factories.cohort(instructor, credential, [on_time])
+    now = utcnow()
+    today = now.date()
+    start = today - timedelta(days=30)
+    set_dates(cohort.id, start, today + timedelta(days=60))
+    # The plan: TERM-1 due 10 days after the start (moved there by the instructor).
+    db.session.add(
+        PlannedDueDate(
+            cohort_id=cohort.id,
+            module_code="TERM-1",
+            due_on=start + timedelta(days=10),
+            moved_at=now,
+            moved_by_id=instructor.id,
+        )
+    )
+    enrolment = db.session.scalar(select(Enrollment).where(Enrollment.student_id == on_time.id))
+    enrolment.enrolled_at = datetime.combine(start, datetime.min.time(), UTC)
+    db.session.commit()
+    late = factories.user(Role.STUDENT, name="Lee Latejoiner")
+    loaded = enrollment_service.get_cohort_for(instructor, cohort.id)
+    enrollment_service.enroll_by_email(instructor, loaded, late.email, now)
+    db.session.commit()
+
+    login(client, instructor.email)
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "<strong>1</strong> at risk" in page
+    assert "Behind the study plan: 1 module overdue (TERM-1)" in row_of(page, "Olu Ontime")
+    assert 'class="risk-list"' not in row_of(page, "Lee Latejoiner")
+    at_risk = client.get(f"/cohorts/{cohort.id}?show=at_risk").get_data(as_text=True)
+    assert names_in(at_risk) == ["Olu Ontime"]
+    listed = client.get("/cohorts").get_data(as_text=True)
+    row = re.search(re.escape(cohort.name) + r"</a>.*?</tr>", listed, re.S)
+    assert f'href="/cohorts/{cohort.id}?show=at_risk">1</a>' in row.group(0)
+    client.get("/logout")
+
+    # The late joiner's own plan: 30 days late, every due date 30 days later (never past the
+    # exam date); the on-time student keeps the cohort's and is overdue.
+    login(client, late.email)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "overdue" not in page and "This week" not in page
+    modules = page.split("<h3>Required modules</h3>")[1].split("</table>")[0]
+    due_cells = [re.findall(r"<td>(.*?)</td>", row)[-1] for row in modules.split("<tr>")[2:]]
+    assert len(due_cells) == 3
+    assert due_cells[0] == (today + timedelta(days=10)).strftime("%d %b %Y")
+    assert due_cells[2] == (today + timedelta(days=60)).strftime("%d %b %Y")  # the exam date
+    client.get("/logout")
+    login(client, on_time.email)
+    page = client.get("/dashboard").get_data(as_text=True)
+    week = re.search(r'<ul class="this-week">(.*?)</ul>', page, re.S).group(1)
+    overdue_since = (start + timedelta(days=10)).strftime("%d %b %Y")
+    assert "Module 1 of TERM" in week and f"overdue since {overdue_since}" in week
 
 
 def test_exam_bookings_show_next_to_readiness_with_a_warning(client, school):

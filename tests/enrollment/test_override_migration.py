@@ -82,8 +82,13 @@ def test_the_verdict_moves_to_its_column_and_back(empty_database):
         ]
         assert triggers() == guards
         still_append_only()
-        # The app reads the verdicts from the column, and exports still spell them out.
-        assert ledger.current_overrides([1]) == {1: {"TERM-1": True, "TERM-2": False}}
+        # The app (at the newest revision, where an override names its cohort) reads the
+        # verdicts from the column, and exports still spell them out. These overrides name
+        # no cohort and no credential: they count in every cohort, as they did.
+        upgrade()
+        expected = {1: {"TERM-1": True, "TERM-2": False}}
+        for scope in (ledger.OverrideScope(None, None), ledger.OverrideScope(7, 3)):
+            assert ledger.current_overrides([1], scope) == expected
         exported = select(ledger.exported_source()).order_by(LedgerEntry.id)
         assert db.session.scalars(exported).all() == SOURCES
         db.session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -289,6 +290,42 @@ def test_this_week_lists_overdue_and_coming_modules_not_done():
         "D": date(2026, 9, 20),
     }
     assert plan.due_this_week(due, {"A"}, date(2026, 9, 10)) == ["B", "C"]
+
+
+def test_a_late_joiners_plan_starts_from_the_day_they_joined():
+    start, exam = date(2026, 9, 1), date(2026, 12, 1)
+    due = {"A": date(2026, 9, 11), "B": date(2026, 10, 1)}  # 10 and 30 days after the start
+    joined = date(2026, 10, 1)  # 30 days late: the cohort's plan moves by 30 days
+    own = plan.own_due_dates(due, start, joined, exam)
+    assert own == {"A": date(2026, 10, 11), "B": date(2026, 10, 31)}
+    assert plan.due_this_week(own, set(), joined) == []  # nothing overdue on the day they join
+    on_time = risk.RiskFacts(
+        ready=False,
+        done=frozenset(),
+        due=due,
+        failed_attempts={},
+        last_activity=None,
+        enrolled_at=datetime(2026, 9, 1, 9, tzinfo=UTC),
+    )
+    late = replace(on_time, due=own, enrolled_at=datetime(2026, 10, 1, 9, tzinfo=UTC))
+    policy = risk.RiskPolicy()
+    assert risk.risk_reasons(late, policy, joined) == []
+    assert "Behind the study plan: 2 modules overdue (A, B)" in risk.risk_reasons(
+        on_time, policy, joined + timedelta(days=1)
+    )
+    # on or before the start: the cohort's dates; no date moves past the exam, and someone
+    # who joins after the exam has everything due the day they joined, never before
+    assert plan.own_due_dates(due, start, start, exam) == due
+    assert plan.own_due_dates(due, start, date(2026, 8, 20), exam) == due
+    assert plan.own_due_dates(due, start, date(2026, 11, 10), exam) == {
+        "A": date(2026, 11, 20),
+        "B": exam,
+    }
+    assert plan.own_due_dates(due, start, date(2026, 12, 5), exam) == {
+        "A": date(2026, 12, 5),
+        "B": date(2026, 12, 5),
+    }
+    assert plan.own_due_dates(due, start, joined, None) == own
 
 
 # --- at-risk flags -----------------------------------------------------------------------

@@ -208,12 +208,12 @@ def test_fixed_lines_the_same_on_every_database(app):
     assert csv_data.decode() == (
         ",".join(COMPLETION_COLUMNS) + "\r\n"
         f"{first},2026-11-02T15:30:00.000120+00:00,{student.id},sam@example.org,"
-        f'"Rivera, Sam ""The Coder""",module_completed,TERM,TERM-1,Module 1 of TERM,,85.50,'
+        f'"Rivera, Sam ""The Coder""",module_completed,TERM,TERM-1,Module 1 of TERM,,,85.50,'
         'test,,,"\'=passed\nwith notes"\r\n'
         f"{second},2026-11-02T15:30:00+00:00,{student.id},sam@example.org,"
-        '"Rivera, Sam ""The Coder""",evidence_submitted,,,,,,test,,,\r\n'
+        '"Rivera, Sam ""The Coder""",evidence_submitted,,,,,,,test,,,\r\n'
         f"{third},2026-11-02T15:30:00+00:00,{student.id},sam@example.org,"
-        '"Rivera, Sam ""The Coder""",module_completed,TERM,TERM-1,Module 1 of TERM,,100.00,'
+        '"Rivera, Sam ""The Coder""",module_completed,TERM,TERM-1,Module 1 of TERM,,,100.00,'
         "test,,,Zoë \\ \x01 \u2028\r\n"
     )
     jsonl, _ = from_database("jsonl")
@@ -223,7 +223,8 @@ def test_fixed_lines_the_same_on_every_database(app):
         f'"student_id": {student.id}, "student_email": "sam@example.org", '
         '"student_name": "Rivera, Sam \\"The Coder\\"", "kind": "module_completed", '
         '"course_code": "TERM", "module_code": "TERM-1", "module_title": "Module 1 of TERM", '
-        '"credential_code": null, "score": 85.5, "source": "test", "source_ref": "", '
+        '"credential_code": null, "cohort_id": null, "score": 85.5, "source": "test", '
+        '"source_ref": "", '
         '"actor_email": null, "note": "=passed\\nwith notes"}'
     )
     assert json.loads(lines[1])["score"] is None

@@ -27,7 +27,7 @@ from lms.credentials.models import (
     RequirementSet,
     RevocationReason,
 )
-from lms.credentials.readiness import Readiness, evaluate_readiness, evaluate_readiness_of
+from lms.credentials.readiness import Readiness, evaluate_readiness, evaluate_readiness_in
 from lms.db import among
 from lms.errors import Conflict, InvalidInput, PermissionDenied, Problem
 from lms.extensions import db
@@ -221,23 +221,35 @@ def _record_issue(
 
 
 def issue_certificate(
-    student: User, credential: Credential, actor: User | None, now: datetime
+    student: User,
+    credential: Credential,
+    actor: User | None,
+    now: datetime,
+    *,
+    cohort_id: int | None = None,
 ) -> Certificate:
-    """Judge one student and issue the certificate on that verdict (again, after a
+    """Judge one student in ``cohort_id`` (only the overrides recorded there count; None:
+    outside any cohort) and issue the certificate on that verdict (again, after a
     revocation); 409 if the student is not ready or holds a valid one under the current
     requirements."""
-    readiness = evaluate_readiness(credential, [student.id], now)
+    readiness = evaluate_readiness(credential, [student.id], now, cohort_id=cohort_id)
     (certificate,) = issue_on(readiness, [student], actor, now, again_after_revocation=True)
     return certificate
 
 
 def issue_to_ready_students(
-    actor: User, credential: Credential, students: Iterable[User], now: datetime
+    actor: User,
+    credential: Credential,
+    students: Iterable[User],
+    now: datetime,
+    *,
+    cohort_id: int | None = None,
 ) -> list[Certificate]:
-    """Judge the students once and issue the certificate to every one who is ready and does
-    not hold it under the current requirements; the others are left alone."""
+    """Judge the students once, in ``cohort_id``, and issue the certificate to every one who
+    is ready and does not hold it under the current requirements; the others are left
+    alone."""
     students = list(students)
-    readiness = evaluate_readiness(credential, [s.id for s in students], now)
+    readiness = evaluate_readiness(credential, [s.id for s in students], now, cohort_id=cohort_id)
     ready = [s for s in students if readiness.outcomes[s.id].met]
     return issue_on(readiness, ready, actor, now, skip_held=True)
 
@@ -247,17 +259,19 @@ def issue_if_ready(
 ) -> list[Certificate]:
     """Issue automatically the certificates the student has just become ready for, of the
     given (credential, cohort id) pairs, unless the cohort has automatic issue turned off
-    (no cohort: on). The credentials are judged together, once, and each certificate is
-    issued on that verdict; a credential without requirements is passed over."""
+    (no cohort: on). Each credential is judged in each of its cohorts (the overrides of that
+    cohort count there), from one gathering of facts, and the certificate is issued on the
+    first verdict that says ready; a credential without requirements is passed over."""
     policy = auto_issue_settings({cohort_id for _, cohort_id in cohorts if cohort_id})
-    wanted = {
-        credential.id: credential
+    wanted = [
+        (credential, cohort_id)
         for credential, cohort_id in cohorts
         if cohort_id is None or policy[cohort_id]
-    }
-    issued = []
-    for readiness in evaluate_readiness_of(wanted.values(), [student.id], now).values():
-        if readiness.outcomes[student.id].met:
+    ]
+    issued, done = [], set()
+    for _, readiness in evaluate_readiness_in(wanted, [student.id], now):
+        if readiness.credential.id not in done and readiness.outcomes[student.id].met:
+            done.add(readiness.credential.id)
             issued += issue_on(readiness, [student], None, now, skip_held=True)
     return issued
 

@@ -52,12 +52,13 @@ class CertificateRoster:
 
 
 def certificate_roster(
-    credential: Credential, students: Sequence[User], now: datetime
+    credential: Credential, students: Sequence[User], now: datetime, *, cohort_id: int | None
 ) -> CertificateRoster:
-    """The rows of a cohort's certificates page, in a fixed number of queries."""
+    """The rows of a cohort's certificates page, judged in that cohort (``cohort_id``: its
+    overrides count, no other's), in a fixed number of queries."""
     ids = [s.id for s in students]
     try:
-        readiness = evaluate_readiness(credential, ids, now, information=True)
+        readiness = evaluate_readiness(credential, ids, now, cohort_id=cohort_id, information=True)
     except NoRequirements as missing:
         return CertificateRoster(0, [], no_requirements=missing)
     version_id = readiness.requirement_set.id

@@ -25,7 +25,9 @@ def progress_chart(cohort: Cohort, now: datetime) -> tuple[list[chart.Point], st
     )
     title = f"Progress of {cohort.name} over time"
     try:
-        judgement = credentials.judge_readiness(cohort.credential, student_ids, now)
+        judgement = credentials.judge_readiness(
+            cohort.credential, student_ids, now, cohort_id=cohort.id
+        )
     except credentials.NoRequirements:
         return [], chart.render_svg([], title)  # nothing to judge yet: "No data yet."
     end = min(today, cohort.exam_date) if cohort.exam_date else today

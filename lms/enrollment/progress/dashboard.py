@@ -33,7 +33,7 @@ class CredentialProgress:
     modules: list[tuple[Module, rules.Outcome]]  # each required module and its verdict
     certificate: Certificate | None  # the newest of the current requirements, if any
     enrollment: Enrollment | None = None
-    due: dict[str, date] = field(default_factory=dict)
+    due: dict[str, date] = field(default_factory=dict)  # the student's own (late joiners')
     this_week: list[tuple[Module, date, bool]] = field(default_factory=list)  # overdue?
     certificate_status: CertificateStatus | None = None  # the certificate's standing now
     no_requirements: credentials.NoRequirements | None = None
@@ -59,7 +59,10 @@ def student_dashboard(student: User, now: datetime) -> list[CredentialProgress]:
         cohort = enrollment.cohort
         credential = cohort.credential
         try:
-            readiness = credentials.evaluate_readiness(credential, [student.id], now)
+            # judged in this cohort: its overrides count here, no other cohort's
+            readiness = credentials.evaluate_readiness(
+                credential, [student.id], now, cohort_id=cohort.id
+            )
         except credentials.NoRequirements as missing:
             result.append(
                 CredentialProgress(
@@ -75,7 +78,12 @@ def student_dashboard(student: User, now: datetime) -> list[CredentialProgress]:
         )
         codes = [c for c in rules.module_codes(readiness.tree) if c in readiness.modules]
         plan = plan_items(cohort, {c: readiness.modules[c] for c in codes}, moved[cohort.id])
-        due = {item.code: item.due for item in plan if item.due is not None}
+        due = plan_rules.own_due_dates(
+            {item.code: item.due for item in plan if item.due is not None},
+            cohort.start_date,
+            enrollment.enrolled_at.date(),
+            cohort.exam_date,
+        )
         done = {
             leaf.requirement.module
             for leaf in outcome.leaf_outcomes()

@@ -18,6 +18,7 @@ from lms.credentials.models import Certificate
 from lms.enrollment import paging
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.enrollment.progress.plan import moved_dates, plan_items
+from lms.enrollment.rules import plan as plan_rules
 from lms.enrollment.rules import risk as risk_rules
 from lms.extensions import db
 from lms.ledger import service as ledger
@@ -191,7 +192,9 @@ def cohort_progress(
     enrollments.sort(key=lambda e: e[1].lower())  # by name
     student_ids = [e[0] for e in enrollments]
     try:
-        judgement = credentials.judge_readiness(cohort.credential, student_ids, now)
+        judgement = credentials.judge_readiness(
+            cohort.credential, student_ids, now, cohort_id=cohort.id
+        )
     except credentials.NoRequirements as missing:
         return _unjudged(cohort, enrollments, today, missing)
     tree = judgement.tree
@@ -215,10 +218,11 @@ def cohort_progress(
         pending.setdefault(evidence.student_id, []).append(evidence)
     last_recorded = ledger.last_recorded(student_ids)
     policy = policy_for(cohort, default_policy)
-    # The at-risk rule looks only at modules due before today (the same for every student)
-    # and at modules with failed attempts, and asks of them only whether they are met.
-    past_due = {code: when for code, when in due.items() if when < today}
-    past_due_leaves = [(code, module_leaves.get(code, ())) for code in past_due]
+    # The at-risk rule looks only at modules due before today and at modules with failed
+    # attempts, and asks of them only whether they are met. A late joiner's dates are the
+    # plan's moved by the days they were late: the modules past due are the same for every
+    # student who joined on the same day, so they are worked out once per joining day.
+    past_due_by_day: dict[date, tuple[dict[str, date], list[tuple[str, tuple[int, ...]]]]] = {}
     done_state = rules.State.DONE
     rows = []
     for sid, full_name, email, enrolled_at, booked_on, employer_pays in enrollments:
@@ -227,6 +231,15 @@ def cohort_progress(
         states = verdict.leaf_states
         risk = NOTHING
         if not verdict.met:
+            joined = enrolled_at.date()
+            if joined not in past_due_by_day:
+                own = plan_rules.own_due_dates(due, cohort.start_date, joined, cohort.exam_date)
+                past_due = {code: when for code, when in own.items() if when < today}
+                past_due_by_day[joined] = (
+                    past_due,
+                    [(code, module_leaves.get(code, ())) for code in past_due],
+                )
+            past_due, past_due_leaves = past_due_by_day[joined]
             recorded, submitted = last_recorded.get(sid), facts.last_submission_at
             # which of the modules the rule asks about are met
             done = {

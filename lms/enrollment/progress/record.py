@@ -1,5 +1,5 @@
 """One student's record in a cohort: their standing on each requirement and every override
-recorded for them."""
+that counts in that cohort."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class OverrideLine:
     reason: str
     actor_name: str
     recorded_at: datetime
+    every_cohort: bool = False  # recorded before overrides named their cohort
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ def student_record(cohort: Cohort, enrollment: Enrollment, now: datetime) -> Stu
     ledger."""
     student = enrollment.student
     try:
-        readiness = credentials.evaluate_readiness(cohort.credential, [student.id], now)
+        readiness = credentials.evaluate_readiness(
+            cohort.credential, [student.id], now, cohort_id=cohort.id
+        )
     except credentials.NoRequirements as missing:
         outcome, columns, cells, no_requirements = None, [], [], missing
     else:
@@ -58,7 +61,8 @@ def student_record(cohort: Cohort, enrollment: Enrollment, now: datetime) -> Stu
         ]
     labels = {column.key: f"{column.label}: {column.title}" for column in columns}
     lines = []
-    for entry in ledger.override_entries([student.id]):
+    scope = ledger.OverrideScope(cohort.id, cohort.credential_id)
+    for entry in ledger.override_entries([student.id], scope):
         if entry.kind.value == "override_revoked":
             action = "Reversed"
         elif entry.met:
@@ -72,6 +76,7 @@ def student_record(cohort: Cohort, enrollment: Enrollment, now: datetime) -> Stu
                 reason=entry.note or "",
                 actor_name=entry.actor.full_name if entry.actor else "the system",
                 recorded_at=entry.recorded_at,
+                every_cohort=entry.cohort_id is None,
             )
         )
     return StudentRecord(

@@ -42,6 +42,21 @@ def plan_due_dates(
     return due
 
 
+def own_due_dates(
+    due: Mapping[str, date], start: date, joined: date, exam: date | None
+) -> dict[str, date]:
+    """A student's own due dates: the cohort's plan (``due``) moved by the days they joined
+    after the cohort's ``start``, so a late joiner keeps the cohort's pacing from the day they
+    joined. No date moves past the exam date (for someone who joins after the exam, past the
+    day they joined), so nothing is due before the day a student joins. A student who joined
+    on or before the start keeps the cohort's dates."""
+    late = (joined - start).days
+    if late <= 0:
+        return dict(due)
+    latest = max(exam, joined) if exam is not None else date.max
+    return {code: min(when + timedelta(days=late), latest) for code, when in due.items()}
+
+
 def due_this_week(due: Mapping[str, date], done: set[str], today: date) -> list[str]:
     """Modules not done that are overdue or due in the next seven days, soonest first."""
     horizon = today + timedelta(days=6)
