@@ -9,7 +9,7 @@ batch copy of the table would lose them), and SQLite's own DROP COLUMN, which th
 uses, refuses a column with a foreign key.
 
 Revision ID: 5c0be1d2a7f3
-Revises: 1af0075252c2
+Revises: 7c3e9d2a41b5
 Create Date: 2026-12-04 21:15:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5c0be1d2a7f3'
-down_revision = '1af0075252c2'
+down_revision = '7c3e9d2a41b5'
 branch_labels = None
 depends_on = None
 
