@@ -625,6 +625,46 @@ CASES: dict[str, list[Case]] = {
             frozenset(),
         ),
     ],
+    "enrollment.gradebook_page": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/gradebook", {}), COHORT_STAFF)
+    ],
+    "enrollment.gradebook_attempts": [
+        Case(
+            "GET",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/gradebook/students/{s.people['owner'].id}"
+                f"/quizzes/{_term1_quiz().id}",
+                {},
+            ),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but cohort A's student.
+        Case(
+            "GET",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/gradebook/students/{s.people['owner'].id}"
+                f"/quizzes/{_term1_quiz().id}",
+                {},
+            ),
+            frozenset(),
+        ),
+    ],
+    "enrollment.gradebook_attempt": [
+        Case(
+            "GET",
+            lambda s: (f"/cohorts/{s.cohort_a.id}/gradebook/attempts/{s.attempt_id}", {}),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but an attempt of cohort A's student.
+        Case(
+            "GET",
+            lambda s: (f"/cohorts/{s.cohort_b.id}/gradebook/attempts/{s.attempt_id}", {}),
+            frozenset(),
+        ),
+    ],
+    "gradebook_export.gradebook_csv": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/gradebook.csv", {}), COHORT_STAFF)
+    ],
     "enrollment.study_plan": [
         Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/plan", {}), COHORT_STAFF)
     ],
