@@ -167,3 +167,9 @@ class EvidenceDecisionForm(FlaskForm):
     reason = TextAreaField("Reason (needed to reject)", validators=[Length(max=1000)])
     verify = SubmitField("Verify")
     reject = SubmitField("Reject")
+
+
+class CalendarLinkForm(FlaskForm):
+    """Make the calendar feed's secret link, or reset it (which must be confirmed)."""
+
+    confirm = BooleanField("I understand that calendars subscribed to the old link stop updating")

@@ -36,7 +36,7 @@ from lms.credentials import service as credentials
 from lms.credentials.models import Certificate
 from lms.credentials.rules import EvidenceKind
 from lms.db import utcnow
-from lms.enrollment import evidence_views, invitations, overrides, roster
+from lms.enrollment import calendar, evidence_views, invitations, overrides, roster
 from lms.enrollment import service as enrollment
 from lms.extensions import db
 from lms.lti import platform_api
@@ -288,6 +288,16 @@ def _export_run_id(s: Scenario) -> int:
     return started.run_id
 
 
+def _calendar_token(s: Scenario) -> str:
+    """The owner's calendar feed token (made, or reset, now)."""
+    owner = s.people["owner"]
+    token = calendar.issue_calendar_link(
+        owner, confirmed=calendar.feed_of(owner) is not None, now=utcnow()
+    )
+    db.session.commit()
+    return token
+
+
 def _token_of(person: User) -> int:
     token, _ = tokens.create_token(
         person, name="SIS", scope=tokens.TokenScope.READ, days=30, now=utcnow()
@@ -518,6 +528,12 @@ CASES: dict[str, list[Case]] = {
     "enrollment.join_code": [
         Case("GET", lambda s: (f"/join/{_join_code(s)}", {}), STUDENTS),
         Case("GET", lambda s: ("/join/NOPE-NOPE", {}), frozenset()),
+    ],
+    # The feed's secret token is the credential: whoever holds it reads the feed, anyone
+    # else (a made-up token) gets 404.
+    "enrollment.calendar_feed": [
+        Case("GET", lambda s: (f"/calendar/{_calendar_token(s)}.ics", {}), EVERYONE),
+        Case("GET", lambda s: ("/calendar/not-a-token.ics", {}), frozenset()),
     ],
     "enrollment.accept_invitation": [
         Case("GET", lambda s: (f"/invite/{_invitation_token(s)}", {}), EVERYONE),
@@ -757,6 +773,7 @@ PUBLIC = {
     "credentials.credential_jwt",
     "account.reset_password",
     "enrollment.accept_invitation",
+    "enrollment.calendar_feed",
     "credentials.status_list",
     "lti.link_request",
 }
