@@ -248,6 +248,9 @@ def test_the_csv_download_is_an_audited_export_with_formulas_neutralised(client,
     assert disclosed == {ada.id, school["ben"].id}
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export.gradebook"))
     assert event.actor_id == school["instructor"].id and event.target_id == str(run.id)
+    client.get("/logout")
+    login(client, school["ben"].email)
+    assert "gradebook" in client.get("/my/records/disclosures").get_data(as_text=True)
 
 
 def test_the_gradebook_pages_through_a_big_cohort(app, client, school):
