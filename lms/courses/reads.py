@@ -137,16 +137,17 @@ class QuizHeading:
     course_title: str
 
 
-def quizzes_of_courses(
-    module_codes: Iterable[str], course_codes: Iterable[str]
-) -> list[QuizHeading]:
-    """Every quiz of the courses named (``course_codes``) or holding a module named
-    (``module_codes``), in one query: the courses in the order they are first named, each
-    course's quizzes in module order."""
-    module_codes, course_codes = list(module_codes), list(course_codes)
-    if not module_codes and not course_codes:
+def quizzes_of_courses(named: Iterable[tuple[str, str]]) -> list[QuizHeading]:
+    """Every quiz of the courses named, in one query. ``named`` is a list of ("course", code)
+    and ("module", code) pairs, a module standing for its course; the courses come in the
+    order they are first named, each course's quizzes in module order."""
+    named = list(named)
+    module_codes = [code for kind, code in named if kind == "module"]
+    course_codes = [code for kind, code in named if kind == "course"]
+    if not named:
         return []
     courses_of_modules = select(Module.course_id).where(Module.code.in_(module_codes))
+    # every module of those courses (a module without a quiz still says where its course is)
     rows = db.session.execute(
         select(
             Quiz.id,
@@ -159,14 +160,18 @@ def quizzes_of_courses(
             Course.code,
             Course.title,
         )
-        .join(Module, Module.id == Quiz.module_id)
+        .select_from(Module)
         .join(Course, Course.id == Module.course_id)
+        .outerjoin(Quiz, Quiz.module_id == Module.id)
         .where(Course.code.in_(course_codes) | Course.id.in_(courses_of_modules))
     ).all()
-    # a module named before its course's own mention puts the course there
     course_of_module = {row[4]: row[7] for row in rows}
-    named = [course_of_module.get(code) for code in module_codes] + course_codes
-    rank = {code: index for index, code in reversed(list(enumerate(named))) if code}
+    rank: dict[str, int] = {}
+    for kind, code in named:
+        course = course_of_module.get(code) if kind == "module" else code
+        if course is not None:
+            rank.setdefault(course, len(rank))
+    rows = [row for row in rows if row[0] is not None]
     rows.sort(key=lambda row: (rank.get(row[7], len(rank)), row[7], row[6]))
     return [
         QuizHeading(quiz_id, title, passing, module_id, code, module_title, course, course_title)

@@ -15,6 +15,7 @@ from lms.auth.models import Role
 from lms.courses.attempts import sitting
 from lms.courses.models import Attempt, ReviewPolicy
 from lms.enrollment import service as enrollment
+from lms.enrollment.progress import gradebook
 from lms.extensions import db
 from lms.ledger.models import AuditEvent
 from lms.reports.models import ExportDisclosure, ExportRun
@@ -320,3 +321,18 @@ def test_grades_is_for_students(client, school):
     login(client, school["instructor"].email)
     assert client.get("/grades").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def test_the_columns_are_the_quizzes_of_every_course_the_tree_names(app, school):
+    tree = {
+        "type": "all_of",
+        "children": [
+            {"type": "course_completed", "course": "OTHER"},
+            {"type": "module_completed", "module": "TERM-2", "min_score": 70},
+        ],
+    }
+    credential = factories.credential("CCA", tree=tree)
+    cohort = factories.cohort(school["instructor"], credential)
+    loaded = enrollment.get_cohort_for(school["instructor"], cohort.id)
+    codes = [quiz.module_code for quiz in gradebook.gradebook_quizzes(loaded)]
+    assert codes == ["OTHER-1", "TERM-1", "TERM-2", "TERM-3"]  # in the order first named

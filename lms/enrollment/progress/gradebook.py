@@ -44,10 +44,14 @@ def gradebook_quizzes(cohort: Cohort) -> list[courses.QuizHeading]:
     those of the modules it names), course by course in module order; ``NoRequirements``
     when the credential has none yet."""
     requirement_set = credentials.current_requirement_set(cohort.credential)
-    needs = rules.parse_requirements(requirement_set.tree).needs()
-    return courses.quizzes_of_courses(
-        [*needs.modules, *needs.assessed], [*needs.courses, *needs.hour_courses]
-    )
+    named: list[tuple[str, str]] = []
+    for leaf in rules.leaves(rules.parse_requirements(requirement_set.tree)):
+        module, course = getattr(leaf, "module", None), getattr(leaf, "course", None)
+        if module:
+            named.append(("module", module))
+        elif course:
+            named.append(("course", course))
+    return courses.quizzes_of_courses(named)
 
 
 def active_student_ids(cohort_id: int) -> Select:
