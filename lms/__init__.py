@@ -45,6 +45,7 @@ from lms.lti import views as lti_views
 from lms.lti.service import grades as lti_grades
 from lms.paths import MIGRATIONS_DIR
 from lms.reports import cli as reports_cli
+from lms.reports import gradebook_views as reports_gradebook_views
 from lms.reports import people_views as reports_people_views
 from lms.reports import views as reports_views
 from lms.templating import register_template_helpers
@@ -88,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         lti_cli.bp,
         token_views.bp,
         reports_people_views.bp,
+        reports_gradebook_views.bp,
         reports_cli.bp,
         ledger_cli.bp,
         api_views.bp,

@@ -4,8 +4,8 @@
 
 - response headers: a strict Content-Security-Policy (no inline script or style),
   X-Content-Type-Options, Referrer-Policy, X-Frame-Options, and HSTS outside development;
-- rate limits (Flask-Limiter; in memory, or Redis when ``LMS_REDIS_URL`` is set) on login and
-  on the public certificate check, answered by a clear 429 page;
+- rate limits (Flask-Limiter; in memory, or Redis when ``LMS_REDIS_URL`` is set) on login,
+  on the public certificate check and on the calendar feed, answered by a clear 429 page;
 - session cookie settings and the idle and absolute session timeouts;
 - JSON-lines logging, and a log line for every denied request (403 or 404 to a logged-in
   user, 401 to a visitor).
@@ -25,7 +25,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from lms.auth import sessions
+from lms.auth import one_time, sessions
 from lms.csp import CONTENT_SECURITY_POLICY
 from lms.errors import error_response
 
@@ -70,6 +70,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("JOIN_RATE_LIMIT", "20 per minute; 100 per hour")
     # The LTI login is anonymous and stores a state row: limited per address.
     app.config.setdefault("LTI_LOGIN_RATE_LIMIT", "30 per minute; 600 per hour")
+    # The calendar feed is fetched without a login by calendar programs; Google's and
+    # Microsoft's fetch every subscriber's feed from a few addresses, so the per-address limit
+    # is generous and each feed has its own.
+    app.config.setdefault("CALENDAR_RATE_LIMIT_IP", "120 per minute; 3000 per hour")
+    app.config.setdefault("CALENDAR_RATE_LIMIT_FEED", "10 per minute; 60 per hour")
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     _check_shared_limits(app)
@@ -116,6 +121,12 @@ def _user_key() -> str:
     return "user:" + str(current_user.get_id() if current_user.is_authenticated else "anonymous")
 
 
+def calendar_feed_key() -> str:
+    """The rate-limit key of a calendar feed: the feed's address (its token hashed, so the
+    token itself is never a key in Redis)."""
+    return "calendar:" + one_time.hash_secret(request.path)
+
+
 def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
     """Limits keyed by endpoint, so views owned by other domains need no decorator."""
     limits = {
@@ -147,6 +158,10 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
             {"limit_value": _limit("JOIN_RATE_LIMIT"), "key_func": _user_key},
         ],
         "lti.login": [{"limit_value": _limit("LTI_LOGIN_RATE_LIMIT")}],
+        "enrollment.calendar_feed": [
+            {"limit_value": _limit("CALENDAR_RATE_LIMIT_IP")},
+            {"limit_value": _limit("CALENDAR_RATE_LIMIT_FEED"), "key_func": calendar_feed_key},
+        ],
         "account.forgot_password": [
             {"limit_value": _limit("RESET_RATE_LIMIT")},
             # Per email too, so nobody can flood one person's inbox from many addresses.

@@ -20,6 +20,7 @@ PUBLIC_ENDPOINTS = {
 PUBLIC_ENDPOINTS |= {"lti.login", "lti.launch"}  # issue 10: the LMS calls these
 PUBLIC_ENDPOINTS |= {"lti.link_request"}  # issue 20: explains a link request, changes nothing
 PUBLIC_ENDPOINTS |= {"enrollment.accept_invitation"}  # issue 5: invitation links
+PUBLIC_ENDPOINTS |= {"enrollment.calendar_feed"}  # issue 19: the token is the credential
 PUBLIC_ENDPOINTS |= {"api.openapi_json", "api.docs"}  # issue 6: the API document
 PUBLIC_ENDPOINTS |= {
     "account.forgot_password",

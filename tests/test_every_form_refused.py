@@ -20,7 +20,7 @@ from werkzeug.test import encode_multipart
 from lms.auth.models import Role
 from lms.credentials import service as credentials
 from lms.credentials.rules import EvidenceKind
-from lms.enrollment import cohorts
+from lms.enrollment import calendar, cohorts
 from lms.extensions import db
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
@@ -41,8 +41,8 @@ class School:
 
 @pytest.fixture
 def school(app) -> School:
-    """A CPC cohort (two modules) with a student whose diploma waits for review, its join
-    code on; an instructor and an admin."""
+    """A CPC cohort (two modules) with a student whose diploma waits for review and who has a
+    calendar link, its join code on; an instructor and an admin."""
     factories.course("TERM", modules=2)
     credential = factories.credential("CPC", modules=["TERM-1", "TERM-2"])
     instructor = factories.user(Role.INSTRUCTOR, author=True)
@@ -54,6 +54,7 @@ def school(app) -> School:
     evidence = credentials.submit_evidence(
         student, EvidenceKind.HS_DIPLOMA_OR_GED, "Valley High School, 2019", NOW
     )
+    calendar.issue_calendar_link(student, confirmed=False, now=NOW)
     db.session.commit()
     return School(
         credential.id,
@@ -228,6 +229,13 @@ CASES = [
         post(lambda s: "/account/profile", {"full_name": "Sam", "timezone": "Mars/Olympus"}),
         400,
         "Choose a time zone from the list",
+    ),
+    Case(
+        "a calendar link reset not confirmed",
+        "student",
+        post(lambda s: "/calendar/link", {}),
+        400,
+        "Tick the box to confirm",
     ),
     Case(
         "a 20 MB evidence scan",

@@ -9,7 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from lms.courses.attempts.grading import AttemptResult, answers_right, chosen_of
+from lms.courses.attempts.grading import (
+    AttemptResult,
+    answers_right,
+    chosen_of,
+    grade_of,
+    result_of,
+)
 from lms.courses.models import Attempt, QuestionKind
 from lms.courses.rules import grading, timing
 
@@ -123,6 +129,34 @@ def result_view(attempt: Attempt, outcome: AttemptResult) -> ResultView:
         review=review_questions(attempt, correct) if allowed else [],
         correct=sum(1 for _, ok in area_results if ok),
         total=len(area_results),
+    )
+
+
+@dataclass(frozen=True)
+class StaffReview:
+    """An attempt as its student's instructors see it: every question with the key."""
+
+    outcome: AttemptResult | None  # None while the attempt is open
+    questions: list[ShownQuestion]
+    correct: int
+    total: int
+
+
+def staff_review(attempt: Attempt, now: datetime) -> StaffReview:
+    """A loaded attempt question by question, with the student's picks, the key and whether
+    each is right, whatever the quiz's review policy (which governs only what the student is
+    shown). An attempt still open is judged on the answers saved so far."""
+    outcome = result_of(attempt, now)
+    if outcome is None:
+        correct = {result.question_id: result.is_correct for result in grade_of(attempt).results}
+    else:
+        correct = answers_right(attempt, outcome)
+    questions = review_questions(attempt, correct)
+    return StaffReview(
+        outcome=outcome,
+        questions=questions,
+        correct=sum(1 for question in questions if question.is_correct),
+        total=len(questions),
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from lms.auth.access import login_required, roles_required
 from lms.auth.models import Role
-from lms.courses import blueprints, catalogue, gating, player, time_on_task
+from lms.courses import blueprints, catalogue, gating, player, reads, time_on_task
 from lms.courses.attempts import grading, loading, sitting
 from lms.courses.forms import QuizForm, parse_answers
 from lms.courses.markdown import render_markdown
@@ -177,6 +177,14 @@ def attempt_page(attempt_id: int):
         form=QuizForm(),
         is_owner=attempt.student_id == current_user.id,
     )
+
+
+@bp.get("/grades")
+@roles_required(Role.STUDENT)
+def my_grades():
+    """The student's own attempts at each quiz: score, date, passed or not, and a link to
+    each attempt's result (which shows what the quiz's review policy allows)."""
+    return render_template("courses/grades.html", quizzes=reads.attempts_by_quiz(current_user.id))
 
 
 @bp.post("/attempts/<int:attempt_id>/answers")

@@ -178,3 +178,9 @@ class AnnouncementForm(FlaskForm):
         description="Students see it on their dashboard and get it as a notice and by email.",
         validators=[Length(max=5000)],
     )
+
+
+class CalendarLinkForm(FlaskForm):
+    """Make the calendar feed's secret link, or reset it (which must be confirmed)."""
+
+    confirm = BooleanField("I understand that calendars subscribed to the old link stop updating")

@@ -156,3 +156,18 @@ class Announcement(db.Model):
 
     author: Mapped[User] = relationship(lazy="raise")
     cohort: Mapped[Cohort] = relationship(lazy="raise")
+
+
+class CalendarFeed(db.Model):
+    """A student's secret calendar feed address (their study plan's due dates and booked exam
+    dates). Only the SHA-256 of its token is stored; a reset replaces it, so the old address
+    stops working at once."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when this token was made
+
+    user: Mapped[User] = relationship(lazy="raise")

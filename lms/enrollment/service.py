@@ -24,11 +24,13 @@ from lms.enrollment.enrollments import (
     student_ids_select,
     withdraw_student,
 )
+from lms.enrollment.progress.gradebook import active_student_ids, whole_gradebook
 from lms.errors import NotFound
 from lms.ledger.models import LedgerEntry, LedgerKind
 
 __all__ = [
     "active_enrollments",
+    "active_student_ids",
     "active_students",
     "add_instructor",
     "cohorts_for",
@@ -42,6 +44,7 @@ __all__ = [
     "set_join",
     "student_ids_select",
     "teaches_student",
+    "whole_gradebook",
     "withdraw_student",
 ]
 

@@ -30,7 +30,8 @@ class ExportRun(db.Model):
     __tablename__ = "export_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dataset: Mapped[str] = mapped_column(String(40))  # completions / certificates / transcript
+    # completions / certificates / transcript / gradebook
+    dataset: Mapped[str] = mapped_column(String(40))
     format: Mapped[str] = mapped_column(String(10))
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     channel: Mapped[str] = mapped_column(String(10))  # web / api / cli

@@ -279,8 +279,14 @@ def test_anyone_verifies_valid_and_revoked_certificates(browser, live_server, ch
 
 def test_pages_fit_a_phone(browser, live_server):
     pages = {
-        "student@example.com": ["/dashboard", "/courses", "/evidence", "/exam-results"],
-        "instructor@example.com": ["/cohorts", "/cohorts/1", "/cohorts/1/certificates"],
+        "student@example.com": ["/dashboard", "/courses", "/evidence", "/exam-results", "/grades"],
+        "instructor@example.com": [
+            "/cohorts",
+            "/cohorts/1",
+            "/cohorts/1/certificates",
+            "/cohorts/1/gradebook",
+            "/cohorts/1/announcements",
+        ],
         "admin@example.com": [
             "/admin/exports",
             "/admin/audit",

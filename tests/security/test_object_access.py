@@ -36,7 +36,7 @@ from lms.credentials import service as credentials
 from lms.credentials.models import Certificate
 from lms.credentials.rules import EvidenceKind
 from lms.db import utcnow
-from lms.enrollment import evidence_views, invitations, overrides, roster
+from lms.enrollment import calendar, evidence_views, invitations, overrides, roster
 from lms.enrollment import service as enrollment
 from lms.extensions import db
 from lms.lti import platform_api
@@ -288,6 +288,16 @@ def _export_run_id(s: Scenario) -> int:
     return started.run_id
 
 
+def _calendar_token(s: Scenario) -> str:
+    """The owner's calendar feed token (made, or reset, now)."""
+    owner = s.people["owner"]
+    token = calendar.issue_calendar_link(
+        owner, confirmed=calendar.feed_of(owner) is not None, now=utcnow()
+    )
+    db.session.commit()
+    return token
+
+
 def _token_of(person: User) -> int:
     token, _ = tokens.create_token(
         person, name="SIS", scope=tokens.TokenScope.READ, days=30, now=utcnow()
@@ -520,6 +530,12 @@ CASES: dict[str, list[Case]] = {
         Case("GET", lambda s: (f"/join/{_join_code(s)}", {}), STUDENTS),
         Case("GET", lambda s: ("/join/NOPE-NOPE", {}), frozenset()),
     ],
+    # The feed's secret token is the credential: whoever holds it reads the feed, anyone
+    # else (a made-up token) gets 404.
+    "enrollment.calendar_feed": [
+        Case("GET", lambda s: (f"/calendar/{_calendar_token(s)}.ics", {}), EVERYONE),
+        Case("GET", lambda s: ("/calendar/not-a-token.ics", {}), frozenset()),
+    ],
     "enrollment.accept_invitation": [
         Case("GET", lambda s: (f"/invite/{_invitation_token(s)}", {}), EVERYONE),
         Case("GET", lambda s: ("/invite/not-a-token", {}), frozenset()),
@@ -633,6 +649,46 @@ CASES: dict[str, list[Case]] = {
             lambda s: (f"/cohorts/{s.cohort_a.id}/announcements", {"title": "T", "body": "B"}),
             COHORT_STAFF,
         ),
+    ],
+    "enrollment.gradebook_page": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/gradebook", {}), COHORT_STAFF)
+    ],
+    "enrollment.gradebook_attempts": [
+        Case(
+            "GET",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/gradebook/students/{s.people['owner'].id}"
+                f"/quizzes/{_term1_quiz().id}",
+                {},
+            ),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but cohort A's student.
+        Case(
+            "GET",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/gradebook/students/{s.people['owner'].id}"
+                f"/quizzes/{_term1_quiz().id}",
+                {},
+            ),
+            frozenset(),
+        ),
+    ],
+    "enrollment.gradebook_attempt": [
+        Case(
+            "GET",
+            lambda s: (f"/cohorts/{s.cohort_a.id}/gradebook/attempts/{s.attempt_id}", {}),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but an attempt of cohort A's student.
+        Case(
+            "GET",
+            lambda s: (f"/cohorts/{s.cohort_b.id}/gradebook/attempts/{s.attempt_id}", {}),
+            frozenset(),
+        ),
+    ],
+    "gradebook_export.gradebook_csv": [
+        Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/gradebook.csv", {}), COHORT_STAFF)
     ],
     "enrollment.study_plan": [
         Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/plan", {}), COHORT_STAFF)
@@ -760,6 +816,7 @@ PUBLIC = {
     "credentials.credential_jwt",
     "account.reset_password",
     "enrollment.accept_invitation",
+    "enrollment.calendar_feed",
     "credentials.status_list",
     "lti.link_request",
 }

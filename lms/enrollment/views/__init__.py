@@ -1,6 +1,7 @@
 """The enrollment pages, a module for each (or for a few that share their data): the student's
-dashboard, joining, cohort settings, the matrix, the roster, a student's record and the study
-plan. They share one blueprint, ``enrollment``, so endpoints read ``enrollment.<view>``.
+dashboard and its calendar feed, joining, cohort settings, the matrix, the gradebook, the
+roster, a student's record and the study plan. They share one blueprint, ``enrollment``, so
+endpoints read ``enrollment.<view>``.
 
 (The cohort's certificates and a student's evidence have blueprints of their own, in
 ``certificate_views`` and ``evidence_views``.)"""
@@ -34,8 +35,10 @@ def risk_policy() -> RiskPolicy:
 # The page modules add their routes to ``bp`` as they are imported, so they must come after it.
 from lms.enrollment.views import (  # noqa: E402, F401
     announcements,
+    calendar,
     cohorts,
     dashboard,
+    gradebook,
     joining,
     matrix,
     plan,

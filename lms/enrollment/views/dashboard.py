@@ -10,8 +10,8 @@ from lms.auth.models import Role, User
 from lms.courses import reads as courses
 from lms.credentials import service as credentials
 from lms.db import utcnow
-from lms.enrollment import announcements, schedule
-from lms.enrollment.forms import ExamBookingForm
+from lms.enrollment import announcements, calendar, schedule
+from lms.enrollment.forms import CalendarLinkForm, ExamBookingForm
 from lms.enrollment.progress.dashboard import student_dashboard
 from lms.enrollment.views import actor, bp
 from lms.errors import InvalidInput
@@ -26,10 +26,17 @@ def dashboard():
 
 
 def render_dashboard(
-    student: User, exam_form: ExamBookingForm, refused: int | None = None, status: int = 200
+    student: User,
+    exam_form: ExamBookingForm,
+    refused: int | None = None,
+    status: int = 200,
+    *,
+    calendar_form: CalendarLinkForm | None = None,
+    calendar_url: str | None = None,
 ):
     """The dashboard; a refused booking (``refused``: its cohort) shows its problems beside
-    the date in that cohort's form, with the status it was refused with."""
+    the date in that cohort's form, with the status it was refused with (a refused calendar
+    reset, beside its box). ``calendar_url``: the calendar link just made, shown once."""
     return render_template(
         "enrollment/dashboard.html",
         progress=student_dashboard(student, utcnow()),
@@ -38,6 +45,9 @@ def render_dashboard(
         refused=refused,
         contact_hours=courses.contact_hours_by_student([student.id])[student.id],
         announcements=announcements.announcements_for_student(student.id),
+        calendar_feed=calendar.feed_of(student),
+        calendar_form=calendar_form or CalendarLinkForm(formdata=None),
+        calendar_url=calendar_url,
     ), status
 
 
