@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms.courses.rules.timing import EXTRA_TIME_MULTIPLIERS
 from lms.enrollment.rules.cohorts import (
     FAILED_ATTEMPTS,
     INACTIVITY_DAYS,
@@ -136,6 +137,28 @@ class OverrideForm(FlaskForm):
         validators=[DataRequired()],
     )
     reason = TextAreaField("Reason", validators=[Length(max=1000)])
+
+
+class ExtraTimeForm(FlaskForm):
+    """Grant or change a student's extra time on timed quizzes; a reason is required. The
+    multiplier is checked by the service (``timing.extra_time_problems``)."""
+
+    multiplier = SelectField(
+        "Extra time",
+        choices=[SelectChoice("", "Choose…")]
+        + [
+            SelectChoice(f"{m:g}", f"{m:g} × the time limit ({m * 60:g} min for a 60-minute quiz)")
+            for m in EXTRA_TIME_MULTIPLIERS
+        ],
+        validate_choice=False,
+    )
+    grant_reason = TextAreaField("Reason", validators=[Length(max=1000)])
+
+
+class EndExtraTimeForm(FlaskForm):
+    """End a student's extra time; a reason is required."""
+
+    end_reason = TextAreaField("Reason for ending it", validators=[Length(max=1000)])
 
 
 class DueDateForm(FlaskForm):
