@@ -140,7 +140,8 @@ def grant_extra_time(cohort_id: int, student_id: int):
             now=utcnow(),
         )
     except (InvalidInput, Conflict) as error:
-        status = show_problems(form, error, "grant_reason")
+        # a refusal about the enrolment, not a field, goes above the form
+        status = show_problems(form, error, "grant_reason" if error.status_code == 400 else None)
         return render_record(cohort, enrollment, extra_time_form=form, status=status)
     flash(
         f"Extra time granted: {granted.multiplier:g} × the time limit on every timed quiz "
@@ -164,7 +165,7 @@ def end_extra_time(cohort_id: int, student_id: int):
             actor(), cohort, enrollment, reason=form.end_reason.data or "", now=utcnow()
         )
     except (InvalidInput, Conflict) as error:
-        status = show_problems(form, error, "end_reason")
+        status = show_problems(form, error, "end_reason" if error.status_code == 400 else None)
         return render_record(cohort, enrollment, end_extra_time_form=form, status=status)
     flash("Extra time ended: quizzes started from now on have the plain time limit.", "success")
     return _back(cohort_id, student_id)
