@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from lms.auth.access import login_required, roles_required
 from lms.auth.models import Role
-from lms.courses import blueprints, catalogue, gating, player, time_on_task
+from lms.courses import accommodations, blueprints, catalogue, gating, player, time_on_task
 from lms.courses.attempts import grading, loading, sitting
 from lms.courses.forms import QuizForm, parse_answers, parse_flags
 from lms.courses.markdown import render_markdown
@@ -92,6 +92,10 @@ def module_page(module_id: int):
     locked_by = gating.locked_by(actor, module)
     standing = grading.standing(actor, module, utcnow()) if locked_by is None else None
     quiz = module.quiz
+    timed = quiz is not None and bool(quiz.time_limit_minutes)
+    extra_time = (
+        accommodations.extra_time_multiplier(actor.id) if timed and actor.is_student else None
+    )
     return render_template(
         "courses/module.html",
         module=module,
@@ -107,6 +111,7 @@ def module_page(module_id: int):
         used_up=standing.used_up if standing else False,
         question_count=blueprints.question_count(quiz) if quiz else 0,
         is_staff=actor.is_instructor or actor.is_admin,
+        extended=player.TimeLimit(quiz.time_limit_minutes, extra_time) if extra_time else None,
     )
 
 

@@ -119,6 +119,8 @@ def test_time_and_a_half_makes_a_60_minute_quiz_90_and_80_minutes_is_on_time(
     login(client, school["student"].email)
     started = T0 + timedelta(hours=1)
     at(monkeypatch, started)
+    module_page = client.get(f"/modules/{school['exam'].id}").get_data(as_text=True)
+    assert "Time limit: 60 minutes (extended to 90 min for you: accommodation)" in module_page
     attempt = start(client, school["exam"])
     assert attempt.deadline_at == started + timedelta(minutes=90)
     assert attempt.time_multiplier == 1.5
@@ -143,6 +145,8 @@ def test_time_and_a_half_makes_a_60_minute_quiz_90_and_80_minutes_is_on_time(
 def test_without_extra_time_80_minutes_is_past_a_60_minute_deadline(client, monkeypatch, school):
     login(client, school["student"].email)
     at(monkeypatch, T0)
+    module_page = client.get(f"/modules/{school['exam'].id}").get_data(as_text=True)
+    assert "Time limit: 60 minutes, kept" in module_page
     attempt = start(client, school["exam"])
     assert attempt.deadline_at == T0 + timedelta(minutes=60)
     assert attempt.time_multiplier is None
