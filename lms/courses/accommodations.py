@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
@@ -85,9 +86,6 @@ def grant_extra_time(
         raise Conflict(
             f"{student.full_name} already has {value:g} times the time limit.", field="multiplier"
         )
-    if standing is not None:
-        standing.ended_at, standing.ended_by_id = now, actor.id
-        standing.end_reason = f"Changed to {value:g} times: {reason}"
     accommodation = Accommodation(
         student_id=student.id,
         multiplier=value,
@@ -95,8 +93,20 @@ def grant_extra_time(
         granted_by_id=actor.id,
         granted_at=now,
     )
-    db.session.add(accommodation)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            if standing is not None:
+                standing.ended_at, standing.ended_by_id = now, actor.id
+                standing.end_reason = f"Changed to {value:g} times: {reason}"
+                db.session.flush()
+            db.session.add(accommodation)
+            db.session.flush()
+    except IntegrityError as error:  # another request granted extra time at the same moment
+        raise Conflict(
+            f"{student.full_name}'s extra time was changed at the same moment by someone "
+            "else. Open the page again to see where it stands.",
+            field="multiplier",
+        ) from error
     audit.record_event(
         "accommodation.changed" if standing is not None else "accommodation.granted",
         actor=actor,

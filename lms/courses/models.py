@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -283,7 +283,18 @@ class Accommodation(db.Model):
     so the rows are the history; each grant, change and end is in the audit log."""
 
     __tablename__ = "accommodation"
-    __table_args__ = (Index("ix_accommodation_student", "student_id", "ended_at"),)
+    # At most one standing grant per student, in the database: of two changes made at the
+    # same moment, one is refused (409) rather than both left standing.
+    __table_args__ = (
+        Index("ix_accommodation_student", "student_id", "ended_at"),
+        Index(
+            "uq_accommodation_standing",
+            "student_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

@@ -22,6 +22,8 @@ down_revision = '1af0075252c2'
 branch_labels = None
 depends_on = None
 
+STANDING = sa.text("ended_at IS NULL")  # one standing grant of extra time per student
+
 
 def upgrade():
     op.create_table('accommodation',
@@ -41,6 +43,13 @@ def upgrade():
     )
     with op.batch_alter_table('accommodation', schema=None) as batch_op:
         batch_op.create_index('ix_accommodation_student', ['student_id', 'ended_at'], unique=False)
+        batch_op.create_index(
+            'uq_accommodation_standing',
+            ['student_id'],
+            unique=True,
+            sqlite_where=STANDING,
+            postgresql_where=STANDING,
+        )
 
     with op.batch_alter_table('attempt', schema=None) as batch_op:
         batch_op.add_column(sa.Column('time_multiplier', sa.Numeric(precision=3, scale=2, asdecimal=False), nullable=True))
@@ -58,6 +67,7 @@ def downgrade():
         batch_op.drop_column('time_multiplier')
 
     with op.batch_alter_table('accommodation', schema=None) as batch_op:
+        batch_op.drop_index('uq_accommodation_standing')
         batch_op.drop_index('ix_accommodation_student')
 
     op.drop_table('accommodation')

@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
+from lms.courses import accommodations
 from lms.courses.models import Accommodation, Attempt, AttemptQuestion, AttemptStatus, Choice
 from lms.courses.rules import timing
 from lms.enrollment import enrollments
+from lms.errors import Conflict
 from lms.extensions import db
 from lms.ledger.models import AuditEvent
 from tests import factories
@@ -328,3 +330,18 @@ def test_extra_time_rules():
     paced = timing.pacing(start, start + timedelta(minutes=80), 60, 4, 4, multiplier=1.5)
     assert (paced.seconds_allowed, paced.on_pace) == (5400, True)
     assert timing.pacing(start, start + timedelta(minutes=80), 60, 4, 4).on_pace is False
+
+
+def test_two_grants_at_the_same_moment_leave_one_standing(app, monkeypatch, school):
+    """The database keeps one standing grant per student: a second request that read the
+    state before the first wrote (simulated: it sees no standing grant) is refused."""
+    instructor, student = school["instructor"], school["student"]
+    accommodations.grant_extra_time(instructor, student, multiplier="1.5", reason="IEP", now=T0)
+    db.session.commit()
+    monkeypatch.setattr(accommodations, "standing_accommodation", lambda student_id: None)
+    with pytest.raises(Conflict, match="changed at the same moment"):
+        accommodations.grant_extra_time(
+            instructor, student, multiplier="2", reason="IEP", now=T0 + timedelta(minutes=1)
+        )
+    db.session.rollback()
+    assert [(row.multiplier, row.ended_at) for row in accommodation_rows()] == [(1.5, None)]
