@@ -152,13 +152,18 @@ class ExtraTimeForm(FlaskForm):
         ],
         validate_choice=False,
     )
-    grant_reason = TextAreaField("Reason", validators=[Length(max=1000)])
+    # (not labelled "Reason": the override's field on the same page is)
+    grant_reason = TextAreaField(
+        "Why the student needs it",
+        description="Required; kept in the audit log (for example the disability office's letter).",
+        validators=[Length(max=1000)],
+    )
 
 
 class EndExtraTimeForm(FlaskForm):
     """End a student's extra time; a reason is required."""
 
-    end_reason = TextAreaField("Reason for ending it", validators=[Length(max=1000)])
+    end_reason = TextAreaField("Why it ends", validators=[Length(max=1000)])
 
 
 class DueDateForm(FlaskForm):

@@ -200,6 +200,16 @@ def test_instructor_journey(page: Page, live_server, check_a11y):
     page.get_by_label("Decision").select_option("met")
     page.get_by_label("Reason").fill("Completed LAW-2 at her previous school (transcript on file).")
     page.get_by_role("button", name="Record the override").click()
+
+    # Extra time on timed quizzes (issue 19 item 15): refused without a reason, beside it.
+    page.get_by_label("Extra time").select_option("1.5")
+    page.get_by_role("button", name="Grant extra time").click()
+    expect(page.get_by_text("Give the reason for the extra time")).to_be_visible()
+    check_a11y(page)
+    page.get_by_label("Why the student needs it").fill("Disability office letter of 2 Nov.")
+    page.get_by_role("button", name="Grant extra time").click()
+    expect(page.get_by_text("Extra time granted: 1.5 × the time limit")).to_be_visible()
+    expect(page.get_by_role("cell", name="Disability office letter of 2 Nov.")).to_be_visible()
     cohort_url = re.match(r"(.*/cohorts/\d+)/", page.url).group(1)
     page.goto(cohort_url)
     ready = page.locator("tr", has=page.get_by_role("rowheader", name=re.compile("Priya")))
