@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from lms.auth import one_time, reset, tokens
 from lms.auth.models import Role, User
-from lms.courses import catalogue
+from lms.courses import accommodations, catalogue
 from lms.courses.attempts import sitting
 from lms.courses.models import Module, Question, Quiz
 from lms.credentials import service as credentials
@@ -233,6 +233,16 @@ def _move_target(s: Scenario) -> tuple[str, dict]:
 
 def _override_key(s: Scenario) -> str:
     return sorted(overrides._leaf_keys(_cohort_a(s)))[0]
+
+
+def _student_with_extra_time(s: Scenario) -> User:
+    """A new student of cohort A granted extra time by the cohort's instructor."""
+    student = _student_in_a(s)
+    accommodations.grant_extra_time(
+        s.people["cohort_instructor"], student, multiplier="1.5", reason="IEP", now=factories.NOW
+    )
+    db.session.commit()
+    return student
 
 
 def _roster_token(s: Scenario) -> str:
@@ -621,6 +631,46 @@ CASES: dict[str, list[Case]] = {
             lambda s: (
                 f"/cohorts/{s.cohort_b.id}/students/{_student_in_a(s).id}/move",
                 {"target": str(s.cohort_b.id)},
+            ),
+            frozenset(),
+        ),
+    ],
+    "enrollment.grant_extra_time": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/students/{_student_in_a(s).id}/extra-time",
+                {"multiplier": "1.5", "grant_reason": "Documented disability"},
+            ),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but someone of cohort A.
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/students/{_student_in_a(s).id}/extra-time",
+                {"multiplier": "1.5", "grant_reason": "Documented disability"},
+            ),
+            frozenset(),
+        ),
+    ],
+    "enrollment.end_extra_time": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/students/{_student_with_extra_time(s).id}"
+                "/extra-time/end",
+                {"end_reason": "The term is over."},
+            ),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but someone of cohort A.
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/students/{_student_with_extra_time(s).id}"
+                "/extra-time/end",
+                {"end_reason": "The term is over."},
             ),
             frozenset(),
         ),
