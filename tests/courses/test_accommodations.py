@@ -140,7 +140,7 @@ def test_time_and_a_half_makes_a_60_minute_quiz_90_and_80_minutes_is_on_time(
     assert graded.submitted_at == started + timedelta(minutes=80)
     result = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
     # pacing against the extended time: 80 of 90 minutes, every question answered
-    assert "of 1 h 30 min" in result
+    assert "of 1 h 30 min (extended time: accommodation)." in result
     assert "<strong>On pace</strong>" in result
 
 
