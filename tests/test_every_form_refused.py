@@ -113,6 +113,36 @@ CASES = [
         "Give the reason",
     ),
     Case(
+        "extra time with no reason",
+        "instructor",
+        post(
+            lambda s: f"/cohorts/{s.cohort_id}/students/{s.student_id}/extra-time",
+            {"multiplier": "1.5", "grant_reason": " "},
+        ),
+        400,
+        "Give the reason for the extra time",
+    ),
+    Case(
+        "extra time of a multiplier not on the list",
+        "instructor",
+        post(
+            lambda s: f"/cohorts/{s.cohort_id}/students/{s.student_id}/extra-time",
+            {"multiplier": "10", "grant_reason": "Documented disability"},
+        ),
+        400,
+        "Choose the extra time",
+    ),
+    Case(
+        "ending extra time with no reason",
+        "instructor",
+        post(
+            lambda s: f"/cohorts/{s.cohort_id}/students/{s.student_id}/extra-time/end",
+            {"end_reason": ""},
+        ),
+        400,
+        "Give the reason for ending the extra time",
+    ),
+    Case(
         "a rejection with no reason, on the cohort page",
         "instructor",
         post(lambda s: f"/cohorts/{s.cohort_id}/evidence/{s.evidence_id}", {"reject": "Reject"}),

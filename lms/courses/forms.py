@@ -21,6 +21,10 @@ from lms.errors import InvalidInput
 from lms.forms import whole_number
 
 ANSWER_PREFIX = "q-"
+#: The player's "flag for review" checkboxes: ``flag=<question id>``, one per flagged
+#: question, and ``flags=shown`` saying the form showed them (so none checked means none).
+FLAG_FIELD = "flag"
+FLAGS_SHOWN = "flags"
 
 
 class QuizForm(FlaskForm):
@@ -40,6 +44,17 @@ def parse_answers(form: MultiDict[str, str]) -> dict[int, frozenset[int]]:
             raise InvalidInput("The answers were not sent in the expected form.")
         answers[question_id] = frozenset(choice_ids)
     return answers
+
+
+def parse_flags(form: MultiDict[str, str]) -> frozenset[int] | None:
+    """The questions flagged for review, or ``None`` when the form did not show the flags
+    (the module page's one-go quiz, the API): then the saved flags are left as they are."""
+    if form.get(FLAGS_SHOWN) != "shown":
+        return None
+    ids = [whole_number(value) for value in form.getlist(FLAG_FIELD)]
+    if None in ids:
+        raise InvalidInput("The flags were not sent in the expected form.")
+    return frozenset(ids)
 
 
 class TagListField(Field):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -211,6 +211,9 @@ class Attempt(db.Model):
     passed: Mapped[bool | None]
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by_deadline: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # The extra time the student had when the attempt started (1.5 for "time and a half"),
+    # already in ``deadline_at``; None without an accommodation or on an untimed quiz.
+    time_multiplier: Mapped[float | None] = mapped_column(Numeric(3, 2, asdecimal=False))
 
     quiz: Mapped[Quiz] = relationship(lazy="raise")
     student: Mapped[User] = relationship(lazy="raise")
@@ -234,6 +237,9 @@ class AttemptQuestion(db.Model):
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
     position: Mapped[int]
     choice_order: Mapped[list[int]] = mapped_column(IdList())  # choice ids, as shown
+    # "Flag for review": the student's own mark, saved with the answers, shown in the
+    # navigator and named before submitting. It changes nothing in the grade.
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     question: Mapped[Question] = relationship(lazy="raise")
 
@@ -266,3 +272,39 @@ class TimeOnTask(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     seconds: Mapped[int] = mapped_column(default=0)
     last_beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Accommodation(db.Model):
+    """Extra time on timed quizzes for one student (a multiplier of the time limit), granted
+    with a reason by an instructor who teaches them or an admin.
+
+    It applies to every timed attempt the student starts while it stands; an attempt keeps
+    the deadline it started with. Changing it ends the standing grant and starts a new one,
+    so the rows are the history; each grant, change and end is in the audit log."""
+
+    __tablename__ = "accommodation"
+    # At most one standing grant per student, in the database: of two changes made at the
+    # same moment, one is refused (409) rather than both left standing.
+    __table_args__ = (
+        Index("ix_accommodation_student", "student_id", "ended_at"),
+        Index(
+            "uq_accommodation_standing",
+            "student_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    multiplier: Mapped[float] = mapped_column(Numeric(3, 2, asdecimal=False))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+    granted_by: Mapped[User] = relationship(foreign_keys=[granted_by_id], lazy="raise")
+    ended_by: Mapped[User | None] = relationship(foreign_keys=[ended_by_id], lazy="raise")

@@ -43,6 +43,7 @@ class ShownQuestion:
     is_correct: bool | None = None
     rationale: str | None = None
     content_area: str = ""
+    flagged: bool = False  # flagged for review by the student (the player only)
 
 
 def player_questions(attempt: Attempt) -> list[ShownQuestion]:
@@ -62,6 +63,7 @@ def player_questions(attempt: Attempt) -> list[ShownQuestion]:
                     ShownChoice(cid, texts[cid], cid in chosen) for cid in item.choice_order
                 ),
                 answered=bool(chosen),
+                flagged=item.flagged,
             )
         )
     return shown
@@ -124,6 +126,7 @@ def result_view(attempt: Attempt, outcome: AttemptResult) -> ResultView:
             attempt.quiz.time_limit_minutes,
             len(attempt.questions),
             answered=sum(1 for picks in chosen_of(attempt).values() if picks),
+            multiplier=attempt.time_multiplier,
         ),
         may_review=allowed,
         review=review_questions(attempt, correct) if allowed else [],
@@ -169,6 +172,47 @@ def unanswered_numbers(attempt: Attempt, answers: Mapping[int, frozenset[int]]) 
         for item in attempt.questions
         if not answers.get(item.question_id) and not saved.get(item.question_id)
     ]
+
+
+def flagged_numbers(attempt: Attempt, flags: frozenset[int] | None) -> list[int]:
+    """The numbers of the attempt's questions flagged for review: as sent now in ``flags``,
+    or as saved when the form did not send them (``None``)."""
+    return [
+        item.position
+        for item in attempt.questions
+        if (item.question_id in flags if flags is not None else item.flagged)
+    ]
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """An attempt's time limit as the player states it: the quiz's, and the extended one
+    when the student had extra time (an accommodation) at the start."""
+
+    minutes: int
+    multiplier: float | None
+
+    @property
+    def seconds_allowed(self) -> int:
+        return timing.seconds_allowed(self.minutes, self.multiplier) or 0
+
+    @property
+    def extended(self) -> bool:
+        return bool(self.multiplier) and self.multiplier != 1
+
+    @property
+    def extended_label(self) -> str:
+        """``135 min``, or ``56 min 15 s`` when the extension is not whole minutes."""
+        minutes, seconds = divmod(self.seconds_allowed, 60)
+        return f"{minutes} min {seconds:02d} s" if seconds else f"{minutes} min"
+
+
+def time_limit(attempt: Attempt) -> TimeLimit | None:
+    """The attempt's time limit, extended or not; None for an untimed quiz."""
+    minutes = attempt.quiz.time_limit_minutes
+    if not minutes or attempt.deadline_at is None:
+        return None
+    return TimeLimit(minutes, attempt.time_multiplier)
 
 
 def seconds_left(attempt: Attempt, now: datetime) -> int | None:

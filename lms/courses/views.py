@@ -11,9 +11,9 @@ from sqlalchemy.exc import OperationalError
 
 from lms.auth.access import login_required, roles_required
 from lms.auth.models import Role
-from lms.courses import blueprints, catalogue, gating, player, reads, time_on_task
+from lms.courses import accommodations, blueprints, catalogue, gating, player, reads, time_on_task
 from lms.courses.attempts import grading, loading, sitting
-from lms.courses.forms import QuizForm, parse_answers
+from lms.courses.forms import QuizForm, parse_answers, parse_flags
 from lms.courses.markdown import render_markdown
 from lms.courses.models import AttemptStatus
 from lms.db import utcnow
@@ -92,6 +92,10 @@ def module_page(module_id: int):
     locked_by = gating.locked_by(actor, module)
     standing = grading.standing(actor, module, utcnow()) if locked_by is None else None
     quiz = module.quiz
+    timed = quiz is not None and bool(quiz.time_limit_minutes)
+    extra_time = (
+        accommodations.extra_time_multiplier(actor.id) if timed and actor.is_student else None
+    )
     return render_template(
         "courses/module.html",
         module=module,
@@ -107,6 +111,7 @@ def module_page(module_id: int):
         used_up=standing.used_up if standing else False,
         question_count=blueprints.question_count(quiz) if quiz else 0,
         is_staff=actor.is_instructor or actor.is_admin,
+        extended=player.TimeLimit(quiz.time_limit_minutes, extra_time) if extra_time else None,
     )
 
 
@@ -160,15 +165,7 @@ def attempt_page(attempt_id: int):
     attempt = loading.get_attempt_for(_actor(), attempt_id)
     outcome = grading.result_of(attempt, now)
     if outcome is None:
-        return render_template(
-            "courses/player.html",
-            attempt=attempt,
-            questions=player.player_questions(attempt),
-            seconds_left=player.seconds_left(attempt, now),
-            form=QuizForm(),
-            is_owner=attempt.student_id == current_user.id,
-            unanswered=[],
-        )
+        return _render_player(attempt, now, is_owner=attempt.student_id == current_user.id)
     return render_template(
         "courses/attempt.html",
         attempt=attempt,
@@ -194,7 +191,9 @@ def save_answers(attempt_id: int):
     _check_form()
     now = utcnow()
     try:
-        attempt = sitting.save_answers(_actor(), attempt_id, parse_answers(request.form), now)
+        attempt = sitting.save_answers(
+            _actor(), attempt_id, parse_answers(request.form), now, parse_flags(request.form)
+        )
     except OperationalError as error:
         raise _concurrent_change() from error
     closed = attempt.status is not AttemptStatus.IN_PROGRESS
@@ -219,16 +218,17 @@ def submit_attempt(attempt_id: int):
     _check_form()
     now = utcnow()
     actor = _actor()
-    answers = parse_answers(request.form)
+    answers, flags = parse_answers(request.form), parse_flags(request.form)
     before = loading.get_attempt_for(actor, attempt_id)
     was_open = before.status is AttemptStatus.IN_PROGRESS
     confirmed = request.form.get("unanswered") == "confirmed"
     if was_open and not confirmed and player.seconds_left(before, now) != 0:
         blank = player.unanswered_numbers(before, answers)
-        if blank:
-            return _ask_about_unanswered(actor, attempt_id, answers, blank, now)
+        flagged = player.flagged_numbers(before, flags)
+        if blank or flagged:
+            return _ask_before_grading(actor, attempt_id, answers, flags, now)
     try:
-        attempt = sitting.submit_attempt(actor, attempt_id, answers, now)
+        attempt = sitting.submit_attempt(actor, attempt_id, answers, now, flags)
     except OperationalError:
         # SQLite: a concurrent submission (a double click) has just graded this attempt;
         # nothing was written here, so show the result like any repeated submission.
@@ -246,23 +246,41 @@ def submit_attempt(attempt_id: int):
     return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
 
 
-def _ask_about_unanswered(actor, attempt_id: int, answers, blank: list[int], now):
-    """Before grading an attempt with blank questions: save what was sent and show the player
-    again, the blank questions named, with a button to submit as it is."""
+def _ask_before_grading(actor, attempt_id: int, answers, flags, now):
+    """Before grading an attempt with blank questions or questions flagged for review: save
+    what was sent and show the player again, those questions named, with a button to submit
+    as it is."""
     try:
-        attempt = sitting.save_answers(actor, attempt_id, answers, now)
+        attempt = sitting.save_answers(actor, attempt_id, answers, now, flags)
     except OperationalError as error:
         raise _concurrent_change() from error
     if attempt.status is not AttemptStatus.IN_PROGRESS:  # time ran out meanwhile: graded
         return redirect(url_for("courses.attempt_page", attempt_id=attempt_id))
+    return _render_player(
+        attempt,
+        now,
+        is_owner=True,
+        unanswered=player.unanswered_numbers(attempt, {}),
+        flagged=player.flagged_numbers(attempt, None),
+    )
+
+
+def _render_player(
+    attempt, now, *, is_owner: bool, unanswered: list[int] = (), flagged: list[int] = ()
+):
+    """The player: the questions with the saved picks and flags, the navigator, the clock
+    and the time limit (extended by an accommodation); before grading, the questions left
+    blank and those flagged for review named."""
     return render_template(
         "courses/player.html",
         attempt=attempt,
         questions=player.player_questions(attempt),
         seconds_left=player.seconds_left(attempt, now),
+        time_limit=player.time_limit(attempt),
         form=QuizForm(),
-        is_owner=True,
-        unanswered=blank,
+        is_owner=is_owner,
+        unanswered=list(unanswered),
+        flagged=list(flagged),
     )
 
 

@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms.courses.rules.timing import EXTRA_TIME_MULTIPLIERS
 from lms.enrollment.rules.cohorts import (
     FAILED_ATTEMPTS,
     INACTIVITY_DAYS,
@@ -136,6 +137,33 @@ class OverrideForm(FlaskForm):
         validators=[DataRequired()],
     )
     reason = TextAreaField("Reason", validators=[Length(max=1000)])
+
+
+class ExtraTimeForm(FlaskForm):
+    """Grant or change a student's extra time on timed quizzes; a reason is required. The
+    multiplier is checked by the service (``timing.extra_time_problems``)."""
+
+    multiplier = SelectField(
+        "Extra time",
+        choices=[SelectChoice("", "Choose…")]
+        + [
+            SelectChoice(f"{m:g}", f"{m:g} × the time limit ({m * 60:g} min for a 60-minute quiz)")
+            for m in EXTRA_TIME_MULTIPLIERS
+        ],
+        validate_choice=False,
+    )
+    # (not labelled "Reason": the override's field on the same page is)
+    grant_reason = TextAreaField(
+        "Why the student needs it",
+        description="Required; kept in the audit log (for example the disability office's letter).",
+        validators=[Length(max=1000)],
+    )
+
+
+class EndExtraTimeForm(FlaskForm):
+    """End a student's extra time; a reason is required."""
+
+    end_reason = TextAreaField("Why it ends", validators=[Length(max=1000)])
 
 
 class DueDateForm(FlaskForm):

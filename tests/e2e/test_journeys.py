@@ -64,8 +64,9 @@ def test_student_journey(page: Page, live_server, check_a11y):
     expect(page.locator("article.lesson table").first).to_be_visible()
     check_a11y(page)
 
-    # The whole quiz by keyboard: Enter on the start button, Tab into each radio group,
-    # arrows to the answer, Tab to the submit button, Enter to send.
+    # The whole quiz by keyboard: Enter on the start button, Tab into each radio group (past
+    # the previous question's "Flag for review" checkbox), arrows to the answer, Tab to the
+    # submit button, Enter to send.
     start = page.get_by_role("button", name="Start the quiz")
     start.focus()
     page.keyboard.press("Shift+Tab")  # reach it by keyboard, as a keyboard user does
@@ -83,13 +84,15 @@ def test_student_journey(page: Page, live_server, check_a11y):
     expect(first_radio).to_be_focused()
     for index, position in enumerate(positions):
         if index:
+            page.keyboard.press("Tab")  # the previous question's "Flag for review"
+            assert_focus_visible(page)
             page.keyboard.press("Tab")
         assert_focus_visible(page)
         page.keyboard.press("Space")
         for _ in range(position):
             page.keyboard.press("ArrowDown")
     submit = page.get_by_role("button", name="Submit answers")
-    for _ in range(3):  # past "Save and continue later"
+    for _ in range(4):  # past the last "Flag for review" and "Save and continue later"
         page.keyboard.press("Tab")
         if submit.evaluate("b => b === document.activeElement"):
             break
@@ -200,6 +203,16 @@ def test_instructor_journey(page: Page, live_server, check_a11y):
     page.get_by_label("Decision").select_option("met")
     page.get_by_label("Reason").fill("Completed LAW-2 at her previous school (transcript on file).")
     page.get_by_role("button", name="Record the override").click()
+
+    # Extra time on timed quizzes (issue 19 item 15): refused without a reason, beside it.
+    page.get_by_label("Extra time").select_option("1.5")
+    page.get_by_role("button", name="Grant extra time").click()
+    expect(page.get_by_text("Give the reason for the extra time")).to_be_visible()
+    check_a11y(page)
+    page.get_by_label("Why the student needs it").fill("Disability office letter of 2 Nov.")
+    page.get_by_role("button", name="Grant extra time").click()
+    expect(page.get_by_text("Extra time granted: 1.5 × the time limit")).to_be_visible()
+    expect(page.get_by_role("cell", name="Disability office letter of 2 Nov.")).to_be_visible()
     cohort_url = re.match(r"(.*/cohorts/\d+)/", page.url).group(1)
     page.goto(cohort_url)
     ready = page.locator("tr", has=page.get_by_role("rowheader", name=re.compile("Priya")))

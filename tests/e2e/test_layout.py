@@ -76,7 +76,10 @@ def test_the_exam_clock_stays_in_view_and_blank_questions_are_named(
     browser, live_server, check_a11y
 ):
     """A 42-question timed practice exam: scrolled to its last question, the clock is still
-    on screen; "Submit answers" with questions blank names them first (issue 19, item 8)."""
+    on screen; "Submit answers" with questions blank names them first (issue 19, item 8).
+    The navigator (issue 19, item 16) states each question's state in words, follows a
+    change at once (the script) and after a reload (the server), and a question flagged for
+    review is named before submitting."""
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     log_in(page, live_server, "student@example.com")
@@ -85,13 +88,31 @@ def test_the_exam_clock_stays_in_view_and_blank_questions_are_named(
     page.get_by_role("button", name=re.compile("Start the quiz|Try again|Resume")).click()
     clock = page.locator("p.timer")
     expect(clock).to_be_visible()
-    page.locator("fieldset.question").last.scroll_into_view_if_needed()
+    navigator = page.get_by_role("navigation", name="Questions")
+    entry = {n: navigator.locator(f'a[href="#question-{n}"]') for n in (1, 3, 42)}
+    expect(entry[1]).to_contain_text("not answered")
+    page.locator("fieldset.question").first.locator("input[name^='q-']").first.check()
+    expect(entry[1]).to_have_text(re.compile(r"^\s*1\s+answered\s*$"))
+    page.get_by_label("Flag question 3 for review", exact=True).check()
+    expect(entry[3]).to_have_text(re.compile(r"^\s*3\s+not answered, flagged\s*$"))
+    expect(navigator).to_contain_text("1 of 42 answered, 1 flagged for review.")
+    expect(page.locator(".autosave-status")).to_have_text("All answers saved.")
+    page.reload()  # drawn by the server from what was saved
+    expect(entry[1]).to_have_text(re.compile(r"^\s*1\s+answered\s*$"))
+    expect(entry[3]).to_have_text(re.compile(r"^\s*3\s+not answered, flagged\s*$"))
+    expect(page.get_by_label("Flag question 3 for review", exact=True)).to_be_checked()
+    check_a11y(page)
+    entry[42].click()  # the link goes to the question, the clock still in view above it
+    expect(page).to_have_url(re.compile("#question-42$"))
+    expect(page.locator("#question-42")).to_be_in_viewport()
+    page.locator("#question-42 input[name^='q-']").first.focus()
+    expect(entry[42]).to_have_attribute("aria-current", "location")
     top = page.evaluate("document.querySelector('p.timer').getBoundingClientRect().top")
     assert 0 <= top < 50, top  # stuck to the top of the window, not scrolled away
-    page.locator("fieldset.question").first.locator("input").first.check()
     page.get_by_role("button", name="Submit answers").click()
     warning = page.get_by_role("alert").filter(has_text="You have not answered 41 questions")
     expect(warning).to_be_visible()
+    expect(warning).to_contain_text("You flagged question 3 for review.")
     check_a11y(page)
     page.get_by_role("button", name="Submit with 41 unanswered").click()
     expect(page.get_by_role("heading", name="Your result")).to_be_visible()

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from lms.auth import one_time, reset, tokens
 from lms.auth.models import Role, User
-from lms.courses import catalogue
+from lms.courses import accommodations, catalogue
 from lms.courses.attempts import sitting
 from lms.courses.models import Module, Question, Quiz
 from lms.credentials import service as credentials
@@ -311,6 +311,16 @@ STAFF_ONLY = frozenset({"other_instructor", "cohort_instructor", "admin"})
 AUTHORS = frozenset({"cohort_instructor", "admin"})
 COHORT_STAFF = frozenset({"cohort_instructor", "admin"})
 STUDENTS = frozenset({"owner", "other_student"})
+
+
+def _student_with_extra_time(s: Scenario) -> User:
+    """A new student of cohort A granted extra time by the cohort's instructor."""
+    student = _student_in_a(s)
+    accommodations.grant_extra_time(
+        s.people["cohort_instructor"], student, multiplier="1.5", reason="IEP", now=factories.NOW
+    )
+    db.session.commit()
+    return student
 
 
 CASES: dict[str, list[Case]] = {
@@ -689,6 +699,46 @@ CASES: dict[str, list[Case]] = {
     ],
     "gradebook_export.gradebook_csv": [
         Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/gradebook.csv", {}), COHORT_STAFF)
+    ],
+    "enrollment.grant_extra_time": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/students/{_student_in_a(s).id}/extra-time",
+                {"multiplier": "1.5", "grant_reason": "Documented disability"},
+            ),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but someone of cohort A.
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/students/{_student_in_a(s).id}/extra-time",
+                {"multiplier": "1.5", "grant_reason": "Documented disability"},
+            ),
+            frozenset(),
+        ),
+    ],
+    "enrollment.end_extra_time": [
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_a.id}/students/{_student_with_extra_time(s).id}"
+                "/extra-time/end",
+                {"end_reason": "The term is over."},
+            ),
+            COHORT_STAFF,
+        ),
+        # Cohort B's instructor names their own cohort but someone of cohort A.
+        Case(
+            "POST",
+            lambda s: (
+                f"/cohorts/{s.cohort_b.id}/students/{_student_with_extra_time(s).id}"
+                "/extra-time/end",
+                {"end_reason": "The term is over."},
+            ),
+            frozenset(),
+        ),
     ],
     "enrollment.study_plan": [
         Case("GET", lambda s: (f"/cohorts/{s.cohort_a.id}/plan", {}), COHORT_STAFF)

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.models import User
 from lms.courses import blueprints
+from lms.courses.accommodations import extra_time_multiplier
 from lms.courses.attempts.grading import close_if_overdue, grade_attempt, keys_of
 from lms.courses.attempts.loading import attempts_at, own_attempt
 from lms.courses.catalogue import get_module
@@ -38,7 +39,8 @@ def start_attempt(
     student: User, module_id: int, now: datetime, rng: random.Random | None = None
 ) -> Attempt:
     """Start (or resume) the student's attempt at a module's quiz: draw the questions, fix the
-    order of their choices, and set the deadline of a timed quiz."""
+    order of their choices, and set the deadline of a timed quiz (later by the student's
+    extra time, if an accommodation stands)."""
     if not student.is_student:
         raise PermissionDenied("Only students take quizzes.")
     module = get_module(module_id, questions=False)  # the drawn questions are loaded below
@@ -78,13 +80,15 @@ def start_attempt(
             .options(selectinload(Question.choices))
         )
     }
+    multiplier = extra_time_multiplier(student.id) if quiz.time_limit_minutes else None
     attempt = Attempt(
         quiz_id=quiz.id,
         student_id=student.id,
         number=max((a.number for a in attempts), default=0) + 1,
         status=AttemptStatus.IN_PROGRESS,
         started_at=now,
-        deadline_at=timing.deadline_for(now, quiz.time_limit_minutes),
+        deadline_at=timing.deadline_for(now, quiz.time_limit_minutes, multiplier),
+        time_multiplier=multiplier,
     )
     try:
         with db.session.begin_nested():
@@ -177,32 +181,63 @@ def _store_answers(attempt: Attempt, answers: Mapping[int, frozenset[int]], now:
         set_committed_value(attempt, "answers", list(stored))
 
 
+def _check_flags(attempt: Attempt, flags: frozenset[int] | None) -> None:
+    if flags is None:
+        return
+    drawn = {item.question_id for item in attempt.questions}
+    if not flags <= drawn:
+        raise InvalidInput("These flags are on questions that are not in this attempt.")
+
+
+def _store_flags(attempt: Attempt, flags: frozenset[int] | None) -> None:
+    """Set "flag for review" on exactly the questions in ``flags`` (``None``: leave the
+    flags as they are, for a sender that does not show them)."""
+    if flags is None:
+        return
+    for item in attempt.questions:
+        flagged = item.question_id in flags
+        if item.flagged != flagged:
+            item.flagged = flagged
+
+
 def save_answers(
-    student: User, attempt_id: int, answers: Mapping[int, frozenset[int]], now: datetime
+    student: User,
+    attempt_id: int,
+    answers: Mapping[int, frozenset[int]],
+    now: datetime,
+    flags: frozenset[int] | None = None,
 ) -> Attempt:
-    """Autosave answers of an attempt in progress. After the deadline or the submission the
-    attempt is closed: ``attempt.status`` tells the caller, who refuses with 409 after
-    committing the grading done here."""
+    """Autosave answers (and the questions flagged for review) of an attempt in progress.
+    After the deadline or the submission the attempt is closed: ``attempt.status`` tells the
+    caller, who refuses with 409 after committing the grading done here."""
     attempt = own_attempt(student, attempt_id)
     if close_if_overdue(attempt, now) or not _lock_if_open(attempt):
         return attempt
     _check(attempt, answers)
+    _check_flags(attempt, flags)
     _store_answers(attempt, answers, now)
+    _store_flags(attempt, flags)
     db.session.flush()
     return attempt
 
 
 def submit_attempt(
-    student: User, attempt_id: int, answers: Mapping[int, frozenset[int]], now: datetime
+    student: User,
+    attempt_id: int,
+    answers: Mapping[int, frozenset[int]],
+    now: datetime,
+    flags: frozenset[int] | None = None,
 ) -> Attempt:
-    """Save the last answers and grade the attempt. Submitting again returns the graded
-    attempt unchanged; after the deadline the attempt is graded at its deadline with the
-    answers saved before it (the late answers are not taken)."""
+    """Save the last answers (and flags) and grade the attempt. Submitting again returns the
+    graded attempt unchanged; after the deadline the attempt is graded at its deadline with
+    the answers saved before it (the late answers are not taken)."""
     attempt = own_attempt(student, attempt_id)
     if close_if_overdue(attempt, now) or not _lock_if_open(attempt):
         return attempt
     _check(attempt, answers)
+    _check_flags(attempt, flags)
     _store_answers(attempt, answers, now)
+    _store_flags(attempt, flags)
     grade_attempt(attempt, now, by_deadline=False)
     return attempt
 

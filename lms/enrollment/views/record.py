@@ -1,5 +1,5 @@
-"""One student in a cohort: their record, overrides, a new invitation, withdrawing or moving
-them, and deciding on their evidence."""
+"""One student in a cohort: their record, overrides, extra time on timed quizzes, a new
+invitation, withdrawing or moving them, and deciding on their evidence."""
 
 from __future__ import annotations
 
@@ -7,13 +7,24 @@ from flask import flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from lms.auth.access import roles_required
+from lms.courses.accommodations import accommodation_history
 from lms.db import utcnow
-from lms.enrollment import access, cohorts, enrollments, invitations, overrides, service
+from lms.enrollment import (
+    access,
+    accommodations,
+    cohorts,
+    enrollments,
+    invitations,
+    overrides,
+    service,
+)
 from lms.enrollment.certificate_views import render_certificates_page
 from lms.enrollment.forms import (
     ActionForm,
+    EndExtraTimeForm,
     EnrollForm,
     EvidenceDecisionForm,
+    ExtraTimeForm,
     MoveForm,
     OverrideForm,
     WithdrawForm,
@@ -22,7 +33,7 @@ from lms.enrollment.models import Cohort, Enrollment
 from lms.enrollment.progress.record import student_record
 from lms.enrollment.views import STAFF, actor, bp
 from lms.enrollment.views.matrix import render_cohort_page
-from lms.errors import InvalidInput
+from lms.errors import Conflict, InvalidInput
 from lms.forms import show_problems
 
 
@@ -44,10 +55,12 @@ def render_record(
     *,
     override_form: OverrideForm | None = None,
     move_form: MoveForm | None = None,
+    extra_time_form: ExtraTimeForm | None = None,
+    end_extra_time_form: EndExtraTimeForm | None = None,
     status: int = 200,
 ):
-    """The student's record page; a refused override or move brings its form back, each
-    problem beside its field, with the status it was refused with."""
+    """The student's record page; a refused override, move or grant of extra time brings its
+    form back, each problem beside its field, with the status it was refused with."""
     user = actor()
     record = student_record(cohort, enrollment, utcnow())
     override_form = override_form or OverrideForm(formdata=None)
@@ -60,6 +73,7 @@ def render_record(
         for c in cohorts.cohorts_for(user, include_archived=False)
         if c.id != cohort.id
     ]
+    extra_time = accommodation_history(enrollment.student_id)
     return render_template(
         "enrollment/student.html",
         cohort=cohort,
@@ -72,6 +86,10 @@ def render_record(
         move_form=move_form,
         withdraw_form=WithdrawForm(formdata=None),
         action_form=ActionForm(formdata=None),
+        extra_time=extra_time,
+        standing_extra_time=next((a for a in extra_time if a.ended_at is None), None),
+        extra_time_form=extra_time_form or ExtraTimeForm(formdata=None),
+        end_extra_time_form=end_extra_time_form or EndExtraTimeForm(formdata=None),
     ), status
 
 
@@ -100,6 +118,56 @@ def override(cohort_id: int, student_id: int):
         status = show_problems(form, error)
         return render_record(cohort, enrollment, override_form=form, status=status)
     flash("Override recorded.", "success")
+    return _back(cohort_id, student_id)
+
+
+@bp.post("/cohorts/<int:cohort_id>/students/<int:student_id>/extra-time")
+@roles_required(*STAFF)
+def grant_extra_time(cohort_id: int, student_id: int):
+    """Grant or change the student's extra time on timed quizzes, with a reason."""
+    cohort = access.get_cohort_for(actor(), cohort_id)
+    enrollment = access.get_enrollment_for(actor(), cohort, student_id)
+    form = ExtraTimeForm()
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput("The reason has 1,000 characters at most.", field="grant_reason")
+        granted = accommodations.grant_extra_time(
+            actor(),
+            cohort,
+            enrollment,
+            multiplier=form.multiplier.data or "",
+            reason=form.grant_reason.data or "",
+            now=utcnow(),
+        )
+    except (InvalidInput, Conflict) as error:
+        # a refusal about the enrolment, not a field, goes above the form
+        status = show_problems(form, error, "grant_reason" if error.status_code == 400 else None)
+        return render_record(cohort, enrollment, extra_time_form=form, status=status)
+    flash(
+        f"Extra time granted: {granted.multiplier:g} × the time limit on every timed quiz "
+        f"{enrollment.student.full_name} starts from now on.",
+        "success",
+    )
+    return _back(cohort_id, student_id)
+
+
+@bp.post("/cohorts/<int:cohort_id>/students/<int:student_id>/extra-time/end")
+@roles_required(*STAFF)
+def end_extra_time(cohort_id: int, student_id: int):
+    """End the student's extra time, with a reason."""
+    cohort = access.get_cohort_for(actor(), cohort_id)
+    enrollment = access.get_enrollment_for(actor(), cohort, student_id)
+    form = EndExtraTimeForm()
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput("The reason has 1,000 characters at most.", field="end_reason")
+        accommodations.end_extra_time(
+            actor(), cohort, enrollment, reason=form.end_reason.data or "", now=utcnow()
+        )
+    except (InvalidInput, Conflict) as error:
+        status = show_problems(form, error, "end_reason" if error.status_code == 400 else None)
+        return render_record(cohort, enrollment, end_extra_time_form=form, status=status)
+    flash("Extra time ended: quizzes started from now on have the plain time limit.", "success")
     return _back(cohort_id, student_id)
 
 

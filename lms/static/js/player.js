@@ -2,6 +2,9 @@
  *
  * - Autosave: every change in a quiz form is posted to the server (the form still works
  *   without this script: "Save and continue later" and "Submit" are plain buttons).
+ * - Navigator: a change of a choice or of "Flag for review" updates that question's entry
+ *   (answered / not answered / flagged, in words) and the count; the question being worked
+ *   on is marked aria-current. Without this script the server's entries show the last save.
  * - Timer: counts down the seconds the server computed; at zero it saves the form once more
  *   (the server, past the deadline, refuses the answers and grades the attempt at its
  *   deadline with those saved before it) and reloads the page to show the result.
@@ -56,6 +59,49 @@
             status.textContent = "Not saved: check your connection.";
           }
         });
+    });
+  }
+
+  function setupNavigator(form, navigator) {
+    var summary = navigator.querySelector(".navigator-summary");
+    function entryFor(fieldset) {
+      return navigator.querySelector('a[data-question="' + fieldset.id + '"]');
+    }
+    function recount() {
+      var links = navigator.querySelectorAll("a.nav-question");
+      var answered = navigator.querySelectorAll("a.nav-question.is-answered").length;
+      var flagged = navigator.querySelectorAll("a.nav-question.is-flagged").length;
+      if (summary) {
+        summary.textContent = answered + " of " + links.length + " answered" +
+          (flagged ? ", " + flagged + " flagged for review" : "") + ".";
+      }
+    }
+    form.addEventListener("change", function (event) {
+      var fieldset = event.target.closest && event.target.closest("fieldset.question");
+      var link = fieldset && entryFor(fieldset);
+      if (!link) {
+        return;
+      }
+      var answered = fieldset.querySelector('input[name^="q-"]:checked') !== null;
+      var flagged = fieldset.querySelector('input[name="flag"]:checked') !== null;
+      link.classList.toggle("is-answered", answered);
+      link.classList.toggle("is-flagged", flagged);
+      var state = link.querySelector(".nav-state");
+      if (state) {
+        state.textContent = (answered ? "answered" : "not answered") + (flagged ? ", flagged" : "");
+      }
+      recount();
+    });
+    form.addEventListener("focusin", function (event) {
+      var fieldset = event.target.closest && event.target.closest("fieldset.question");
+      var link = fieldset && entryFor(fieldset);
+      if (!link) {
+        return;
+      }
+      Array.prototype.forEach.call(navigator.querySelectorAll("a[aria-current]"), function (a) {
+        a.removeAttribute("aria-current");
+      });
+      link.setAttribute("aria-current", "location");
     });
   }
 
@@ -120,6 +166,10 @@
     var form = document.querySelector("form.quiz[data-autosave-url]");
     if (form) {
       setupAutosave(form);
+      var navigator = document.querySelector(".quiz-navigator");
+      if (navigator) {
+        setupNavigator(form, navigator);
+      }
     }
     var clock = document.querySelector("[data-seconds-left]");
     if (clock) {
