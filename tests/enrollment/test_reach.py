@@ -315,8 +315,10 @@ def test_revoking_needs_an_active_cohort_aimed_at_the_credential_where_the_holde
     url = f"/cohorts/{cca.id}/certificates/{scene.certificate_id}/revoke"
     assert client.get(url).status_code == 404
     assert post_form(client, url, REVOKE).status_code == 404
-    # An archived cohort aimed at the credential: refused.
+    # An archived cohort aimed at the credential: refused, and no link offers it.
     url = f"/cohorts/{scene.b_cohort}/certificates/{scene.certificate_id}/revoke"
+    listing = client.get(f"/cohorts/{scene.b_cohort}/certificates").get_data(as_text=True)
+    assert "Sam Stone" in listing and url not in listing
     assert client.get(url).status_code == 403
     response = post_form(client, url, REVOKE)
     assert response.status_code == 403 and "is archived" in response.get_data(as_text=True)
@@ -338,6 +340,7 @@ def test_revoking_needs_an_active_cohort_aimed_at_the_credential_where_the_holde
     # Once the CPC cohort is active again, B may.
     cohorts.set_archived(scene.b, enrollment.get_cohort_for(scene.b, scene.b_cohort), False, NOW)
     db.session.commit()
+    assert url in client.get(f"/cohorts/{scene.b_cohort}/certificates").get_data(as_text=True)
     response = post_form(client, url, REVOKE)
     assert response.status_code == 302
     assert certificate_status(scene) is CertificateStatus.REVOKED
