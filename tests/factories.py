@@ -99,7 +99,8 @@ def credential(code: str = "CPC", tree: dict | None = None, modules: list[str] =
 def cohort(
     instructor: User, credential: Credential, students: list[User] = (), name=None
 ) -> Cohort:
-    """A cohort taught by ``instructor`` with ``students`` enrolled."""
+    """A cohort taught by ``instructor`` with ``students`` enrolled (active at once, as if
+    each had accepted)."""
     created = enrollment.create_cohort(
         instructor,
         name=name or f"Cohort {next(_sequence)}",
@@ -109,7 +110,7 @@ def cohort(
         now=NOW,
     )
     for student in students:
-        enrollment.enroll_by_email(instructor, created, student.email, NOW)
+        enrollment.enroll_student(instructor, created, student, NOW)
     db.session.commit()
     return created
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from flask import current_app
 from sqlalchemy import select, text
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -21,6 +22,7 @@ from lms.auth.models import Role
 from lms.credentials import service as credentials
 from lms.credentials.rules import EvidenceKind
 from lms.enrollment import calendar, cohorts
+from lms.enrollment import service as enrollment
 from lms.extensions import db
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
@@ -35,6 +37,7 @@ class School:
     cohort_id: int
     student_id: int
     evidence_id: int
+    place_id: int
     emails: dict[str, str]
     admin_id: int = 0
 
@@ -55,12 +58,19 @@ def school(app) -> School:
         student, EvidenceKind.HS_DIPLOMA_OR_GED, "Valley High School, 2019", NOW
     )
     calendar.issue_calendar_link(student, confirmed=False, now=NOW)
+    # the newcomer was asked to join a cohort that was archived before they answered
+    closed = factories.cohort(instructor, credential, name="Closed class")
+    closed = enrollment.get_cohort_for(instructor, closed.id)
+    with current_app.test_request_context():  # the request to accept is mailed
+        place = enrollment.enroll_by_email(instructor, closed, newcomer.email, NOW)
+    cohorts.set_archived(instructor, closed, True, NOW)
     db.session.commit()
     return School(
         credential.id,
         cohort.id,
         student.id,
         evidence.id,
+        place.id,
         {
             "instructor": instructor.email,
             "admin": admin.email,
@@ -165,6 +175,13 @@ CASES = [
         post(lambda s: f"/cohorts/{s.cohort_id}/plan", {"module_code": "TERM-1", "due_on": ""}),
         400,
         "Give the new due date",
+    ),
+    Case(
+        "accepting a place in a cohort archived meanwhile",
+        "newcomer",
+        post(lambda s: f"/dashboard/places/{s.place_id}", {"answer": "accept"}),
+        409,
+        "is archived and takes no new students",
     ),
     Case(
         "a booked exam date in the past",

@@ -324,13 +324,16 @@ def verify_certificate(code: str):
 @records.arguments(schemas.CertificateRevoke)
 @records.response(200, schemas.CertificateSchema)
 @records.alt_response(400, schema=schemas.ApiErrorSchema)
+@records.alt_response(403, schema=schemas.ApiErrorSchema)
 @records.alt_response(404, schema=schemas.ApiErrorSchema)
 @records.alt_response(409, schema=schemas.ApiErrorSchema)
 def revoke_certificate(data: dict[str, Any], code: str):
     """Revoke a certificate: a public reason from the list (its verification page shows it)
     and a private note (409 if already revoked or superseded)."""
     certificate = credentials.get_certificate_by_code(code)
-    credentials.revoke_certificate(
+    # the same rule as the web: an admin, or an instructor of an active cohort aimed at its
+    # credential in which its holder is enrolled (403 otherwise)
+    enrollment.revoke_certificate(
         g.api_user, certificate, data["public_reason"], data["note"], utcnow()
     )
     return _certificate_body(credentials.get_certificate_by_code(code))

@@ -136,9 +136,10 @@ def seed_demo(now: datetime) -> SeedResult:
         exam_date=today + timedelta(days=100),
         now=now,
     )
+    # The demo's school enrols its own students directly (no acceptance to wait for).
     for person in [student, certified, *others]:
-        enrollment.enroll_by_email(instructor, cpc, person.email, now - timedelta(days=59))
-    enrollment.enroll_by_email(instructor, cca, student.email, now - timedelta(days=19))
+        enrollment.enroll_student(instructor, cpc, person, now - timedelta(days=59))
+    enrollment.enroll_student(instructor, cca, student, now - timedelta(days=19))
 
     # Priya has passed every CPC module, so her certificate is issued automatically.
     cpc_modules = rules.module_codes(rules.parse_requirements(REQUIREMENTS["CPC"]))
@@ -161,7 +162,7 @@ def _revoked_certificate(chris: User, instructor: User, modules: list[str], now:
     for day, code in enumerate(modules):
         _pass_module(chris, code, now - timedelta(days=40 - 4 * day))
     (certificate,) = credentials.certificates_of([chris.id])
-    credentials.revoke_certificate(
+    enrollment.revoke_certificate(
         instructor,
         certificate,
         "issued_in_error",

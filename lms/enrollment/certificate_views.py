@@ -16,7 +16,7 @@ from lms.credentials.forms import AutoIssueForm, ExamOutcomeForm, IssueForm, Rev
 from lms.db import utcnow
 from lms.enrollment import service
 from lms.enrollment.forms import EvidenceDecisionForm
-from lms.errors import InvalidInput, NotFound
+from lms.errors import InvalidInput, NotFound, PermissionDenied
 from lms.forms import show_problems
 
 bp = Blueprint("cohort_certificates", __name__)
@@ -150,17 +150,31 @@ def auto_issue(cohort_id: int):
 )
 @roles_required(*STAFF)
 def revoke(cohort_id: int, certificate_id: int):
-    """Revoke a certificate of a student of the cohort: a public reason and a private note."""
+    """Revoke a certificate of the cohort's credential held by a student active in it: a
+    public reason and a private note. 404 for any other certificate; 403 in an archived
+    cohort (but for an admin)."""
     actor = _actor()
     cohort = service.get_cohort_for(actor, cohort_id)
     certificate = credentials.get_certificate(certificate_id)
+    if certificate.credential_id != cohort.credential_id:
+        raise NotFound("There is no such certificate in this cohort.")
     student = _cohort_student(cohort, certificate.student_id)
+    if cohort.is_archived and not actor.is_admin:
+        raise PermissionDenied(
+            f"{cohort.name} is archived: a certificate is revoked from an active cohort aimed "
+            f"at {cohort.credential.code} in which its holder is enrolled, or by an admin."
+        )
     form = RevokeForm()
     status = 200
     if form.validate_on_submit():
         try:
-            credentials.revoke_certificate(
-                actor, certificate, form.public_reason.data, form.note.data or "", utcnow()
+            service.revoke_certificate(
+                actor,
+                certificate,
+                form.public_reason.data,
+                form.note.data or "",
+                utcnow(),
+                cohort=cohort,
             )
         except InvalidInput as error:
             status = show_problems(form, error)

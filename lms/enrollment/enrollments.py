@@ -4,11 +4,13 @@ another cohort, and who is enrolled where. Every change keeps its history
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
+from lms import links
 from lms.auth import service as accounts
 from lms.auth.models import User
 from lms.credentials import service as credentials
@@ -25,6 +27,7 @@ from lms.enrollment.rules.cohorts import enrolment_problems, normalise_join_code
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from lms.ledger import audit
+from lms.mail import send_mail
 
 # --- joining by code ---------------------------------------------------------------------
 
@@ -92,32 +95,66 @@ def _enroll(
     student_number: str | None = None,
     note: str | None = None,
     check_ready: bool = True,
+    pending: bool = False,
 ) -> Enrollment:
+    """Give the student a place in the cohort: an active one, or with ``pending`` one that
+    waits for the student to accept it (and a mail telling them so)."""
     _check_open(cohort)
     enrollment = find_enrollment(cohort.id, student.id)
     if enrollment is not None and enrollment.status is EnrollmentStatus.ACTIVE:
         raise Conflict(f"{student.full_name} is already enrolled in {cohort.name}.")
+    if pending and enrollment is not None and enrollment.status is EnrollmentStatus.PENDING:
+        raise Conflict(
+            f"{student.full_name} has already been asked to join {cohort.name} and has not "
+            "answered yet."
+        )
     if enrollment is None:
         enrollment = Enrollment(cohort=cohort, student=student, enrolled_at=now)
         db.session.add(enrollment)
     elif kind is EnrollmentEventKind.ENROLLED:
         kind = EnrollmentEventKind.REENROLLED
-    enrollment.status = EnrollmentStatus.ACTIVE
+    if pending:
+        kind = EnrollmentEventKind.INVITED
+        enrollment.enrolled_at = now  # when they were asked; accepting sets it again
+    enrollment.status = EnrollmentStatus.PENDING if pending else EnrollmentStatus.ACTIVE
     if student_number:
         enrollment.student_number = student_number
     db.session.flush()
     _record(enrollment, kind, actor, now, note)
     audit.record_event(
-        "enrollment.added",
+        "enrollment.invited" if pending else "enrollment.added",
         actor=actor,
         now=now,
         target_type="enrollment",
         target_id=enrollment.id,
         details={"cohort_id": cohort.id, "student_id": student.id, "how": kind.value},
     )
-    if check_ready:
+    if pending:
+        _send_acceptance_request(actor, cohort, student)
+    elif check_ready:
         credentials.issue_if_ready(student, [(cohort.credential, cohort.id)], now)
     return enrollment
+
+
+def _send_acceptance_request(actor: User, cohort: Cohort, student: User) -> None:
+    """Tell the student an instructor asks them to join a cohort, and where to answer."""
+    link = links.external_url("enrollment.dashboard")
+    send_mail(
+        student.email,
+        f"{actor.full_name} invites you to join {cohort.name}",
+        f"Hello {student.full_name},\n\n{actor.full_name} asks you to join the cohort "
+        f"{cohort.name} ({cohort.credential.code}). If you accept, its instructors will see "
+        "your progress, your evidence, your transcript and your certificates. Nothing is "
+        "shared until you accept.\n\nAccept or decline on your dashboard:\n\n"
+        f"{link}\n\nIf you do not know this instructor or this school, decline.\n",
+    )
+
+
+def needs_acceptance(actor: User) -> bool:
+    """Whether an existing account the actor adds to a cohort must accept first: always,
+    unless the actor is an admin (an instructor could otherwise reach any student's records
+    by enrolling them)."""
+    return not actor.is_admin
 
 
 def enroll_by_email(
@@ -129,7 +166,12 @@ def enroll_by_email(
     full_name: str | None = None,
     student_number: str | None = None,
 ) -> Enrollment:
-    """Enrol the student with this email; with a name, invite a person who has no account."""
+    """Enrol the student with this email; with a name, invite a person who has no account.
+
+    An instructor adding an existing account asks the student: the enrolment is pending
+    until they accept it on their dashboard. A new account, invited by email to this cohort,
+    is enrolled at once (setting the password is their acceptance); so is anyone an admin
+    adds."""
     _check_open(cohort)  # first: an invitation would be mailed even for a refused enrolment
     address = email.strip().lower()
     student = accounts.find_user_by_email(address)
@@ -139,7 +181,10 @@ def enroll_by_email(
         raise InvalidInput(problems=problems)
     if student is None:
         student, _ = invitations.invite_student(actor, address, full_name or "", now)
-    return _enroll(actor, cohort, student, now, student_number=student_number)
+        return _enroll(actor, cohort, student, now, student_number=student_number)
+    return _enroll(
+        actor, cohort, student, now, student_number=student_number, pending=needs_acceptance(actor)
+    )
 
 
 def enroll_student(
@@ -151,38 +196,152 @@ def enroll_student(
     student_number: str | None = None,
     check_ready: bool = True,
 ) -> Enrollment:
-    """Enrol (or re-enrol) a student account, keeping the history; ``check_ready=False``
-    skips the readiness check for an account just created (it has no facts yet)."""
+    """Enrol (or re-enrol) a student account at once, keeping the history; ``check_ready=
+    False`` skips the readiness check for an account just created (it has no facts yet).
+
+    No acceptance is asked: the caller vouches for the student's place (an account it has
+    just invited to this cohort, the school's LMS course roster, an admin, the demo). An
+    instructor adding someone else's account goes through ``enroll_by_email`` or
+    ``invite_to_cohort``."""
     return _enroll(
         actor, cohort, student, now, student_number=student_number, check_ready=check_ready
     )
 
 
-def withdraw(actor: User, cohort: Cohort, student_id: int, reason: str, now: datetime) -> None:
-    """Withdraw a student from the cohort; the enrolment and its history are kept."""
+def invite_to_cohort(
+    actor: User,
+    cohort: Cohort,
+    student: User,
+    now: datetime,
+    *,
+    student_number: str | None = None,
+) -> Enrollment:
+    """Add an existing account: at once for an admin, otherwise pending the student's
+    acceptance (the roster import's rows that name an account)."""
+    return _enroll(
+        actor, cohort, student, now, student_number=student_number, pending=needs_acceptance(actor)
+    )
+
+
+# --- the student's answer ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingPlace:
+    """A place in a cohort waiting for the student's answer, and who offered it."""
+
+    enrollment: Enrollment
+    cohort: Cohort
+    invited_by: str  # the name of the instructor who asked
+    invited_at: datetime
+
+
+def pending_places(student: User) -> list[PendingPlace]:
+    """The places the student has been offered and not answered yet, oldest first (two
+    queries)."""
+    waiting = list(
+        db.session.scalars(
+            select(Enrollment)
+            .where(
+                Enrollment.student_id == student.id,
+                Enrollment.status == EnrollmentStatus.PENDING,
+            )
+            .options(selectinload(Enrollment.cohort).selectinload(Cohort.credential))
+            .order_by(Enrollment.enrolled_at, Enrollment.id)
+        )
+    )
+    if not waiting:
+        return []
+    asked_by: dict[int, str] = {}
+    for event in db.session.scalars(
+        select(EnrollmentEvent)
+        .where(
+            EnrollmentEvent.enrollment_id.in_([e.id for e in waiting]),
+            EnrollmentEvent.kind == EnrollmentEventKind.INVITED,
+        )
+        .options(selectinload(EnrollmentEvent.actor))
+        .order_by(EnrollmentEvent.id)
+    ):
+        asked_by[event.enrollment_id] = event.actor.full_name if event.actor else "Your school"
+    return [
+        PendingPlace(e, e.cohort, asked_by.get(e.id, "Your school"), e.enrolled_at) for e in waiting
+    ]
+
+
+def answer_place(student: User, enrollment_id: int, *, accept: bool, now: datetime) -> Enrollment:
+    """The student accepts (the cohort's instructors then see their records) or declines a
+    place an instructor offered. ``NotFound`` unless it is theirs and waiting; an archived
+    cohort can only be declined."""
+    enrollment = db.session.scalar(
+        select(Enrollment)
+        .where(Enrollment.id == enrollment_id, Enrollment.student_id == student.id)
+        .options(selectinload(Enrollment.cohort).selectinload(Cohort.credential))
+    )
+    if enrollment is None or enrollment.status is not EnrollmentStatus.PENDING:
+        raise NotFound("There is no invitation of yours to a cohort waiting for an answer.")
+    cohort = enrollment.cohort
+    if accept:
+        _check_open(cohort)
+        enrollment.status = EnrollmentStatus.ACTIVE
+        enrollment.enrolled_at = now
+        kind = EnrollmentEventKind.ACCEPTED
+    else:
+        enrollment.status = EnrollmentStatus.DECLINED
+        kind = EnrollmentEventKind.DECLINED
+    db.session.flush()
+    _record(enrollment, kind, student, now)
+    audit.record_event(
+        f"enrollment.{kind.value}",
+        actor=student,
+        now=now,
+        target_type="enrollment",
+        target_id=enrollment.id,
+        details={"cohort_id": cohort.id, "student_id": student.id},
+    )
+    if accept:
+        credentials.issue_if_ready(student, [(cohort.credential, cohort.id)], now)
+    return enrollment
+
+
+def withdraw(
+    actor: User, cohort: Cohort, student_id: int, reason: str, now: datetime
+) -> EnrollmentStatus:
+    """Withdraw a student from the cohort, or an invitation they have not answered; the
+    enrolment and its history are kept. Returns the status it had."""
     enrollment = find_enrollment(cohort.id, student_id)
     if enrollment is None:
         raise NotFound("That student is not in this cohort.")
-    if enrollment.status is not EnrollmentStatus.ACTIVE:
+    if enrollment.status is EnrollmentStatus.DECLINED:
+        raise Conflict(f"{enrollment.student.full_name} declined to join {cohort.name}.")
+    if enrollment.status is EnrollmentStatus.WITHDRAWN:
         raise Conflict(f"{enrollment.student.full_name} is already withdrawn.")
+    was = enrollment.status
     enrollment.status = EnrollmentStatus.WITHDRAWN
     db.session.flush()
-    _record(enrollment, EnrollmentEventKind.WITHDRAWN, actor, now, reason.strip() or None)
+    note = reason.strip() or ("invitation cancelled" if was is EnrollmentStatus.PENDING else None)
+    _record(enrollment, EnrollmentEventKind.WITHDRAWN, actor, now, note)
     audit.record_event(
         "enrollment.withdrawn",
         actor=actor,
         now=now,
         target_type="enrollment",
         target_id=enrollment.id,
-        details={"cohort_id": cohort.id, "student_id": student_id, "reason": reason.strip()},
+        details={
+            "cohort_id": cohort.id,
+            "student_id": student_id,
+            "reason": reason.strip(),
+            "was": was.value,
+        },
     )
+    return was
 
 
 def move_student(
     actor: User, cohort: Cohort, student_id: int, target_cohort_id: int, now: datetime
 ) -> Enrollment:
     """Move a student to another cohort the actor teaches; completions are the student's, so
-    they count there too."""
+    they count there too. The student is the actor's already (active here), so no acceptance
+    is asked."""
     enrollment = find_enrollment(cohort.id, student_id)
     if enrollment is None or enrollment.status is not EnrollmentStatus.ACTIVE:
         raise NotFound("That student is not active in this cohort.")
@@ -266,5 +425,9 @@ def active_students(cohort: Cohort) -> list[User]:
 
 
 def student_ids_select(cohort_id: int) -> Select:
-    """A SELECT of the ids of every student ever enrolled in a cohort, for filters."""
-    return select(Enrollment.student_id).where(Enrollment.cohort_id == cohort_id)
+    """A SELECT of the ids of every student ever enrolled in a cohort (active or withdrawn,
+    not those only asked to join), for filters."""
+    return select(Enrollment.student_id).where(
+        Enrollment.cohort_id == cohort_id,
+        Enrollment.status.in_([EnrollmentStatus.ACTIVE, EnrollmentStatus.WITHDRAWN]),
+    )

@@ -17,7 +17,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from lms.courses.rules.timing import EXTRA_TIME_MULTIPLIERS
 from lms.enrollment.rules.cohorts import (
@@ -91,6 +98,12 @@ class ActionForm(FlaskForm):
     """A button that only needs the CSRF token (and maybe which action)."""
 
     action = HiddenField()
+
+
+class PlaceAnswerForm(FlaskForm):
+    """A student's answer to a place in a cohort an instructor offered: the button pressed."""
+
+    answer = HiddenField(validators=[AnyOf(["accept", "decline"])])
 
 
 class JoinForm(FlaskForm):

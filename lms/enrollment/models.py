@@ -49,10 +49,19 @@ class Cohort(db.Model):
 
 
 class EnrollmentStatus(StrEnum):
-    """Whether a student is currently in the cohort."""
+    """Whether a student is currently in the cohort. Only an active enrolment lets the
+    cohort's instructors see the student's records: a pending one waits for the student to
+    accept (an instructor added an existing account), a declined one was refused by them."""
 
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
+    PENDING = "pending"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        """The status in words, as the pages show it."""
+        return {"pending": "awaiting acceptance"}.get(self.value, self.value)
 
 
 class Enrollment(db.Model):
@@ -86,6 +95,9 @@ class EnrollmentEventKind(StrEnum):
     MOVED_OUT = "moved_out"
     MOVED_IN = "moved_in"
     SELF_ENROLLED = "self_enrolled"
+    INVITED = "invited"  # an instructor asked the student to accept a place
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
 
 
 class EnrollmentEvent(db.Model):

@@ -42,18 +42,20 @@ def _known_accounts(cohort: Cohort, emails: list[str]) -> dict[str, roster_file.
     users = db.session.execute(
         select(func.lower(User.email), User.id, User.role).where(func.lower(User.email).in_(emails))
     ).all()
-    enrolled = set(
-        db.session.scalars(
-            select(Enrollment.student_id).where(
+    places = dict(
+        db.session.execute(
+            select(Enrollment.student_id, Enrollment.status).where(
                 Enrollment.cohort_id == cohort.id,
-                Enrollment.status == EnrollmentStatus.ACTIVE,
+                Enrollment.status.in_([EnrollmentStatus.ACTIVE, EnrollmentStatus.PENDING]),
                 Enrollment.student_id.in_([user_id for _, user_id, _ in users]),
             )
-        )
+        ).all()
     )
     return {
         email: roster_file.KnownAccount(
-            is_student=role.value == "student", enrolled_here=uid in enrolled
+            is_student=role.value == "student",
+            enrolled_here=places.get(uid) is EnrollmentStatus.ACTIVE,
+            asked_here=places.get(uid) is EnrollmentStatus.PENDING,
         )
         for email, uid, role in users
     }
@@ -103,10 +105,12 @@ def load_rows(cohort: Cohort, token: str, secret_key: str) -> tuple[roster_file.
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did."""
+    """What an import did: ``enrolled`` at once (new accounts, or anyone an admin imports),
+    ``invited`` of them new accounts, ``asked`` existing accounts waiting to accept."""
 
     enrolled: int
     invited: int
+    asked: int = 0
 
 
 def import_rows(
@@ -130,7 +134,7 @@ def import_rows(
         )
     try:
         with db.session.begin_nested():
-            invited = _enrol_rows(actor, cohort, rows, now)
+            invited, asked = _enrol_rows(actor, cohort, rows, now)
     except IntegrityError as error:
         # Another request created one of these accounts or enrolments at the same moment
         # (an import into another cohort): the constraints held; nothing of this import stays.
@@ -144,23 +148,29 @@ def import_rows(
         now=now,
         target_type="cohort",
         target_id=cohort.id,
-        details={"enrolled": len(rows), "invited": invited},
+        details={"enrolled": len(rows) - asked, "invited": invited, "asked": asked},
     )
-    return ImportResult(enrolled=len(rows), invited=invited)
+    return ImportResult(enrolled=len(rows) - asked, invited=invited, asked=asked)
 
 
 def _enrol_rows(
     actor: User, cohort: Cohort, rows: tuple[roster_file.RosterRow, ...], now: datetime
-) -> int:
-    """Enrol every row, inviting people without an account; how many were invited."""
-    invited = 0
+) -> tuple[int, int]:
+    """Enrol every row, inviting people without an account (enrolled at once) and asking
+    existing accounts to accept (unless the actor is an admin); how many were invited, and
+    how many asked."""
+    invited = asked = 0
     for row in rows:
         student = accounts.find_user_by_email(row.email)
-        new = student is None
-        if new:
+        if student is None:
             student, _ = invitations.invite_student(actor, row.email, row.full_name, now)
             invited += 1
-        enrollments.enroll_student(
-            actor, cohort, student, now, student_number=row.student_id, check_ready=not new
+            enrollments.enroll_student(
+                actor, cohort, student, now, student_number=row.student_id, check_ready=False
+            )
+            continue
+        place = enrollments.invite_to_cohort(
+            actor, cohort, student, now, student_number=row.student_id
         )
-    return invited
+        asked += place.status is EnrollmentStatus.PENDING
+    return invited, asked

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from lms.auth.models import User
 from lms.credentials import service as credentials
-from lms.credentials.models import Evidence
-from lms.enrollment.access import get_cohort_for, get_enrollment_for, teaches_student
+from lms.credentials.models import Certificate, Evidence, RevocationReason
+from lms.enrollment.access import get_cohort_for, get_enrollment_for, may_revoke, teaches_student
 from lms.enrollment.cohorts import add_instructor, cohorts_for, create_cohort, set_join
 from lms.enrollment.enrollments import (
     active_enrollments,
@@ -24,8 +24,9 @@ from lms.enrollment.enrollments import (
     student_ids_select,
     withdraw_student,
 )
+from lms.enrollment.models import Cohort
 from lms.enrollment.progress.gradebook import active_student_ids, whole_gradebook
-from lms.errors import NotFound
+from lms.errors import NotFound, PermissionDenied
 from lms.ledger.models import LedgerEntry, LedgerKind
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "get_cohort_for",
     "get_enrollment_for",
     "on_ledger_appended",
+    "revoke_certificate",
     "set_join",
     "student_ids_select",
     "teaches_student",
@@ -72,3 +74,25 @@ def decide_evidence(
     if not teaches_student(actor, evidence.student_id):
         raise NotFound("There is no such evidence among your students.")
     return credentials.decide_evidence(actor, evidence, verified=verified, reason=reason, now=now)
+
+
+def revoke_certificate(
+    actor: User,
+    certificate: Certificate,
+    public_reason: RevocationReason | str | None,
+    note: str,
+    now: datetime,
+    *,
+    cohort: Cohort | None = None,
+) -> Certificate:
+    """Revoke a certificate, if the actor may: an admin, or an instructor of an active cohort
+    aimed at its credential in which its holder is actively enrolled (``cohort``: the one
+    the page is about, which must be such a cohort). 403 otherwise."""
+    if not may_revoke(actor, certificate, cohort):
+        raise PermissionDenied(
+            "Only an admin, or an instructor of an active cohort aimed at this credential "
+            "in which its holder is enrolled, revokes a certificate."
+        )
+    return credentials.revoke_certificate(
+        actor, certificate, public_reason, note, now, instructor_may=True
+    )

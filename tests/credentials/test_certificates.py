@@ -305,10 +305,15 @@ def test_service_refuses_a_second_revocation_and_not_ready(cpc):
     db.session.rollback()
     factories.pass_module(ada, "TERM-1")
     certificate = db.session.scalar(select(Certificate))
-    credentials.revoke_certificate(instructor, certificate, "other", "Mistake", factories.NOW)
+    # the instructor teaches Ada in a CPC cohort (what enrollment checks before vouching)
+    credentials.revoke_certificate(
+        instructor, certificate, "other", "Mistake", factories.NOW, instructor_may=True
+    )
     db.session.commit()
     with pytest.raises(Conflict, match="already revoked"):
-        credentials.revoke_certificate(instructor, certificate, "other", "Mistake", factories.NOW)
+        credentials.revoke_certificate(
+            instructor, certificate, "other", "Mistake", factories.NOW, instructor_may=True
+        )
 
 
 def test_cohort_can_turn_automatic_issue_off_and_on(app, client, cpc):

@@ -101,7 +101,12 @@ def test_a_verification_costs_the_same_for_a_short_and_a_long_history(app, clien
     )
     second = credentials.issue_certificate(student, credential, instructor, factories.NOW)
     credentials.revoke_certificate(
-        instructor, second, "issued_in_error", "Issued in error.", factories.NOW
+        instructor,
+        second,
+        "issued_in_error",
+        "Issued in error.",
+        factories.NOW,
+        instructor_may=True,
     )
     db.session.commit()
     assert len(credentials.get_certificate(first.id).events) == 2

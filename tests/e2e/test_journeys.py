@@ -177,6 +177,21 @@ def test_instructor_journey(page: Page, live_server, check_a11y):
     page.get_by_role("button", name="Preview").click()
     page.get_by_role("button", name="Enrol all 3").click()
     expect(page.get_by_role("heading", name="CPB weekend class")).to_be_visible()
+    # Priya already had an account: she is asked first, and joins when she accepts.
+    expect(page.get_by_role("heading", name="Awaiting acceptance")).to_be_visible()
+    check_a11y(page)
+    cohort_url = page.url
+    page.get_by_role("link", name="Log out").click()
+    log_in(page, live_server, "certified@example.com")
+    invitation = page.locator("section.invitation", has_text="CPB weekend class")
+    expect(invitation).to_contain_text("invites you to join CPB weekend class")
+    check_a11y(page)
+    invitation.get_by_role("button", name="Accept").click()
+    expect(page.get_by_text("You joined CPB weekend class")).to_be_visible()
+    page.get_by_role("link", name="Log out").click()
+    log_in(page, live_server, "instructor@example.com")
+    page.goto(cohort_url)
+    expect(page.get_by_role("heading", name="CPB weekend class")).to_be_visible()
 
     # The matrix: Priya has done four of the CPB modules already.
     row = page.locator("tr", has=page.get_by_role("rowheader", name=re.compile("Priya Natarajan")))

@@ -20,7 +20,7 @@ NEW_PASSWORD = "a long new passphrase"
 
 
 def invitation_link() -> str:
-    (message,) = outbox()
+    (message,) = [m for m in outbox() if "/invite/" in m.body]
     match = re.search(r"http://localhost(/invite/[\w-]+)", message.body)
     assert match, message.body
     return match.group(1)
@@ -118,13 +118,29 @@ def test_withdraw_and_re_enrol_keep_the_history(client, school):
     assert "Sam Rivera" not in client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert post_form(client, f"{url}/withdraw").status_code == 409
 
+    # the withdrawn student's page keeps the history, and no longer their record
+    page = client.get(url).get_data(as_text=True)
+    assert "withdrawn — Day (moved away)" in page and "Requirements" not in page
+
+    # Enrolled again by their instructor, they are asked first (their records were no longer
+    # the cohort's), and join when they accept.
     post_form(client, f"/cohorts/{cohort.id}/enrollments", {"email": student.email})
+    db.session.refresh(enrolment)
+    assert enrolment.status is EnrollmentStatus.PENDING
+    assert client.get(url).status_code == 404
+    client.get("/logout")
+    login(client, student.email)
+    response = post_form(client, f"/dashboard/places/{enrolment.id}", {"answer": "accept"})
+    assert response.status_code == 302
     db.session.refresh(enrolment)
     assert enrolment.status is EnrollmentStatus.ACTIVE
     kinds = db.session.scalars(select(EnrollmentEvent.kind).order_by(EnrollmentEvent.id)).all()
-    assert [k.value for k in kinds] == ["enrolled", "withdrawn", "reenrolled"]
+    assert [k.value for k in kinds] == ["enrolled", "withdrawn", "invited", "accepted"]
+    client.get("/logout")
+    login(client, instructor.email)
     page = client.get(url).get_data(as_text=True)
-    assert "withdrawn — Day (moved away)" in page and "reenrolled — Day" in page
+    assert "withdrawn — Day (moved away)" in page and "accepted — Day, by Sam Rivera" in page
+    assert "Requirements" in page
     assert "enrollment.withdrawn" in audit_actions()
 
 
@@ -157,15 +173,14 @@ def test_a_moved_student_takes_their_completions_along(client, school):
 
 def test_a_new_invitation_replaces_the_old_link(client, school):
     credential, instructor = school
-    cohort = factories.cohort(instructor, credential)
     registered = factories.user(Role.STUDENT)
+    cohort = factories.cohort(instructor, credential, [registered])
     login(client, instructor.email)
     post_form(
         client,
         f"/cohorts/{cohort.id}/enrollments",
         {"email": "slow@example.org", "full_name": "Slow Reader"},
     )
-    post_form(client, f"/cohorts/{cohort.id}/enrollments", {"email": registered.email})
     first = invitation_link()
     person = db.session.scalar(select(User).where(User.email == "slow@example.org"))
     record = client.get(f"/cohorts/{cohort.id}/students/{person.id}").get_data(as_text=True)

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
-from lms.enrollment.models import Enrollment, Invitation
+from lms.enrollment.models import Enrollment, EnrollmentStatus, Invitation
 from lms.extensions import db
 from lms.mail import outbox
 from tests import factories
@@ -76,11 +76,16 @@ def test_forty_rows_with_three_bad_ones_then_fixed_and_imported(client, school):
 
     response = post_form(client, f"/cohorts/{cohort.id}/roster/confirm", {"token": token})
     assert response.status_code == 302
-    assert "40 students enrolled; 39 new accounts invited" in client.get(
-        f"/cohorts/{cohort.id}"
-    ).get_data(as_text=True)
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    # the account that existed is asked to accept; the new people are enrolled at once
+    assert "39 students enrolled; 39 new accounts invited" in page
+    assert "1 student who already had an account was asked to accept" in page
+    assert "Al Ready" in page and "awaiting acceptance" in page
     assert table_counts(User, Enrollment, Invitation) == (41, 40, 39)
-    assert len(outbox()) == 39
+    assert len(outbox()) == 40
+    assert outbox()[-1].to == "already@school.edu"
+    asked = db.session.scalar(select(Enrollment).where(Enrollment.student_id == existing.id))
+    assert asked.status is EnrollmentStatus.PENDING
     first = db.session.scalar(select(User).where(User.email == "student00@school.edu"))
     assert first.full_name == "First0 Last 0" and first.role is Role.STUDENT
     numbers = set(db.session.scalars(select(Enrollment.student_number)))
@@ -88,10 +93,11 @@ def test_forty_rows_with_three_bad_ones_then_fixed_and_imported(client, school):
     assert existing.id in set(db.session.scalars(select(Enrollment.student_id)))
     assert "roster.imported" in audit_actions()
 
-    # Importing the same file again: every row is already enrolled.
+    # Importing the same file again: every row is already enrolled, or asked.
     response = upload(client, cohort.id, roster_csv(fixed))
     assert response.status_code == 422
-    assert response.get_data(as_text=True).count("already enrolled in this cohort") == 40
+    assert response.get_data(as_text=True).count("already enrolled in this cohort") == 39
+    assert response.get_data(as_text=True).count("already asked to join this cohort") == 1
 
 
 def test_a_roster_changed_between_preview_and_confirm_enrols_nobody(client, school):
@@ -103,13 +109,14 @@ def test_a_roster_changed_between_preview_and_confirm_enrols_nobody(client, scho
     page = upload(client, cohort.id, roster_csv(rows)).get_data(as_text=True)
     token = TOKEN.search(page).group(1)
     post_form(client, f"/cohorts/{cohort.id}/enrollments", {"email": late.email})
+    (asked,) = outbox()  # late already had an account: asked to accept
     before = table_counts(User, Enrollment, Invitation)
     response = post_form(client, f"/cohorts/{cohort.id}/roster/confirm", {"token": token})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "nobody was enrolled" in page and "already enrolled in this cohort" in page
+    assert "nobody was enrolled" in page and "already asked to join this cohort" in page
     assert table_counts(User, Enrollment, Invitation) == before
-    assert outbox() == []
+    assert outbox() == [asked]
 
 
 def test_a_tampered_or_foreign_preview_token_is_refused(client, school):

@@ -61,12 +61,23 @@ def test_instructor_creates_a_cohort_and_enrols_a_student(client, school):
     )
     assert response.status_code == 302
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
-    assert "Sam Rivera is enrolled in CPC day class." in page
-    assert "<strong>0 of 1</strong> students ready" in page
+    # Sam already has an account: asked to accept, and counted nowhere until then
+    assert "Sam Rivera already has an account: they were asked by email to accept" in page
+    assert "<strong>0 of 0</strong> students ready" in page and "awaiting acceptance" in page
     enrolment = db.session.scalar(select(Enrollment))
-    assert (enrolment.student_id, enrolment.status) == (student.id, EnrollmentStatus.ACTIVE)
+    assert (enrolment.student_id, enrolment.status) == (student.id, EnrollmentStatus.PENDING)
+    client.get("/logout")
+    login(client, student.email)
+    post_form(client, f"/dashboard/places/{enrolment.id}", {"answer": "accept"})
+    client.get("/logout")
+    login(client, instructor.email)
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "<strong>0 of 1</strong> students ready" in page and "awaiting acceptance" not in page
+    db.session.refresh(enrolment)
+    assert enrolment.status is EnrollmentStatus.ACTIVE
     actions = db.session.scalars(select(AuditEvent.action)).all()
-    assert "cohort.created" in actions and "enrollment.added" in actions
+    assert "cohort.created" in actions and "enrollment.invited" in actions
+    assert "enrollment.accepted" in actions
 
 
 def test_bad_cohort_forms_change_nothing(client, school):

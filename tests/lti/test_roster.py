@@ -62,7 +62,7 @@ def test_instructor_links_a_cohort_and_syncs_the_roster(client, platform, course
     by_hand = factories.user(Role.STUDENT, email="walkin@school.edu")
     factories.user(Role.INSTRUCTOR, email="ira@school.edu", name="Ira Staff")
     loaded = enrollment.get_cohort_for(instructor, cohort.id)
-    enrollment.enroll_by_email(instructor, loaded, by_hand.email, factories.NOW)  # not via LMS
+    enrollment.enroll_student(instructor, loaded, by_hand, factories.NOW)  # not via LMS
     db.session.commit()
 
     page = client.get("/lti/courses").get_data(as_text=True)

@@ -38,6 +38,7 @@ from lms.credentials.rules import EvidenceKind
 from lms.db import utcnow
 from lms.enrollment import calendar, evidence_views, invitations, overrides, roster
 from lms.enrollment import service as enrollment
+from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.lti import platform_api
 from lms.lti.models import LtiContext, LtiContextMember, LtiLinkRequest, LtiPlatform
@@ -200,6 +201,26 @@ def _invited_student_in_a(s: Scenario) -> int:
     student_id = enrolled.student_id
     db.session.commit()
     return student_id
+
+
+def _owner_asked_into_b(s: Scenario) -> int:
+    """The owner's place in cohort B, offered by its instructor and not answered yet (the
+    id of the enrolment); offered once, then found again."""
+    owner = s.people["owner"]
+    place = db.session.scalar(
+        select(Enrollment).where(
+            Enrollment.cohort_id == s.cohort_b.id, Enrollment.student_id == owner.id
+        )
+    )
+    if place is None:
+        cohort_b = enrollment.get_cohort_for(s.people["admin"], s.cohort_b.id)
+        with current_app.test_request_context():  # the request to accept is mailed
+            place = enrollment.enroll_by_email(
+                s.people["other_instructor"], cohort_b, owner.email, utcnow()
+            )
+    place_id = place.id
+    db.session.commit()
+    return place_id
 
 
 def _join_code(s: Scenario) -> str:
@@ -550,6 +571,14 @@ CASES: dict[str, list[Case]] = {
         Case("GET", lambda s: (f"/invite/{_invitation_token(s)}", {}), EVERYONE),
         Case("GET", lambda s: ("/invite/not-a-token", {}), frozenset()),
     ],
+    # Only the student answers a place offered to them.
+    "enrollment.answer_place": [
+        Case(
+            "POST",
+            lambda s: (f"/dashboard/places/{_owner_asked_into_b(s)}", {"answer": "decline"}),
+            frozenset({"owner"}),
+        )
+    ],
     "enrollment.book_exam": [
         Case(
             "POST",
@@ -581,6 +610,16 @@ CASES: dict[str, list[Case]] = {
             "GET",
             lambda s: (f"/cohorts/{s.cohort_b.id}/students/{s.people['owner'].id}", {}),
             frozenset(),
+        ),
+        # Cohort B's instructor asked the owner to join B: nothing until the owner accepts.
+        Case(
+            "GET",
+            lambda s: (
+                _owner_asked_into_b(s)
+                and f"/cohorts/{s.cohort_b.id}/students/{s.people['owner'].id}",
+                {},
+            ),
+            frozenset({"admin"}),
         ),
     ],
     "enrollment.override": [

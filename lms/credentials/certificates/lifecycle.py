@@ -285,12 +285,22 @@ def revoke_certificate(
     public_reason: RevocationReason | str | None,
     note: str,
     now: datetime,
+    *,
+    instructor_may: bool = False,
 ) -> Certificate:
     """Revoke a certificate: a public reason from the short list (the verification page
     shows its words) and a private note for the school's records (never shown publicly);
-    409 when it is already revoked or superseded."""
-    if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
-        raise PermissionDenied("Only instructors and admins revoke certificates.")
+    409 when it is already revoked or superseded.
+
+    An admin may revoke any certificate. An instructor only with ``instructor_may``: the
+    caller has checked that they teach an active cohort aimed at its credential in which its
+    holder is actively enrolled (cohorts sit above this layer: call
+    ``lms.enrollment.service.revoke_certificate``, which checks it). 403 otherwise."""
+    if not (actor.is_admin or (instructor_may and actor.role is Role.INSTRUCTOR)):
+        raise PermissionDenied(
+            "Only an admin, or an instructor of an active cohort aimed at this credential "
+            "in which its holder is enrolled, revokes a certificate."
+        )
     problems = []
     try:
         public_reason = RevocationReason(public_reason)

@@ -68,6 +68,13 @@ class Student(NamedTuple):
     email: str
 
 
+class Awaiting(NamedTuple):
+    """A student asked to join the cohort who has not accepted yet: who, and since when."""
+
+    student: Student
+    asked_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class StudentRow:
     """One student's line of the cohort matrix; ``cells`` are filled for the rows shown."""
@@ -110,6 +117,8 @@ class CohortProgress:
     judgement: credentials.Judgement | None = None
     # the credential has no requirements yet: nobody is judged, the page says why
     no_requirements: credentials.NoRequirements | None = None
+    # asked to join and not answered yet: listed apart, counted nowhere
+    awaiting: Sequence[Awaiting] = ()
 
     @property
     def ready_count(self) -> int:
@@ -174,29 +183,38 @@ def cohort_progress(
     # Plain tuples, not ORM objects or rows: the garbage collector stops watching tuples of
     # plain values, but a thousand Users and Enrollments with their states it keeps watching
     # (and the page shows a name, an email and the booking).
-    enrollments = [
-        tuple(row)
-        for row in db.session.execute(
-            select(
-                User.id,
-                User.full_name,
-                User.email,
-                Enrollment.enrolled_at,
-                Enrollment.exam_booked_on,
-                Enrollment.exam_fee_employer_paid,
-            )
-            .join(User, User.id == Enrollment.student_id)
-            .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ACTIVE)
+    # The places awaiting the student's acceptance come in the same query: they are listed
+    # by name only, and count nowhere (nor are their facts loaded).
+    enrollments, awaiting = [], []
+    for row in db.session.execute(
+        select(
+            User.id,
+            User.full_name,
+            User.email,
+            Enrollment.enrolled_at,
+            Enrollment.exam_booked_on,
+            Enrollment.exam_fee_employer_paid,
+            Enrollment.status,
         )
-    ]
+        .join(User, User.id == Enrollment.student_id)
+        .where(
+            Enrollment.cohort_id == cohort.id,
+            Enrollment.status.in_([EnrollmentStatus.ACTIVE, EnrollmentStatus.PENDING]),
+        )
+    ):
+        if row[6] is EnrollmentStatus.PENDING:
+            awaiting.append(Awaiting(Student(row[0], row[1], row[2]), row[3]))
+        else:
+            enrollments.append(tuple(row[:6]))
     enrollments.sort(key=lambda e: e[1].lower())  # by name
+    awaiting.sort(key=lambda a: a.student.full_name.lower())
     student_ids = [e[0] for e in enrollments]
     try:
         judgement = credentials.judge_readiness(
             cohort.credential, student_ids, now, cohort_id=cohort.id
         )
     except credentials.NoRequirements as missing:
-        return _unjudged(cohort, enrollments, today, missing)
+        return replace(_unjudged(cohort, enrollments, today, missing), awaiting=awaiting)
     tree = judgement.tree
     module_codes = [c for c in rules.module_codes(tree) if c in judgement.modules]
     plan = plan_items(
@@ -287,6 +305,7 @@ def cohort_progress(
         rows,
         today=today,
         judgement=judgement,
+        awaiting=awaiting,
     )
 
 

@@ -218,6 +218,7 @@ class KnownAccount:
 
     is_student: bool
     enrolled_here: bool  # actively enrolled in the cohort being imported into
+    asked_here: bool = False  # asked to join it already, and has not answered yet
 
 
 def check_against_accounts(roster: Roster, known: Mapping[str, KnownAccount]) -> Roster:
@@ -231,6 +232,10 @@ def check_against_accounts(roster: Roster, known: Mapping[str, KnownAccount]) ->
             )
         elif account is not None and account.enrolled_here:
             problems.append(RowProblem(row.row, "email", "already enrolled in this cohort"))
+        elif account is not None and account.asked_here:
+            problems.append(
+                RowProblem(row.row, "email", "already asked to join this cohort, not answered yet")
+            )
         else:
             rows.append(row)
     problems.sort(key=lambda p: (p.row, COLUMNS.index(p.column)))

@@ -10,11 +10,11 @@ from lms.auth.models import Role, User
 from lms.courses import reads as courses
 from lms.credentials import service as credentials
 from lms.db import utcnow
-from lms.enrollment import announcements, calendar, schedule
-from lms.enrollment.forms import CalendarLinkForm, ExamBookingForm
+from lms.enrollment import announcements, calendar, enrollments, schedule
+from lms.enrollment.forms import CalendarLinkForm, ExamBookingForm, PlaceAnswerForm
 from lms.enrollment.progress.dashboard import student_dashboard
 from lms.enrollment.views import actor, bp
-from lms.errors import InvalidInput
+from lms.errors import Conflict, InvalidInput
 from lms.forms import show_problems
 
 
@@ -33,12 +33,18 @@ def render_dashboard(
     *,
     calendar_form: CalendarLinkForm | None = None,
     calendar_url: str | None = None,
+    answer_form: PlaceAnswerForm | None = None,
+    refused_place: int | None = None,
 ):
     """The dashboard; a refused booking (``refused``: its cohort) shows its problems beside
-    the date in that cohort's form, with the status it was refused with (a refused calendar
-    reset, beside its box). ``calendar_url``: the calendar link just made, shown once."""
+    the date in that cohort's form, a refused answer to an offered place (``refused_place``:
+    its enrolment) beside that place's buttons, a refused calendar reset beside its box, with
+    the status it was refused with. ``calendar_url``: the calendar link just made, shown once."""
     return render_template(
         "enrollment/dashboard.html",
+        places=enrollments.pending_places(student),
+        answer_form=answer_form or PlaceAnswerForm(formdata=None),
+        refused_place=refused_place,
         progress=student_dashboard(student, utcnow()),
         evidence=credentials.evidence_of([student.id]),
         exam_form=exam_form,
@@ -75,4 +81,31 @@ def book_exam(cohort_id: int):
         return render_dashboard(actor(), form, cohort_id, show_problems(form, error))
     message = "Exam date saved." if enrollment.exam_booked_on else "Exam date cleared."
     flash(message, "success")
+    return redirect(url_for("enrollment.dashboard"))
+
+
+@bp.post("/dashboard/places/<int:enrollment_id>")
+@roles_required(Role.STUDENT)
+def answer_place(enrollment_id: int):
+    """The student accepts or declines a place in a cohort an instructor offered them."""
+    form = PlaceAnswerForm()
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput("Press Accept or Decline.", field="answer")
+        accept = form.answer.data == "accept"
+        place = enrollments.answer_place(actor(), enrollment_id, accept=accept, now=utcnow())
+    except (InvalidInput, Conflict) as error:  # a place that is not theirs: the 404 page
+        status = show_problems(form, error, "answer")
+        return render_dashboard(
+            actor(),
+            ExamBookingForm(formdata=None),
+            status=status,
+            answer_form=form,
+            refused_place=enrollment_id,
+        )
+    name = place.cohort.name
+    if accept:
+        flash(f"You joined {name}: its instructors now follow your progress.", "success")
+    else:
+        flash(f"You declined to join {name}. Nothing of yours was shared.", "success")
     return redirect(url_for("enrollment.dashboard"))

@@ -29,7 +29,7 @@ from lms.enrollment.forms import (
     OverrideForm,
     WithdrawForm,
 )
-from lms.enrollment.models import Cohort, Enrollment
+from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.enrollment.progress.record import student_record
 from lms.enrollment.views import STAFF, actor, bp
 from lms.enrollment.views.matrix import render_cohort_page
@@ -44,9 +44,12 @@ def _back(cohort_id: int, student_id: int):
 @bp.get("/cohorts/<int:cohort_id>/students/<int:student_id>")
 @roles_required(*STAFF)
 def student_page(cohort_id: int, student_id: int):
-    """A student's record in the cohort: requirements, overrides, enrolment history."""
+    """A student's record in the cohort: requirements, overrides, enrolment history. A
+    withdrawn student's page keeps only their enrolment history: their records are no
+    longer this cohort's instructors' to see."""
     cohort = access.get_cohort_for(actor(), cohort_id)
-    return render_record(cohort, access.get_enrollment_for(actor(), cohort, student_id))
+    enrollment = access.get_enrollment_for(actor(), cohort, student_id, withdrawn=True)
+    return render_record(cohort, enrollment)
 
 
 def render_record(
@@ -62,6 +65,17 @@ def render_record(
     """The student's record page; a refused override, move or grant of extra time brings its
     form back, each problem beside its field, with the status it was refused with."""
     user = actor()
+    history = enrollments.enrollment_history(
+        enrollment.student_id,
+        None if user.is_admin else [c.id for c in cohorts.cohorts_for(user)],
+    )
+    if not access.shows_record(user, enrollment):
+        return render_template(
+            "enrollment/student_withdrawn.html",
+            cohort=cohort,
+            enrollment=enrollment,
+            history=history,
+        ), status
     record = student_record(cohort, enrollment, utcnow())
     override_form = override_form or OverrideForm(formdata=None)
     override_form.key.choices = [
@@ -78,10 +92,7 @@ def render_record(
         "enrollment/student.html",
         cohort=cohort,
         record=record,
-        history=enrollments.enrollment_history(
-            enrollment.student_id,
-            None if user.is_admin else [c.id for c in cohorts.cohorts_for(user)],
-        ),
+        history=history,
         override_form=override_form,
         move_form=move_form,
         withdraw_form=WithdrawForm(formdata=None),
@@ -188,12 +199,16 @@ def resend_invitation(cohort_id: int, student_id: int):
 @bp.post("/cohorts/<int:cohort_id>/students/<int:student_id>/withdraw")
 @roles_required(*STAFF)
 def withdraw(cohort_id: int, student_id: int):
-    """Withdraw the student from the cohort (the history is kept)."""
+    """Withdraw the student from the cohort (the history is kept), or cancel an invitation
+    they have not answered."""
     cohort = access.get_cohort_for(actor(), cohort_id)
     form = WithdrawForm()
     if not form.validate_on_submit():
         raise InvalidInput("The request could not be read. Reload the page and try again.")
-    enrollments.withdraw(actor(), cohort, student_id, form.reason.data or "", utcnow())
+    was = enrollments.withdraw(actor(), cohort, student_id, form.reason.data or "", utcnow())
+    if was is EnrollmentStatus.PENDING:
+        flash("Invitation cancelled.", "success")
+        return redirect(url_for("enrollment.cohort_page", cohort_id=cohort_id))
     flash("Student withdrawn. Enrol them again by email to bring them back.", "success")
     return _back(cohort_id, student_id)
 

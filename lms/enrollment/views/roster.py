@@ -9,6 +9,7 @@ from lms.auth.access import roles_required
 from lms.db import utcnow
 from lms.enrollment import access, enrollments, roster
 from lms.enrollment.forms import EnrollForm, RosterConfirmForm, RosterUploadForm
+from lms.enrollment.models import EnrollmentStatus
 from lms.enrollment.rules.roster_file import Roster
 from lms.enrollment.views import STAFF, actor, bp
 from lms.enrollment.views.matrix import render_cohort_page
@@ -39,7 +40,14 @@ def enroll(cohort_id: int):
         )
     except InvalidInput as error:
         return render_cohort_page(cohort, form, show_problems(form, error))
-    message = f"{enrollment.student.full_name} is enrolled in {cohort.name}."
+    name = enrollment.student.full_name
+    if enrollment.status is EnrollmentStatus.PENDING:
+        message = (
+            f"{name} already has an account: they were asked by email to accept the place in"
+            f" {cohort.name}, and join when they do."
+        )
+    else:
+        message = f"{name} is enrolled in {cohort.name}."
     flash(message, "success")
     return redirect(url_for("enrollment.cohort_page", cohort_id=cohort_id))
 
@@ -105,8 +113,15 @@ def roster_confirm(cohort_id: int):
             preview=Roster((), error.problems),
             confirm_form=None,
         ), 409
-    flash(
-        f"{result.enrolled} students enrolled; {result.invited} new accounts invited by email.",
-        "success",
+    message = (
+        f"{result.enrolled} students enrolled; {result.invited} new accounts invited by email."
     )
+    if result.asked:
+        one = result.asked == 1
+        message += (
+            f" {result.asked} student{'' if one else 's'} who already had an account"
+            f" {'was' if one else 'were'} asked to accept, and join{'s' if one else ''} on"
+            " accepting."
+        )
+    flash(message, "success")
     return redirect(url_for("enrollment.cohort_page", cohort_id=cohort_id))

@@ -115,7 +115,8 @@ def sync_roster(actor: User, context: LtiContext, now: datetime) -> SyncReport:
             student = _roster_student(platform, member, identities, actor, now)
             present.add(student.id)
             ensure_member(context, student, is_instructor=False, now=now)
-            enrollment.enroll_by_email(actor, cohort, student.email, now)
+            # the school's LMS course (a platform an admin registered) vouches for the place
+            enrollment.enroll_student(actor, cohort, student, now)
         except Conflict:
             report.unchanged += 1
         except DomainError as error:
