@@ -43,6 +43,8 @@ from lms.ledger import service as ledger_service
 from lms.lti import cli as lti_cli
 from lms.lti import views as lti_views
 from lms.lti.service import grades as lti_grades
+from lms.mail import cli as mail_cli
+from lms.mail import models as mail_models  # noqa: F401 - the outbox table
 from lms.paths import MIGRATIONS_DIR
 from lms.reports import cli as reports_cli
 from lms.reports import people_views as reports_people_views
@@ -94,6 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         account_views.bp,
         admin_views.bp,
         backup_cli.bp,
+        mail_cli.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -67,6 +67,8 @@ def request_reset(email: str, now: datetime, link_for) -> str | None:
         f"account. Open this link within {minutes} minutes to choose a new one; it works once:"
         f"\n\n{link_for(token)}\n\nIf you did not ask for this, ignore this email: your "
         "password stays as it is.\n",
+        kind="password_reset",
+        now=now,
     )
     return token
 
