@@ -247,7 +247,7 @@ def redis_queue(app: Flask) -> Any:
     from rq import Queue
 
     connection = Redis.from_url(str(app.config["REDIS_URL"]), socket_timeout=5)
-    return Queue(QUEUE_NAME, connection=connection)
+    return Queue(str(app.config.get("MAIL_QUEUE_NAME") or QUEUE_NAME), connection=connection)
 
 
 def _enqueue(app: Flask, row_ids: list[int]) -> bool:
