@@ -61,31 +61,43 @@ def send_mail(
     text to the same person is the same message); a notice that may rightly repeat (a weekly
     digest) passes a key naming its occasion. ``body`` is the plain-text part; ``html`` an
     optional alternative."""
+    message = Message(to=to, subject=subject, body=body, html=html, unsubscribe_url=unsubscribe_url)
+    send_many([(message, kind, key)], now=now)
+    return message
+
+
+def send_many(messages: list[tuple[Message, str, str | None]], now: datetime | None = None) -> int:
+    """Queue many emails, each ``(message, kind, key)``, in one statement whatever their
+    number (a certificate issued to a whole cohort); how many were new."""
+    if not messages:
+        return 0
     now = now or utcnow()
-    key = key or _content_key(kind, to, subject, body)
     table = OutgoingMail.__table__
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [
+        {
+            "idempotency_key": (key or _content_key(kind, m.to, m.subject, m.body))[:200],
+            "kind": kind,
+            "recipient": m.to,
+            "subject": m.subject[:300],
+            "text_body": m.body,
+            "html_body": m.html,
+            "unsubscribe_url": m.unsubscribe_url,
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for m, kind, key in messages
+    ]
     statement = (
         dialect.insert(table)
-        .values(
-            idempotency_key=key[:200],
-            kind=kind,
-            recipient=to,
-            subject=subject[:300],
-            text_body=body,
-            html_body=html,
-            unsubscribe_url=unsubscribe_url,
-            created_at=now,
-            attempts=0,
-            next_attempt_at=now,
-        )
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(table.c.id)
     )
-    row_id = db.session.execute(statement).scalar()
-    if row_id is not None:
-        db.session.info.setdefault(QUEUED, []).append(row_id)
-    return Message(to=to, subject=subject, body=body, html=html, unsubscribe_url=unsubscribe_url)
+    row_ids = list(db.session.execute(statement).scalars())
+    db.session.info.setdefault(QUEUED, []).extend(row_ids)
+    return len(row_ids)
 
 
 def _content_key(kind: str, to: str, subject: str, body: str) -> str:

@@ -47,7 +47,8 @@ MAX_ATTEMPTS = 8
 FIRST_DELAY = timedelta(minutes=1)
 DELAY_FACTOR = 5
 MAX_DELAY = timedelta(hours=6)
-LEASE = timedelta(minutes=10)  # far longer than one SMTP conversation (30 s timeout)
+BATCH = 10  # rows claimed at once: sent one by one within the lease
+LEASE = timedelta(minutes=15)  # longer than a batch of SMTP conversations (30 s timeout each)
 QUEUE_NAME = "lms-mail"
 
 
@@ -76,48 +77,65 @@ def _unsent_and_due(now: datetime) -> Any:
     )
 
 
-def claim(row_id: int, now: datetime) -> bool:
-    """Take the lease on one row in a transaction of its own; False if it is not ours to
-    send (already sent, given up, not yet due, or being sent by someone else)."""
-    result = db.session.execute(
+def claim(row_ids: list[int], now: datetime) -> list[int]:
+    """Take the lease on these rows in a transaction of its own; the ids that are ours to
+    send (the others are already sent, given up, not yet due, or being sent by someone
+    else)."""
+    claimed = db.session.scalars(
         update(OutgoingMail)
-        .where(OutgoingMail.id == row_id, *_unsent_and_due(now))
+        .where(OutgoingMail.id.in_(row_ids), *_unsent_and_due(now))
         .values(claimed_until=now + LEASE)
+        .returning(OutgoingMail.id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
     db.session.commit()
-    return result.rowcount == 1
+    return sorted(claimed)
 
 
-def deliver_one(row_id: int, now: datetime) -> Outcome:
-    """Claim one row and send it; record the result."""
-    if not claim(row_id, now):
+def deliver(row_ids: list[int], now: datetime) -> Outcome:
+    """Send these rows (those still unsent and due), claimed a few at a time."""
+    outcome = Outcome()
+    for start in range(0, len(row_ids), BATCH):
+        outcome += _deliver_batch(row_ids[start : start + BATCH], now)
+    return outcome
+
+
+def _deliver_batch(row_ids: list[int], now: datetime) -> Outcome:
+    claimed = claim(row_ids, now)
+    if not claimed:
         return Outcome()
-    row = db.session.execute(
+    rows = db.session.scalars(
         select(OutgoingMail)
-        .where(OutgoingMail.id == row_id)
+        .where(OutgoingMail.id.in_(claimed))
+        .order_by(OutgoingMail.id)
         .execution_options(populate_existing=True)
-    ).scalar_one()
-    message = build_message(row, current_app.config)
-    attempts = row.attempts
+    ).all()
+    messages = [(row, build_message(row, current_app.config)) for row in rows]
     db.session.commit()  # no transaction stays open while the mail server is talked to
-    try:
-        backend().send(message)
-    except Exception as error:  # noqa: BLE001 - any failure is counted and retried
-        _record_failure(row_id, attempts + 1, error, now)
-        return Outcome(failed=1)
-    _record_sent(row_id, now)
-    if current_app.config.get("MAIL_OUTBOX") or current_app.testing:
-        mail.outbox().append(
-            mail.Message(
-                to=row.recipient,
-                subject=row.subject,
-                body=row.text_body,
-                html=row.html_body,
-                unsubscribe_url=row.unsubscribe_url,
+    sender = backend()
+    sent: list[OutgoingMail] = []
+    failed = 0
+    for row, message in messages:
+        try:
+            sender.send(message)
+        except Exception as error:  # noqa: BLE001 - any failure is counted and retried
+            _record_failure(row.id, row.attempts + 1, error, now)
+            failed += 1
+            continue
+        # recorded at once, one by one: a crash later in the batch resends nothing sent
+        _record_sent(row.id, now)
+        sent.append(row)
+        if current_app.config.get("MAIL_OUTBOX") or current_app.testing:
+            mail.outbox().append(
+                mail.Message(
+                    to=row.recipient,
+                    subject=row.subject,
+                    body=row.text_body,
+                    html=row.html_body,
+                    unsubscribe_url=row.unsubscribe_url,
+                )
             )
-        )
-    return Outcome(sent=1)
+    return Outcome(sent=len(sent), failed=failed)
 
 
 def _record_sent(row_id: int, now: datetime) -> None:
@@ -152,14 +170,6 @@ def _record_failure(row_id: int, attempts: int, error: Exception, now: datetime)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-
-
-def deliver(row_ids: list[int], now: datetime) -> Outcome:
-    """Send these rows (those still unsent and due)."""
-    outcome = Outcome()
-    for row_id in row_ids:
-        outcome += deliver_one(row_id, now)
-    return outcome
 
 
 def deliver_due(now: datetime, limit: int = 500) -> Outcome:

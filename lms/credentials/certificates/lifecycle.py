@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lms import links
 from lms.auth.models import Role, User
 from lms.credentials import rules
 from lms.credentials.certificates.codes import new_certificate_code
@@ -33,6 +34,7 @@ from lms.extensions import db
 from lms.ledger import audit
 from lms.ledger import service as ledger
 from lms.ledger.models import LedgerKind
+from lms.mail import notices
 
 # --- issuing -------------------------------------------------------------------------------
 
@@ -209,6 +211,35 @@ def _record_issue(
             for student, c in zip(students, certificates, strict=True)
         ],
     )
+    _notify(
+        [
+            _notice(
+                student,
+                certificate,
+                f"Your {credential.name} certificate",
+                f"Your school has issued your {credential.name} certificate. Anyone you show "
+                "it to can check it at",
+            )
+            for student, certificate in zip(students, certificates, strict=True)
+        ],
+        now,
+    )
+
+
+def _notice(student: User, certificate: Certificate, subject: str, news: str) -> notices.Notice:
+    link = links.external_url("credentials.verify", code=certificate.code)
+    return notices.Notice(
+        user_id=student.id,
+        email=student.email,
+        subject=subject,
+        body=f"Hello {student.full_name},\n\n{news}\n\n{link}\n",
+        key=f"certificate:{certificate.id}:{certificate.status.value}",
+    )
+
+
+def _notify(certificate_notices: list[notices.Notice], now: datetime) -> None:
+    """Mail each student about their certificate (unless they turned these notices off)."""
+    notices.notify_many("certificate", certificate_notices, now)
 
 
 def issue_certificate(
@@ -319,6 +350,20 @@ def revoke_certificate(
         actor=actor,
         now=now,
         note=f"{public_reason.label}. {note}",
+    )
+    student = db.session.get(User, certificate.student_id)
+    credential = db.session.get(Credential, certificate.credential_id)
+    _notify(
+        [
+            _notice(
+                student,
+                certificate,
+                f"Your {credential.name} certificate was revoked",
+                f"Your school has revoked your {credential.name} certificate "
+                f"({public_reason.label.lower()}). Its verification page now says so:",
+            )
+        ],
+        now,
     )
     return certificate
 
