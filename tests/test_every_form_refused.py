@@ -187,6 +187,13 @@ CASES = [
         "email",
     ),
     Case(
+        "an email choice not on the list",
+        "student",
+        post(lambda s: "/account/notifications", {"wanted": ["certificate", "spam"]}),
+        400,
+        "Choose among the notices listed.",
+    ),
+    Case(
         "a 20 MB evidence scan",
         "student",
         upload(lambda s: "/evidence", "document"),

@@ -107,7 +107,7 @@ class NotificationsForm(FlaskForm):
         choices=[],  # set from lms.mail.notices.NOTICE_KINDS by the view
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
-        validate_choice=True,
+        validate_choice=False,  # the service names a kind not on the list, beside the field
     )
     submit = SubmitField("Save")
 

@@ -41,6 +41,7 @@ from lms.enrollment import service as enrollment
 from lms.extensions import db
 from lms.lti import platform_api
 from lms.lti.models import LtiContext, LtiContextMember, LtiLinkRequest, LtiPlatform
+from lms.mail import notices
 from lms.reports import export_runs
 from tests import factories
 from tests.conftest import count_queries, get_may_write, login, post_form, writes_in
@@ -85,6 +86,11 @@ def _reset_link(s: Scenario) -> tuple[str, dict]:
     token = reset.request_reset(s.people["owner"].email, utcnow(), lambda t: t)
     db.session.commit()
     return f"/password/reset/{token}", {}
+
+
+def _unsubscribe_link(s: Scenario) -> tuple[str, dict]:
+    token = notices.unsubscribe_token(s.people["owner"].id, "certificate")
+    return f"/mail/unsubscribe/{token}", {}
 
 
 def _certificate_code(s: Scenario) -> str:
@@ -700,6 +706,8 @@ CASES: dict[str, list[Case]] = {
         )
     ],
     "account.reset_password": [Case("GET", _reset_link, EVERYONE)],
+    # The link in a notice: it names its person and kind, signed; it asks before it acts.
+    "account.unsubscribe": [Case("GET", _unsubscribe_link, EVERYONE)],
     "credentials.status_list": [Case("GET", lambda s: ("/credentials/status/0", {}), EVERYONE)],
     # A launch asked to link the owner's account. The page says so to anyone holding the
     # link; only the owner, in the browser that launched (none of these), may answer it.
@@ -716,6 +724,7 @@ PUBLIC = {
     "credentials.certificate_pdf",
     "credentials.credential_jwt",
     "account.reset_password",
+    "account.unsubscribe",
     "enrollment.accept_invitation",
     "credentials.status_list",
     "lti.link_request",
