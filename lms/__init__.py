@@ -31,6 +31,7 @@ from lms.credentials import cli as credentials_cli
 from lms.credentials import views as credentials_views
 from lms.demo import cli as demo_cli
 from lms.enrollment import certificate_views as enrollment_certificate_views
+from lms.enrollment import cli as enrollment_cli
 from lms.enrollment import evidence_views as enrollment_evidence_views
 from lms.enrollment import service as enrollment_service
 from lms.enrollment import views as enrollment_views
@@ -97,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         admin_views.bp,
         backup_cli.bp,
         mail_cli.bp,
+        enrollment_cli.bp,
     ):
         app.register_blueprint(blueprint)
 

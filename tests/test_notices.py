@@ -101,11 +101,14 @@ def test_a_person_who_turned_a_notice_off_gets_none_but_still_gets_security_mail
     instructor, student, cohort, evidence = cca
     login(client, student.email)
     page = client.get("/account/notifications").get_data(as_text=True)
-    assert page.count('type="checkbox"') == 2 and page.count("checked") == 2
-    response = post_form(client, "/account/notifications", {"wanted": ["certificate"]})
+    assert page.count('type="checkbox"') == 3 and page.count("checked") == 3
+    assert "students of your cohorts" not in page  # an instructor's digest
+    response = post_form(
+        client, "/account/notifications", {"wanted": ["certificate", "study_digest"]}
+    )
     assert response.status_code == 302
     page = client.get("/account/notifications").get_data(as_text=True)
-    assert page.count("checked") == 1
+    assert page.count("checked") == 2
     assert db.session.scalars(select(MailOptOut.kind)).all() == ["evidence_decided"]
 
     client.get("/logout")

@@ -204,11 +204,12 @@ def notifications():
     """Choose which notices come by email; invitations and reset links always do."""
     user = current_user._get_current_object()
     form = NotificationsForm()
-    form.wanted.choices = list(notices.NOTICE_KINDS.items())
+    offered = notices.kinds_for(user.role.value)
+    form.wanted.choices = list(offered.items())
     status = 200
     if form.validate_on_submit():
         try:
-            notices.set_wanted(user.id, form.wanted.data or [], utcnow())
+            notices.set_wanted(user.id, user.role.value, form.wanted.data or [], utcnow())
         except InvalidInput as error:
             status = show_problems(form, error)
         else:
@@ -217,7 +218,7 @@ def notifications():
     elif form.is_submitted():
         status = 400
     else:
-        form.wanted.data = [k for k in notices.NOTICE_KINDS if k not in notices.opted_out(user.id)]
+        form.wanted.data = [k for k in offered if k not in notices.opted_out(user.id)]
     return render_template("account/notifications.html", form=form), status
 
 

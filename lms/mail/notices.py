@@ -28,8 +28,23 @@ from lms.mail.models import MailOptOut
 # kind -> what the account page says it is; the order is the page's
 NOTICE_KINDS: dict[str, str] = {
     "evidence_decided": "When your evidence is verified or rejected",
-    "certificate": "When a certificate is issued to you, or revoked",
+    "certificate": "When a certificate is issued to you, revoked, or about to expire",
+    "study_digest": "Each Monday, the modules of your study plan due that week",
+    "at_risk_digest": "Each Monday, the students of your cohorts who are at risk",
 }
+# who each kind can reach (a role's value): the account page offers only these
+KINDS_FOR_ROLE: dict[str, tuple[str, ...]] = {
+    "student": ("evidence_decided", "certificate", "study_digest"),
+    "instructor": ("at_risk_digest",),
+    "admin": ("at_risk_digest",),
+}
+
+
+def kinds_for(role: str) -> dict[str, str]:
+    """The kinds offered to a person of this role (a role's value), with their words."""
+    return {kind: NOTICE_KINDS[kind] for kind in KINDS_FOR_ROLE.get(role, ())}
+
+
 UNSUBSCRIBE_SALT = "lms.mail.unsubscribe"
 
 
@@ -49,14 +64,17 @@ def opted_out(user_id: int) -> set[str]:
     return set(db.session.scalars(select(MailOptOut.kind).where(MailOptOut.user_id == user_id)))
 
 
-def set_wanted(user_id: int, wanted: Iterable[str], now: datetime) -> set[str]:
-    """Keep exactly the kinds in ``wanted`` on (the rest off); the kinds now off."""
+def set_wanted(user_id: int, role: str, wanted: Iterable[str], now: datetime) -> set[str]:
+    """Of the kinds offered to ``role``, keep exactly those in ``wanted`` on (the rest off);
+    the kinds now off."""
+    offered = kinds_for(role)
     wanted = set(wanted)
-    unknown = wanted - NOTICE_KINDS.keys()
-    if unknown:
+    if wanted - offered.keys():
         raise InvalidInput("Choose among the notices listed.", field="wanted")
-    off = set(NOTICE_KINDS) - wanted
-    db.session.execute(delete(MailOptOut).where(MailOptOut.user_id == user_id))
+    off = set(offered) - wanted
+    db.session.execute(
+        delete(MailOptOut).where(MailOptOut.user_id == user_id, MailOptOut.kind.in_(offered))
+    )
     db.session.add_all(MailOptOut(user_id=user_id, kind=kind, created_at=now) for kind in off)
     db.session.flush()
     return off
@@ -77,13 +95,15 @@ def notify_many(kind: str, notices: Sequence[Notice], now: datetime) -> int:
             )
         )
     )
+    label = NOTICE_KINDS[kind]
+    what = label[0].lower() + label[1:]
     messages = []
     for notice in notices:
         if notice.user_id in off:
             continue
         link = unsubscribe_url(notice.user_id, kind)
         body = (
-            f"{notice.body.rstrip()}\n\n--\nTo stop these emails ({NOTICE_KINDS[kind].lower()}), "
+            f"{notice.body.rstrip()}\n\n--\nTo stop these emails ({what}), "
             f"open {link}\nor choose on your account page which emails you receive.\n"
         )
         message = Message(notice.email, notice.subject, body, unsubscribe_url=link)
