@@ -96,6 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api_views.bp,
         account_views.bp,
         admin_views.bp,
+        admin_views.mail_bp,
         backup_cli.bp,
         mail_cli.bp,
         enrollment_cli.bp,

@@ -28,7 +28,7 @@ from lms.mail import cli as mail_cli
 from lms.mail import delivery, send_mail
 from lms.mail.models import OutgoingMail
 from tests import factories
-from tests.conftest import post_form
+from tests.conftest import login, post_form
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RESET_LINK = re.compile(r"http://localhost(/password/reset/[\w-]{40,})\r?\n")
@@ -295,3 +295,32 @@ def test_with_redis_the_worker_sends_the_mail(app, client, inbox):
 def test_the_worker_refuses_to_start_without_redis(app):
     result = app.test_cli_runner().invoke(args=["worker"])
     assert result.exit_code != 0 and "set LMS_REDIS_URL" in result.output
+
+
+def test_an_admin_sees_the_mail_given_up_on_and_sends_it_again(app, client, smtp_port):
+    send_mail("d@school.example", "Lost notice", "Nobody listened.", now=utcnow())
+    send_mail("e@school.example", "Still trying", "Later.", now=utcnow())
+    db.session.commit()
+    lost = rows()[0]
+    lost.attempts, lost.failed_at = delivery.MAX_ATTEMPTS, utcnow()
+    lost.last_error = "ConnectionRefusedError: [Errno 111] Connection refused"
+    db.session.commit()
+    admin = factories.user(Role.ADMIN)
+    instructor = factories.user(Role.INSTRUCTOR)
+
+    login(client, instructor.email)
+    assert client.get("/admin/mail").status_code == 403
+    client.get("/logout")
+    login(client, admin.email)
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert "1 message waits to be sent" in page
+    assert "d@school.example" in page and "Lost notice" in page and "Connection refused" in page
+    assert "e@school.example" not in page  # not given up on
+
+    response = post_form(client, f"/admin/mail/{lost.id}/retry")
+    assert response.status_code == 302
+    db.session.commit()
+    lost = rows()[0]
+    assert (lost.failed_at, lost.attempts) == (None, 0)
+    assert "No message has been given up on." in client.get("/admin/mail").get_data(as_text=True)
+    assert post_form(client, f"/admin/mail/{lost.id}/retry").status_code == 404

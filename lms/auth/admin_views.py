@@ -1,4 +1,5 @@
-"""The admin's user management: find accounts, change a role, disable or enable."""
+"""The admin's user management: find accounts, change a role, disable or enable; and the
+mail that could not be sent."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from lms.auth.access import roles_required
 from lms.auth.forms import UserActiveForm, UserRoleForm, UserSearchForm
 from lms.auth.models import Role
 from lms.db import utcnow
-from lms.errors import InvalidInput
+from lms.errors import InvalidInput, NotFound
+from lms.mail import delivery as mail_delivery
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -83,3 +85,28 @@ def remove_totp(user_id: int):
     )
     flash(message, "success" if removed else "info")
     return _back()
+
+
+mail_bp = Blueprint("mail_admin", __name__, url_prefix="/admin/mail")
+
+
+@mail_bp.get("")
+@roles_required(Role.ADMIN)
+def failed_mail():
+    """The messages given up on after every attempt, with their last error; and how many
+    wait for another try."""
+    return render_template(
+        "users/mail.html", failed=mail_delivery.failed_mail(), waiting=mail_delivery.waiting()
+    )
+
+
+@mail_bp.post("/<int:mail_id>/retry")
+@roles_required(Role.ADMIN)
+def retry_mail(mail_id: int):
+    """Give a failed message another round of attempts (the next ``send-mail`` sends it)."""
+    if not UserActiveForm().validate_on_submit():
+        raise InvalidInput("The change could not be read. Reload the page and try again.")
+    if not mail_delivery.retry(mail_id, utcnow()):
+        raise NotFound("There is no failed message with this number.")
+    flash("The message will be sent again within a minute.", "success")
+    return redirect(url_for("mail_admin.failed_mail"))

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from lms import mail
 from lms.db import utcnow
@@ -194,6 +194,18 @@ def failed_mail() -> list[OutgoingMail]:
             .where(OutgoingMail.failed_at.is_not(None), OutgoingMail.sent_at.is_(None))
             .order_by(OutgoingMail.failed_at.desc())
         )
+    )
+
+
+def waiting() -> int:
+    """How many messages wait for a try (new, or after a failure)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutgoingMail)
+            .where(OutgoingMail.sent_at.is_(None), OutgoingMail.failed_at.is_(None))
+        )
+        or 0
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,7 +42,8 @@ from lms.enrollment import service as enrollment
 from lms.extensions import db
 from lms.lti import platform_api
 from lms.lti.models import LtiContext, LtiContextMember, LtiLinkRequest, LtiPlatform
-from lms.mail import notices
+from lms.mail import notices, send_mail
+from lms.mail.models import OutgoingMail
 from lms.reports import export_runs
 from tests import factories
 from tests.conftest import count_queries, get_may_write, login, post_form, writes_in
@@ -86,6 +88,16 @@ def _reset_link(s: Scenario) -> tuple[str, dict]:
     token = reset.request_reset(s.people["owner"].email, utcnow(), lambda t: t)
     db.session.commit()
     return f"/password/reset/{token}", {}
+
+
+def _failed_mail() -> int:
+    """A message given up on after its last attempt (each call its own)."""
+    now = utcnow()
+    send_mail("lost@example.org", "Lost", f"Never sent {uuid.uuid4()}", now=now)
+    row = db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id.desc())).first()
+    row.attempts, row.failed_at, row.last_error = 8, now, "SMTPServerDisconnected: gone"
+    db.session.commit()
+    return row.id
 
 
 def _unsubscribe_link(s: Scenario) -> tuple[str, dict]:
@@ -697,6 +709,9 @@ CASES: dict[str, list[Case]] = {
             lambda s: (f"/admin/users/{factories.user(Role.STUDENT).id}/active", {"active": "0"}),
             frozenset({"admin"}),
         )
+    ],
+    "mail_admin.retry_mail": [
+        Case("POST", lambda s: (f"/admin/mail/{_failed_mail()}/retry", {}), frozenset({"admin"}))
     ],
     "users.remove_totp": [
         Case(
