@@ -276,7 +276,8 @@ def _enqueue(app: Flask, row_ids: list[int]) -> bool:
     if not queue_configured(app):
         return False
     try:
-        redis_queue(app).enqueue(deliver_job, row_ids)
+        # a job no worker took within a day is dropped: send-mail has sent its rows by then
+        redis_queue(app).enqueue(deliver_job, row_ids, ttl=86400, result_ttl=0, failure_ttl=86400)
     except Exception:  # Redis down: send from here after the response instead
         log.exception("could not queue mail on Redis; sending after the response instead")
         return False
