@@ -17,6 +17,7 @@ from email.message import EmailMessage
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -324,3 +325,36 @@ def test_an_admin_sees_the_mail_given_up_on_and_sends_it_again(app, client, smtp
     assert (lost.failed_at, lost.attempts) == (None, 0)
     assert "No message has been given up on." in client.get("/admin/mail").get_data(as_text=True)
     assert post_form(client, f"/admin/mail/{lost.id}/retry").status_code == 404
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_the_app_logs_in_when_a_user_name_is_set(app, smtp_port):
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login, auth_data.password) == (b"lms", b"s3cret")
+        return AuthResult(success=ok)
+
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=smtp_port,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,  # a test server without a certificate; production uses TLS
+    )
+    controller.start()
+    try:
+        send_mail("f@school.example", "Hello", "First try.", now=utcnow())
+        db.session.commit()
+        assert delivery.deliver_due(utcnow()).failed == 1  # no user name: no login, refused
+        db.session.commit()
+        assert "530" in rows()[0].last_error and "uthentication required" in rows()[0].last_error
+        assert inbox.messages == []
+
+        app.config["MAIL_USERNAME"] = "lms"
+        app.config["MAIL_PASSWORD"] = "s3cret"
+        assert delivery.deliver_due(utcnow() + timedelta(minutes=1)).sent == 1
+        (message,) = inbox.messages
+        assert message["To"] == "f@school.example"
+    finally:
+        controller.stop()
