@@ -31,6 +31,7 @@ from lms.credentials import cli as credentials_cli
 from lms.credentials import views as credentials_views
 from lms.demo import cli as demo_cli
 from lms.enrollment import certificate_views as enrollment_certificate_views
+from lms.enrollment import cli as enrollment_cli
 from lms.enrollment import evidence_views as enrollment_evidence_views
 from lms.enrollment import service as enrollment_service
 from lms.enrollment import views as enrollment_views
@@ -43,6 +44,8 @@ from lms.ledger import service as ledger_service
 from lms.lti import cli as lti_cli
 from lms.lti import views as lti_views
 from lms.lti.service import grades as lti_grades
+from lms.mail import cli as mail_cli
+from lms.mail import models as mail_models  # noqa: F401 - the outbox table
 from lms.paths import MIGRATIONS_DIR
 from lms.reports import cli as reports_cli
 from lms.reports import gradebook_views as reports_gradebook_views
@@ -96,7 +99,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         account_views.bp,
         admin_views.bp,
         notice_views.bp,
+        admin_views.mail_bp,
         backup_cli.bp,
+        mail_cli.bp,
+        enrollment_cli.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -2,8 +2,11 @@
 
 Services write and ``flush()``; views never commit. After a view returns, ``finish_request``
 commits when the response is a success or a redirect (status below 400) and rolls back
-anything else, so a refused request leaves the database exactly as before. A request that
-raised is rolled back by the error handlers and by Flask-SQLAlchemy's teardown.
+anything else, so a refused request leaves the database exactly as before. Mail is a row of
+the same transaction (``lms.mail``): only once the commit succeeded is it delivered
+(``lms.mail.delivery.after_commit``, after the response is written), so a refused request
+sends nothing. A request that raised is rolled back by the error handlers and by
+Flask-SQLAlchemy's teardown.
 
 GET, HEAD and OPTIONS requests read. The few GET views that must write, each for a stated
 reason (a disclosure logged when a transcript is shown, an OIDC login state the LMS asks for
@@ -23,6 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from lms.errors import error_response
 from lms.extensions import db
+from lms.mail import delivery as mail_delivery
+from lms.mail import forget_queued
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +68,19 @@ def finish_request(response: Response) -> Response:
     """Commit a successful request's work once; roll back a refused one."""
     if response.status_code >= 400 and not g.get(KEEP_WHEN_REFUSED):
         db.session.rollback()
+        forget_queued()
         return response
     try:
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
+        forget_queued()
         log.exception("commit failed on %s %s", request.method, request.path)
         failed, status = error_response(
             503, "Your change could not be saved just now. Nothing was changed: try again."
         )
         return current_app.make_response((failed, status))
+    mail_delivery.after_commit(response)  # the mail it queued goes once the response is out
     return response
 
 
@@ -84,7 +92,9 @@ def run_apart(work: Callable[[], Any]) -> Any:
         db.session.commit()
     except BaseException:
         db.session.rollback()
+        forget_queued()
         raise
+    mail_delivery.after_commit()
     return result
 
 

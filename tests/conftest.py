@@ -71,6 +71,9 @@ def _app_for(url: str) -> Flask:
             "AUDIT_KEY_FILE": os.path.join(SIGNING_KEYS, "audit_key"),
             "ARGON2_TIME_COST": 1,  # cheap hashes keep the suite fast
             "ARGON2_MEMORY_COST": 8 * 1024,
+            # mail is delivered before the response returns, so a test reads it at once
+            # (production sends it after the response: tests/test_mail.py covers that)
+            "MAIL_DELIVERY": "inline",
         }
     )
     app.test_client_class = IsolatedClient

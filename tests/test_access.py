@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS |= {
     "account.reset_password",
     "account.login_code",
 }  # issue 7
+PUBLIC_ENDPOINTS |= {"account.unsubscribe"}  # issue 19 item 12: the link in a notice
 
 
 def test_every_route_declares_an_access_rule(app):

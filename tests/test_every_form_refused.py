@@ -285,6 +285,13 @@ CASES = [
         "Tick the box to confirm",
     ),
     Case(
+        "an email choice not on the list",
+        "student",
+        post(lambda s: "/account/notifications", {"wanted": ["certificate", "spam"]}),
+        400,
+        "Choose among the notices listed.",
+    ),
+    Case(
         "a 20 MB evidence scan",
         "student",
         upload(lambda s: "/evidence", "document"),

@@ -20,16 +20,19 @@ from lms.auth import reset, service, sessions, totp
 from lms.auth.access import login_required, public
 from lms.auth.forms import (
     CodeForm,
+    NotificationsForm,
     PasswordChangeForm,
     ProfileForm,
     ResetPasswordForm,
     ResetRequestForm,
     TotpDisableForm,
+    UnsubscribeForm,
 )
 from lms.auth.views import _safe_next
 from lms.db import utcnow
-from lms.errors import InvalidInput
+from lms.errors import InvalidInput, NotFound
 from lms.forms import show_problems
+from lms.mail import notices
 from lms.transactions import keep_when_refused
 
 bp = Blueprint("account", __name__)
@@ -221,3 +224,51 @@ def totp_disable():
     totp.disable(current_user._get_current_object(), form.password.data, utcnow())
     flash("Your second factor is off.", "success")
     return redirect(url_for("account.totp_setup"))
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notifications():
+    """Choose which notices come by email; invitations and reset links always do."""
+    user = current_user._get_current_object()
+    form = NotificationsForm()
+    offered = notices.kinds_for(user.role.value)
+    form.wanted.choices = list(offered.items())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            notices.set_wanted(user.id, user.role.value, form.wanted.data or [], utcnow())
+        except InvalidInput as error:
+            status = show_problems(form, error)
+        else:
+            flash("Your email choices are saved.", "success")
+            return redirect(url_for("account.notifications"))
+    elif form.is_submitted():
+        status = 400
+    else:
+        form.wanted.data = [k for k in offered if k not in notices.opted_out(user.id)]
+    return render_template("account/notifications.html", form=form), status
+
+
+@bp.route("/mail/unsubscribe/<token>", methods=["GET", "POST"])
+@public
+def unsubscribe(token: str):
+    """Turn off one kind of notice from the link in the mail, without logging in. The GET
+    only asks (mail scanners open links); the button posts."""
+    user_id, kind = notices.read_unsubscribe_token(token)
+    try:
+        user = service.get_user(user_id)
+    except NotFound as error:  # the account was deleted since
+        raise NotFound("This unsubscribe link is not valid.") from error
+    form = UnsubscribeForm()
+    done = False
+    if form.validate_on_submit():
+        notices.unsubscribe(user.id, kind, utcnow())
+        done = True
+    elif form.is_submitted():
+        return render_template(
+            "account/unsubscribe.html", form=form, what=notices.NOTICE_KINDS[kind], done=False
+        ), 400
+    return render_template(
+        "account/unsubscribe.html", form=form, what=notices.NOTICE_KINDS[kind], done=done
+    )

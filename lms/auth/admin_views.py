@@ -1,5 +1,5 @@
 """The admin's user management: find accounts, add one, edit its name, email and role,
-send it a password reset, disable or enable it."""
+send it a password reset, disable or enable it; and the mail that could not be sent."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from lms.auth.access import roles_required
 from lms.auth.forms import UserActiveForm, UserForm, UserRoleForm, UserSearchForm
 from lms.auth.models import Role
 from lms.db import utcnow
-from lms.errors import Conflict, InvalidInput
+from lms.errors import Conflict, InvalidInput, NotFound
 from lms.forms import show_problems
+from lms.mail import delivery as mail_delivery
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -191,3 +192,28 @@ def remove_totp(user_id: int):
     )
     flash(message, "success" if removed else "info")
     return _back()
+
+
+mail_bp = Blueprint("mail_admin", __name__, url_prefix="/admin/mail")
+
+
+@mail_bp.get("")
+@roles_required(Role.ADMIN)
+def failed_mail():
+    """The messages given up on after every attempt, with their last error; and how many
+    wait for another try."""
+    return render_template(
+        "users/mail.html", failed=mail_delivery.failed_mail(), waiting=mail_delivery.waiting()
+    )
+
+
+@mail_bp.post("/<int:mail_id>/retry")
+@roles_required(Role.ADMIN)
+def retry_mail(mail_id: int):
+    """Give a failed message another round of attempts (the next ``send-mail`` sends it)."""
+    if not UserActiveForm().validate_on_submit():
+        raise InvalidInput("The change could not be read. Reload the page and try again.")
+    if not mail_delivery.retry(mail_id, utcnow()):
+        raise NotFound("There is no failed message with this number.")
+    flash("The message will be sent again within a minute.", "success")
+    return redirect(url_for("mail_admin.failed_mail"))

@@ -6,10 +6,12 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.auth.models import Role
 
@@ -120,3 +122,22 @@ class TotpDisableForm(FlaskForm):
 
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField("Turn off")
+
+
+class NotificationsForm(FlaskForm):
+    """Which notices a person receives by email (security mail is not among them)."""
+
+    wanted = SelectMultipleField(
+        "Email me",
+        choices=[],  # set from lms.mail.notices.NOTICE_KINDS by the view
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validate_choice=False,  # the service names a kind not on the list, beside the field
+    )
+    submit = SubmitField("Save")
+
+
+class UnsubscribeForm(FlaskForm):
+    """Only a CSRF token: turning a notice off from a mailed link is a POST."""
+
+    submit = SubmitField("Stop these emails")

@@ -53,7 +53,7 @@ def request_reset(email: str, now: datetime, link_for) -> str | None:
     audit.record_event(
         "password.reset_requested", actor=None, now=now, target_type="user", target_id=user.id
     )
-    _mail_reset(user, link_for(token), "Someone (we hope you) asked")
+    _mail_reset(user, link_for(token), "Someone (we hope you) asked", now)
     return token
 
 
@@ -71,7 +71,7 @@ def _new_token(user: User, now: datetime, lifetime: timedelta) -> str:
     return token
 
 
-def _mail_reset(user: User, link: str, who_asked: str) -> None:
+def _mail_reset(user: User, link: str, who_asked: str, now: datetime) -> None:
     minutes = int(RESET_LIFETIME.total_seconds() // 60)
     send_mail(
         user.email,
@@ -80,6 +80,8 @@ def _mail_reset(user: User, link: str, who_asked: str) -> None:
         f"account. Open this link within {minutes} minutes to choose a new one; it works once:"
         f"\n\n{link}\n\nIf you did not ask for this, ignore this email: your "
         "password stays as it is.\n",
+        kind="password_reset",
+        now=now,
     )
 
 
@@ -94,7 +96,7 @@ def send_reset_for(actor: User, user: User, now: datetime, link_for) -> str:
     audit.record_event(
         "password.reset_sent", actor=actor, now=now, target_type="user", target_id=user.id
     )
-    _mail_reset(user, link_for(token), "Your school's administrator asked")
+    _mail_reset(user, link_for(token), "Your school's administrator asked", now)
     return token
 
 
@@ -113,6 +115,8 @@ def send_welcome(actor: User, user: User, now: datetime, link_for) -> str:
         f"({user.role.value}). Open this link within {days} days to choose your password; "
         f"it works once:\n\n{link_for(token)}\n\nYou then log in with this email address "
         "and that password.\n",
+        kind="invitation",
+        now=now,
     )
     return token
 

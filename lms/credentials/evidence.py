@@ -12,7 +12,8 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from lms.auth import notices
+from lms import links
+from lms.auth import notices as in_app
 from lms.auth.models import Role, User
 from lms.credentials import files, rules
 from lms.credentials.models import Evidence, EvidenceStatus
@@ -22,6 +23,7 @@ from lms.extensions import db
 from lms.ledger import audit
 from lms.ledger import service as ledger
 from lms.ledger.models import LedgerKind
+from lms.mail import notices
 
 
 @dataclass(frozen=True)
@@ -266,11 +268,41 @@ def decide_evidence(
         if verified
         else f"Your evidence ({label}) was not accepted: {reason}"
     )
-    notices.notify(
+    in_app.notify(
         [evidence.student_id],
         "evidence.verified" if verified else "evidence.rejected",
         text,
         "/evidence",
         now,
     )
+    _notify_decision(evidence, verified, reason, now)
     return evidence
+
+
+def _notify_decision(evidence: Evidence, verified: bool, reason: str, now: datetime) -> None:
+    """Mail the student the decision (unless they turned these notices off)."""
+    student = evidence.student
+    what = rules.EVIDENCE_LABELS.get(evidence.kind, evidence.kind.value)
+    if verified:
+        subject = "Your evidence was verified"
+        news = f"Your evidence ({what}) was verified. It now counts towards your certificates."
+    else:
+        subject = "Your evidence was not accepted"
+        news = (
+            f"Your evidence ({what}) was not accepted. The reviewer wrote:\n\n{reason}\n\n"
+            "You can submit it again, corrected."
+        )
+    link = links.external_url("evidence.evidence")
+    notices.notify_many(
+        "evidence_decided",
+        [
+            notices.Notice(
+                user_id=student.id,
+                email=student.email,
+                subject=subject,
+                body=f"Hello {student.full_name},\n\n{news}\n\nYour evidence: {link}\n",
+                key=f"evidence:{evidence.id}:{evidence.status.value}",
+            )
+        ],
+        now,
+    )

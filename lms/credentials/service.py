@@ -31,6 +31,7 @@ from lms.credentials.certificates.lifecycle import (
     issue_certificate,
     issue_if_ready,
     issue_to_ready_students,
+    notify_expiring,
     revoke_certificate,
     set_auto_issue,
 )
@@ -63,6 +64,7 @@ from lms.credentials.readiness import (
 )
 
 __all__ = [
+    "notify_expiring",
     "CONFIDENCE_LEVELS",
     "CertificateRoster",
     "certificate_roster",

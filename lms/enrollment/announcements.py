@@ -65,13 +65,22 @@ def post_announcement(
         now,
     )
     dashboard = links.external_url("enrollment.dashboard")
-    for student in students:
-        mail.send_mail(
-            student.email,
-            f"{cohort.name}: {title}",
-            f"Hello {student.full_name},\n\n{actor.full_name} wrote to {cohort.name}:\n\n"
-            f"{body}\n\nYour progress page: {dashboard}\n",
-        )
+    mail.send_many(  # one statement for the whole cohort
+        [
+            (
+                mail.Message(
+                    student.email,
+                    f"{cohort.name}: {title}",
+                    f"Hello {student.full_name},\n\n{actor.full_name} wrote to {cohort.name}:"
+                    f"\n\n{body}\n\nYour progress page: {dashboard}\n",
+                ),
+                "announcement",
+                f"announcement:{announcement.id}:{student.id}",
+            )
+            for student in students
+        ],
+        now,
+    )
     audit.record_event(
         "announcement.posted",
         actor=actor,

@@ -130,14 +130,16 @@ def _enroll(
         details={"cohort_id": cohort.id, "student_id": student.id, "how": kind.value},
     )
     if pending:
-        _send_acceptance_request(actor, cohort, student)
+        _send_acceptance_request(actor, enrollment, now)
     elif check_ready:
         credentials.issue_if_ready(student, [(cohort.credential, cohort.id)], now)
     return enrollment
 
 
-def _send_acceptance_request(actor: User, cohort: Cohort, student: User) -> None:
-    """Tell the student an instructor asks them to join a cohort, and where to answer."""
+def _send_acceptance_request(actor: User, enrollment: Enrollment, now: datetime) -> None:
+    """Tell the student an instructor asks them to join a cohort, and where to answer (each
+    asking is its own message: asked again after declining, they are mailed again)."""
+    cohort, student = enrollment.cohort, enrollment.student
     link = links.external_url("enrollment.dashboard")
     send_mail(
         student.email,
@@ -147,6 +149,9 @@ def _send_acceptance_request(actor: User, cohort: Cohort, student: User) -> None
         "your progress, your evidence, your transcript and your certificates. Nothing is "
         "shared until you accept.\n\nAccept or decline on your dashboard:\n\n"
         f"{link}\n\nIf you do not know this instructor or this school, decline.\n",
+        kind="invitation",
+        key=f"place:{enrollment.id}:{now.isoformat()}",
+        now=now,
     )
 
 

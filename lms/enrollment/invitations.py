@@ -67,17 +67,19 @@ def _new_invitation(actor: User, student: User, now: datetime, *, send: bool = T
         details={"email": student.email},
     )
     if send:
-        _send_invitation(student, token)
+        _send_invitation(student, token, now)
     return token
 
 
-def _send_invitation(student: User, token: str) -> None:
+def _send_invitation(student: User, token: str, now: datetime) -> None:
     link = links.external_url("enrollment.accept_invitation", token=token)
     send_mail(
         student.email,
         "Your student account: set your password",
         f"Hello {student.full_name},\n\nYour school has created a student account for you. "
         f"Open this link within {INVITATION_DAYS} days to set your password:\n\n{link}\n",
+        kind="invitation",
+        now=now,
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,6 +43,8 @@ from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.lti import platform_api
 from lms.lti.models import LtiContext, LtiContextMember, LtiLinkRequest, LtiPlatform
+from lms.mail import notices, send_mail
+from lms.mail.models import OutgoingMail
 from lms.reports import export_runs
 from tests import factories
 from tests.conftest import count_queries, get_may_write, login, post_form, writes_in
@@ -86,6 +89,21 @@ def _reset_link(s: Scenario) -> tuple[str, dict]:
     token = reset.request_reset(s.people["owner"].email, utcnow(), lambda t: t)
     db.session.commit()
     return f"/password/reset/{token}", {}
+
+
+def _failed_mail() -> int:
+    """A message given up on after its last attempt (each call its own)."""
+    now = utcnow()
+    send_mail("lost@example.org", "Lost", f"Never sent {uuid.uuid4()}", now=now)
+    row = db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id.desc())).first()
+    row.attempts, row.failed_at, row.last_error = 8, now, "SMTPServerDisconnected: gone"
+    db.session.commit()
+    return row.id
+
+
+def _unsubscribe_link(s: Scenario) -> tuple[str, dict]:
+    token = notices.unsubscribe_token(s.people["owner"].id, "certificate")
+    return f"/mail/unsubscribe/{token}", {}
 
 
 def _certificate_code(s: Scenario) -> str:
@@ -880,6 +898,9 @@ CASES: dict[str, list[Case]] = {
             frozenset({"admin"}),
         )
     ],
+    "mail_admin.retry_mail": [
+        Case("POST", lambda s: (f"/admin/mail/{_failed_mail()}/retry", {}), frozenset({"admin"}))
+    ],
     "users.remove_totp": [
         Case(
             "POST",
@@ -888,6 +909,8 @@ CASES: dict[str, list[Case]] = {
         )
     ],
     "account.reset_password": [Case("GET", _reset_link, EVERYONE)],
+    # The link in a notice: it names its person and kind, signed; it asks before it acts.
+    "account.unsubscribe": [Case("GET", _unsubscribe_link, EVERYONE)],
     "credentials.status_list": [Case("GET", lambda s: ("/credentials/status/0", {}), EVERYONE)],
     # A launch asked to link the owner's account. The page says so to anyone holding the
     # link; only the owner, in the browser that launched (none of these), may answer it.
@@ -904,6 +927,7 @@ PUBLIC = {
     "credentials.certificate_pdf",
     "credentials.credential_jwt",
     "account.reset_password",
+    "account.unsubscribe",
     "enrollment.accept_invitation",
     "enrollment.calendar_feed",
     "credentials.status_list",

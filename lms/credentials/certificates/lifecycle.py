@@ -8,12 +8,13 @@ statements."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lms.auth import notices
+from lms import links
+from lms.auth import notices as in_app
 from lms.auth.models import Role, User
 from lms.credentials import rules
 from lms.credentials.certificates.codes import new_certificate_code
@@ -34,6 +35,7 @@ from lms.extensions import db
 from lms.ledger import audit
 from lms.ledger import service as ledger
 from lms.ledger.models import LedgerKind
+from lms.mail import notices
 
 # --- issuing -------------------------------------------------------------------------------
 
@@ -210,7 +212,7 @@ def _record_issue(
             for student, c in zip(students, certificates, strict=True)
         ],
     )
-    notices.notify(
+    in_app.notify(
         [c.student_id for c in certificates],
         "certificate.issued",
         f"Your {credential.code} readiness certificate is issued: download it, or share its "
@@ -218,6 +220,35 @@ def _record_issue(
         "/dashboard",
         now,
     )
+    _notify(
+        [
+            _notice(
+                student,
+                certificate,
+                f"Your {credential.name} certificate",
+                f"Your school has issued your {credential.name} certificate. Anyone you show "
+                "it to can check it at",
+            )
+            for student, certificate in zip(students, certificates, strict=True)
+        ],
+        now,
+    )
+
+
+def _notice(student: User, certificate: Certificate, subject: str, news: str) -> notices.Notice:
+    link = links.external_url("credentials.verify", code=certificate.code)
+    return notices.Notice(
+        user_id=student.id,
+        email=student.email,
+        subject=subject,
+        body=f"Hello {student.full_name},\n\n{news}\n\n{link}\n",
+        key=f"certificate:{certificate.id}:{certificate.status.value}",
+    )
+
+
+def _notify(certificate_notices: list[notices.Notice], now: datetime) -> None:
+    """Mail each student about their certificate (unless they turned these notices off)."""
+    notices.notify_many("certificate", certificate_notices, now)
 
 
 def issue_certificate(
@@ -353,16 +384,69 @@ def revoke_certificate(
         now=now,
         note=f"{public_reason.label}. {note}",
     )
-    notices.notify(
+    student = db.session.get(User, certificate.student_id)
+    credential = db.session.get(Credential, certificate.credential_id)
+    in_app.notify(
         [certificate.student_id],
         "certificate.revoked",
-        f"Your {db.session.get(Credential, certificate.credential_id).code} readiness "
-        "certificate was revoked: "
-        f"{public_reason.label}.",
+        f"Your {credential.code} readiness certificate was revoked: {public_reason.label}.",
         "/dashboard",
         now,
     )
+    _notify(
+        [
+            _notice(
+                student,
+                certificate,
+                f"Your {credential.name} certificate was revoked",
+                f"Your school has revoked your {credential.name} certificate "
+                f"({public_reason.label.lower()}). Its verification page now says so:",
+            )
+        ],
+        now,
+    )
     return certificate
+
+
+# --- expiry --------------------------------------------------------------------------------
+
+EXPIRY_NOTICE_DAYS = 30
+
+
+def notify_expiring(now: datetime, within_days: int = EXPIRY_NOTICE_DAYS) -> int:
+    """Mail each student whose valid certificate expires within ``within_days`` (once per
+    certificate: the notice's key names it); how many were queued."""
+    rows = db.session.execute(
+        select(Certificate, User, Credential)
+        .join(User, User.id == Certificate.student_id)
+        .join(Credential, Credential.id == Certificate.credential_id)
+        .where(
+            Certificate.status == CertificateStatus.ISSUED,
+            Certificate.expires_at > now,
+            Certificate.expires_at <= now + timedelta(days=within_days),
+            User.active.is_(True),
+        )
+        .order_by(Certificate.id)
+    ).all()
+    return notices.notify_many(
+        "certificate",
+        [
+            notices.Notice(
+                user_id=student.id,
+                email=student.email,
+                subject=f"Your {credential.name} certificate expires soon",
+                body=(
+                    f"Hello {student.full_name},\n\nYour {credential.name} certificate "
+                    f"expires on {certificate.expires_at:%d %b %Y}. Ask your school how to "
+                    "renew it. Its verification page:\n\n"
+                    f"{links.external_url('credentials.verify', code=certificate.code)}\n"
+                ),
+                key=f"certificate:{certificate.id}:expiring",
+            )
+            for certificate, student, credential in rows
+        ],
+        now,
+    )
 
 
 # --- automatic issue -----------------------------------------------------------------------
