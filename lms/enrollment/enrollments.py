@@ -130,16 +130,17 @@ def _enroll(
         details={"cohort_id": cohort.id, "student_id": student.id, "how": kind.value},
     )
     if pending:
-        _send_acceptance_request(actor, enrollment, now)
+        _send_acceptance_request(actor, cohort, student, enrollment.id, now)
     elif check_ready:
         credentials.issue_if_ready(student, [(cohort.credential, cohort.id)], now)
     return enrollment
 
 
-def _send_acceptance_request(actor: User, enrollment: Enrollment, now: datetime) -> None:
+def _send_acceptance_request(
+    actor: User, cohort: Cohort, student: User, enrollment_id: int, now: datetime
+) -> None:
     """Tell the student an instructor asks them to join a cohort, and where to answer (each
     asking is its own message: asked again after declining, they are mailed again)."""
-    cohort, student = enrollment.cohort, enrollment.student
     link = links.external_url("enrollment.dashboard")
     send_mail(
         student.email,
@@ -150,7 +151,7 @@ def _send_acceptance_request(actor: User, enrollment: Enrollment, now: datetime)
         "shared until you accept.\n\nAccept or decline on your dashboard:\n\n"
         f"{link}\n\nIf you do not know this instructor or this school, decline.\n",
         kind="invitation",
-        key=f"place:{enrollment.id}:{now.isoformat()}",
+        key=f"place:{enrollment_id}:{now.isoformat()}",
         now=now,
     )
 

@@ -3,7 +3,7 @@ about to expire; once a week, and never to someone who turned them off."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -11,6 +11,7 @@ from lms.auth.models import Role
 from lms.credentials.models import Certificate
 from lms.enrollment import cli as enrollment_cli
 from lms.enrollment import digests
+from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.mail import notices, outbox
 from lms.mail.models import OutgoingMail
@@ -30,6 +31,16 @@ def count_mail() -> int:
     return db.session.scalar(select(func.count()).select_from(OutgoingMail))
 
 
+def joined_at_start(cohort) -> None:
+    """Its students joined on the cohort's first day (a late joiner's plan starts later)."""
+    start = datetime.combine(cohort.start_date, datetime.min.time(), UTC)
+    for enrollment in db.session.scalars(
+        select(Enrollment).where(Enrollment.cohort_id == cohort.id)
+    ):
+        enrollment.enrolled_at = start
+    db.session.commit()
+
+
 def test_the_weekly_digests_reach_students_and_instructors_once_a_week(app):
     factories.course("TERM", modules=2)
     credential = factories.credential("CPC", modules=["TERM-1", "TERM-2"])
@@ -37,6 +48,7 @@ def test_the_weekly_digests_reach_students_and_instructors_once_a_week(app):
     sam = factories.user(Role.STUDENT, name="Sam Student")
     quiet = factories.user(Role.STUDENT, name="Quiet Student")
     cohort = factories.cohort(instructor, credential, [sam, quiet], name="CPC evening")
+    joined_at_start(cohort)
     notices.set_wanted(quiet.id, "student", ["evidence_decided", "certificate"], NOW)
     db.session.commit()
 
@@ -62,7 +74,7 @@ def test_the_weekly_digests_reach_students_and_instructors_once_a_week(app):
     for name in ("Quiet Student", "Sam Student"):
         assert (
             f"- {name}: Behind the study plan: 1 module overdue (TERM-1); "
-            "No activity since enrolment (21 days)\n"
+            "No activity since enrolment (83 days)\n"
         ) in risk.text_body
 
     before = count_mail()
@@ -101,7 +113,7 @@ def test_send_digests_queues_and_sends_them(app, runner, monkeypatch):
     credential = factories.credential("CPC", modules=["TERM-1", "TERM-2"])
     instructor = factories.user(Role.INSTRUCTOR)
     sam = factories.user(Role.STUDENT)
-    factories.cohort(instructor, credential, [sam])
+    joined_at_start(factories.cohort(instructor, credential, [sam]))
     monkeypatch.setattr(enrollment_cli, "utcnow", lambda: NOW + timedelta(days=21))
     result = runner.invoke(args=["send-digests"])
     assert result.exit_code == 0, result.output

@@ -13,6 +13,7 @@ from lms.auth.models import Role
 from lms.courses.attempts import sitting
 from lms.credentials.models import Certificate
 from lms.db import utcnow
+from lms.enrollment import enrollments
 from lms.enrollment import service as enrollment_service
 from lms.enrollment.models import Cohort, Enrollment, PlannedDueDate
 from lms.extensions import db
@@ -253,7 +254,8 @@ def test_a_late_joiner_is_not_overdue_nor_at_risk_on_the_day_they_join(client, s
     db.session.commit()
     late = factories.user(Role.STUDENT, name="Lee Latejoiner")
     loaded = enrollment_service.get_cohort_for(instructor, cohort.id)
-    enrollment_service.enroll_by_email(instructor, loaded, late.email, now)
+    place = enrollment_service.enroll_by_email(instructor, loaded, late.email, now)
+    enrollments.answer_place(late, place.id, accept=True, now=now)  # joins today
     db.session.commit()
 
     login(client, instructor.email)
