@@ -17,6 +17,7 @@ from lms import links
 from lms.auth import notices as in_app
 from lms.auth.models import Role, User
 from lms.credentials import rules
+from lms.credentials.certificates import wording
 from lms.credentials.certificates.codes import new_certificate_code
 from lms.credentials.models import (
     Certificate,
@@ -245,9 +246,10 @@ def _record_issue(
             _notice(
                 student,
                 certificate,
-                f"Your {credential.name} certificate",
-                f"Your school has issued your {credential.name} certificate. Anyone you show "
-                "it to can check it at",
+                f"Your {credential.code} readiness certificate",
+                "Your school has issued your readiness certificate for the "
+                f"{wording.exam(credential.issuing_body, credential.code)} (it is not the "
+                f"{credential.code} credential itself). Anyone you show it to can check it at",
             )
             for student, certificate in zip(students, certificates, strict=True)
         ],
@@ -421,8 +423,8 @@ def revoke_certificate(
             _notice(
                 student,
                 certificate,
-                f"Your {credential.name} certificate was revoked",
-                f"Your school has revoked your {credential.name} certificate "
+                f"Your {credential.code} readiness certificate was revoked",
+                f"Your school has revoked your {credential.code} readiness certificate "
                 f"({public_reason.label.lower()}). Its verification page now says so:",
             )
         ],
@@ -457,9 +459,9 @@ def notify_expiring(now: datetime, within_days: int = EXPIRY_NOTICE_DAYS) -> int
             notices.Notice(
                 user_id=student.id,
                 email=student.email,
-                subject=f"Your {credential.name} certificate expires soon",
+                subject=f"Your {credential.code} readiness certificate expires soon",
                 body=(
-                    f"Hello {student.full_name},\n\nYour {credential.name} certificate "
+                    f"Hello {student.full_name},\n\nYour {credential.code} readiness certificate "
                     f"expires on {certificate.expires_at:%d %b %Y}. Ask your school how to "
                     "renew it. Its verification page:\n\n"
                     f"{links.external_url('credentials.verify', code=certificate.code)}\n"
