@@ -218,3 +218,15 @@ def test_certificates_page_explains_instead_of_an_issue_button(client, cdei):
     assert "Ready: no certificate (awarding body unconfirmed)" in page
     assert "Issue to all" not in page and f'name="student_id" value="{ada.id}"' not in page
     assert f'action="/cohorts/{cohort.id}/certificates/auto-issue"' not in page
+
+
+def test_a_ready_student_is_told_no_certificate_comes_for_an_unconfirmed_credential(client, cdei):
+    _, _, ada, _ = cdei
+    login(client, ada.email)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "You meet every requirement." in page
+    assert (
+        "No readiness certificate is issued for CDEI: the school's catalogue does not "
+        "confirm who awards it yet." in page
+    )
+    assert "Your certificate is on its way." not in page
