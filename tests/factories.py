@@ -79,11 +79,18 @@ def module(code: str) -> Module:
     return catalogue.get_module(catalogue.modules_by_code([code])[code].id)
 
 
-def credential(code: str = "CPC", tree: dict | None = None, modules: list[str] = ()) -> Credential:
-    """A credential whose requirements are ``tree``, or all of ``modules`` at 70%."""
-    (created,) = credentials.sync_catalog(
-        [{"code": code, "name": f"Credential {code}", "issuing_body": "AAPC"}]
-    )
+def credential(
+    code: str = "CPC", tree: dict | None = None, modules: list[str] = (), *, confirmed: bool = True
+) -> Credential:
+    """A credential whose requirements are ``tree``, or all of ``modules`` at 70%; its
+    awarding body is confirmed in the catalogue unless ``confirmed`` is False (then no
+    certificate may be issued for it)."""
+    entry = {"code": code, "name": f"Credential {code}", "issuing_body": "AAPC"}
+    if confirmed:
+        entry |= {"confidence": "high", "source_url": "https://www.aapc.com/certification"}
+    else:
+        entry |= {"confidence": "unverified"}
+    (created,) = credentials.sync_catalog([entry])
     if tree is None:
         tree = {
             "type": "all_of",

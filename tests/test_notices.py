@@ -69,10 +69,11 @@ def test_verified_evidence_that_makes_the_student_ready_mails_both_news(client, 
     login(client, instructor.email)
     assert decide(client, cohort, evidence, {"verify": "Verify"}).status_code == 302
     subjects = sorted(message.subject for message in outbox())
-    assert subjects == ["Your Credential CCA certificate", "Your evidence was verified"]
+    assert subjects == ["Your CCA readiness certificate", "Your evidence was verified"]
     certificate = db.session.scalar(select(Certificate))
-    (issued,) = [m for m in outbox() if m.subject == "Your Credential CCA certificate"]
+    (issued,) = [m for m in outbox() if m.subject == "Your CCA readiness certificate"]
     assert f"http://localhost/verify/{certificate.code}" in issued.body
+    assert "readiness certificate for the AAPC CCA® examination (it is not the CCA" in issued.body
 
 
 def test_a_revocation_mails_the_public_reason_not_the_private_note(client, cca):
@@ -90,7 +91,7 @@ def test_a_revocation_mails_the_public_reason_not_the_private_note(client, cca):
     )
     assert response.status_code == 302
     (message,) = outbox()  # the issue's own mail was queued outside a request: not sent here
-    assert message.subject == "Your Credential CCA certificate was revoked"
+    assert message.subject == "Your CCA readiness certificate was revoked"
     assert "issued in error" in message.body
     assert "Mixed up" not in message.body
     kinds = db.session.scalars(select(OutgoingMail.kind).order_by(OutgoingMail.id)).all()

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from lms import signing
-from lms.credentials.certificates import status_list
+from lms.credentials.certificates import status_list, wording
 from lms.credentials.models import Certificate
 
 ALGORITHM = signing.ALGORITHM  # RS256: the algorithm OB 3.0 requires every verifier to support
@@ -47,6 +47,8 @@ def achievement_credential(
     requirement set loaded). The student is named by a salted hash of their email."""
     credential = certificate.credential
     base = issuer.base_url
+    # The achievement is the same for every holder: its words name none.
+    words = wording.of_certificate(certificate, issuer.name, named=False)
     # A salt fixed per certificate, so every download of it is the same credential.
     salt = salt or hashlib.sha256(f"salt:{certificate.code}".encode()).hexdigest()[:16]
     identity = hashlib.sha256((certificate.student.email.lower() + salt).encode()).hexdigest()
@@ -54,7 +56,7 @@ def achievement_credential(
         "@context": CONTEXT,
         "id": f"{base}/verify/{certificate.code}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": f"{credential.code} readiness certificate",
+        "name": words.title,
         "issuer": issuer.profile(),
         "validFrom": _iso(certificate.issued_at),
         "credentialSubject": {
@@ -74,16 +76,14 @@ def achievement_credential(
             "achievement": {
                 "id": f"{base}/credentials/{credential.code}/readiness",
                 "type": ["Achievement"],
-                "name": f"Ready to sit the {credential.code} exam",
-                "description": (
-                    f"Met every requirement {issuer.name} sets before its students sit the "
-                    f"{credential.code} ({credential.name}) exam of {credential.issuing_body}. "
-                    "It is not the credential itself, which only the certifying body awards."
-                ),
+                "name": words.title,
+                "description": f"{words.body} {words.disclaimer} {words.attribution}",
                 "criteria": {
                     "narrative": (
-                        f"Version {certificate.requirement_set.version} of the school's "
-                        f"requirements for {credential.code}, all met."
+                        f"Version {certificate.requirement_set.version} of "
+                        f"{wording.possessive(issuer.name)} preparation requirements for the "
+                        f"{wording.exam(credential.issuing_body, credential.code)}, all met. "
+                        f"{words.disclaimer}"
                     )
                 },
             },

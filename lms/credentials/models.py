@@ -42,6 +42,14 @@ class Credential(db.Model):
         """True when the facts come from the certifying body's own pages or agree widely."""
         return self.confidence in ("high", "medium")
 
+    @property
+    def awarding_body_confirmed(self) -> bool:
+        """Whether the catalogue confirms who awards this credential: some confidence above
+        "unverified", and a source to check it against. No readiness certificate is issued
+        for a credential whose awarding body is unconfirmed (issue 18 item 8): its words
+        would name a body that may not award it."""
+        return self.confidence != "unverified" and bool((self.source_url or "").strip())
+
 
 class RequirementSet(db.Model):
     """One version of what a school requires before a student is ready for a credential."""

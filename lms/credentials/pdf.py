@@ -8,8 +8,10 @@ from datetime import datetime
 import segno
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from lms.credentials.certificates import wording
 from lms.credentials.models import Certificate, CertificateStatus
 
 
@@ -36,6 +38,18 @@ def _draw_qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
                     fill=1,
                 )
     canvas.linkURL(url, (x, y, x + size, y + size), relative=0)
+
+
+def _centred_lines(
+    canvas: Canvas, text: str, font: str, size: float, x: float, y: float, width: float
+) -> float:
+    """Draw ``text`` centred on ``x``, wrapped to ``width``, from the baseline ``y`` down;
+    the baseline of its last line."""
+    canvas.setFont(font, size)
+    for line in simpleSplit(text, font, size, width):
+        canvas.drawCentredString(x, y, line)
+        y -= size * 1.35
+    return y + size * 1.35
 
 
 def _date(moment: datetime | None) -> str:
@@ -79,29 +93,25 @@ def certificate_pdf(
     buffer = io.BytesIO()
     width, height = landscape(A4)
     canvas = Canvas(buffer, pagesize=(width, height), invariant=1)
-    credential = certificate.credential
-    canvas.setTitle(f"{credential.code} readiness certificate: {certificate.student.full_name}")
+    student = certificate.student.full_name
+    words = wording.of_certificate(certificate, school)
+    canvas.setTitle(f"{words.title}: {student}")
     canvas.setAuthor(school)
     canvas.setLineWidth(2)
     canvas.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
+    centre, text_width = width / 2, width - 60 * mm
 
     canvas.setFont("Helvetica-Bold", 16)
-    canvas.drawCentredString(width / 2, height - 35 * mm, school)
-    canvas.setFont("Helvetica", 28)
-    canvas.drawCentredString(width / 2, height - 55 * mm, "Readiness certificate")
-    canvas.setFont("Helvetica", 13)
-    canvas.drawCentredString(width / 2, height - 72 * mm, "This certifies that")
-    canvas.setFont("Helvetica-Bold", 24)
-    canvas.drawCentredString(width / 2, height - 86 * mm, certificate.student.full_name)
-    canvas.setFont("Helvetica", 13)
-    canvas.drawCentredString(
-        width / 2,
-        height - 100 * mm,
-        f"met every requirement the school sets before its students sit the {credential.code} exam",
-    )
-    canvas.drawCentredString(
-        width / 2, height - 108 * mm, f"{credential.name} ({credential.issuing_body})"
-    )
+    canvas.drawCentredString(centre, height - 32 * mm, school)
+    # Each block starts below the last line of the one above: long names wrap, never overlap.
+    y = _centred_lines(canvas, words.title, "Helvetica", 24, centre, height - 48 * mm, text_width)
+    canvas.setFont("Helvetica-Bold", 22)
+    canvas.drawCentredString(centre, y - 16 * mm, student)
+    y = _centred_lines(canvas, words.statement, "Helvetica", 13, centre, y - 26 * mm, text_width)
+    y = _centred_lines(canvas, words.credential, "Helvetica", 11, centre, y - 7 * mm, text_width)
+    # The disclaimer is body text, as large as the statement: no one reads the certificate
+    # without reading that it is not the credential.
+    _centred_lines(canvas, words.disclaimer, "Helvetica-Bold", 12, centre, y - 10 * mm, text_width)
 
     canvas.setFont("Helvetica", 11)
     lines = [
@@ -114,14 +124,12 @@ def certificate_pdf(
         f"Check it at: {verify_url}",
     ]
     for index, line in enumerate(lines):
-        canvas.drawString(25 * mm, 62 * mm - index * 7 * mm, line)
-    canvas.setFont("Helvetica-Oblique", 9)
+        canvas.drawString(25 * mm, 66 * mm - index * 6.5 * mm, line)
     canvas.drawString(
-        25 * mm,
-        20 * mm,
-        f"Not the {credential.code} credential itself, which only {credential.issuing_body} "
-        "awards. Scan the code or open the address to see whether it is still valid.",
+        25 * mm, 32 * mm, "Scan the code or open the address to see whether it is still valid."
     )
+    canvas.setFont("Helvetica", 9)
+    canvas.drawString(25 * mm, 17 * mm, words.attribution)
     _draw_qr(canvas, verify_url, width - 75 * mm, 22 * mm, 50 * mm)
     if standing in STAMPS:
         _stamp(canvas, STAMPS[standing], width, height)

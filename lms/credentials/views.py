@@ -79,21 +79,26 @@ def verify(code: str):
     the same for every reader, logged in or not)."""
     certificate = get_certificate_by_code(code)
     templating.show_times_in_utc()
+    standing = public_standing(certificate, utcnow())
+    school = current_app.config["SCHOOL_NAME"]
     return render_template(
         "credentials/verify.html",
         certificate=certificate,
-        standing=public_standing(certificate, utcnow()),
-        school=current_app.config["SCHOOL_NAME"],
+        standing=standing,
+        school=school,
+        words=standing.wording(school),
     )
 
 
 @bp.get("/verify/<code>.json")
 @public
 def verify_json(code: str):
-    """The same check for machines: valid / revoked / expired / superseded, and nothing more."""
+    """The same check for machines: valid / revoked / expired / superseded, and what the
+    certificate is not (its ``disclaimer``), and nothing more."""
     certificate = get_certificate_by_code(code)
     standing = public_standing(certificate, utcnow())
-    return csp.open_to_any_origin(jsonify(standing.to_data(certificate.code)))
+    school = current_app.config["SCHOOL_NAME"]
+    return csp.open_to_any_origin(jsonify(standing.to_data(certificate.code, school)))
 
 
 @bp.get("/verify/<code>/certificate.pdf")

@@ -283,6 +283,25 @@ def test_readiness(call, school):
     assert unknown.status_code == 400
 
 
+def test_no_certificate_through_the_api_for_an_unconfirmed_awarding_body(call, school):
+    token = make_token(school["admin"], tokens.TokenScope.WRITE)
+    factories.credential("CDEI", modules=["TERM-2"], confirmed=False)
+    ready = school["students"][2]  # outside any cohort, and has passed TERM-2
+    before = counts()
+    refused = call(
+        "POST",
+        "/api/v1/certificates",
+        token,
+        json={"student_id": ready.id, "credential_code": "CDEI"},
+    )
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["message"] == (
+        "The awarding body of CDEI is not confirmed in the catalogue: no readiness "
+        "certificate is issued for it."
+    )
+    assert counts() == before
+
+
 def test_certificates_issue_and_verify(call, school):
     token = make_token(school["admin"], tokens.TokenScope.WRITE)
     student = school["students"][1]

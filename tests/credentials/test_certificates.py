@@ -203,6 +203,12 @@ def test_verify_json_answers_valid_and_expired_with_nothing_more(app, client, cp
     data = client.get(f"/verify/{certificate.code.lower()}.json").get_json()
     assert data == {
         "code": certificate.code,
+        "title": "Exam readiness: AAPC CPC® examination",
+        "disclaimer": (
+            "This is not an AAPC certification. It does not certify Ada Lovelace as a CPC®. "
+            "Demo School of Medical Billing and Coding is not affiliated with or endorsed by AAPC."
+        ),
+        "trademarks": "CPC® is a registered trademark of AAPC.",
         "status": "issued",
         "valid": True,
         "student": "Ada Lovelace",

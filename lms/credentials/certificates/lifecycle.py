@@ -17,6 +17,7 @@ from lms import links
 from lms.auth import notices as in_app
 from lms.auth.models import Role, User
 from lms.credentials import rules
+from lms.credentials.certificates import wording
 from lms.credentials.certificates.codes import new_certificate_code
 from lms.credentials.models import (
     Certificate,
@@ -52,6 +53,25 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, 28))
 
 
+class AwardingBodyUnconfirmed(Conflict):
+    """A certificate was asked of a credential whose awarding body the catalogue does not
+    confirm (409); automatic issue passes such a credential over instead."""
+
+    def __init__(self, credential: Credential) -> None:
+        super().__init__(
+            f"The awarding body of {credential.code} is not confirmed in the catalogue: no "
+            "readiness certificate is issued for it."
+        )
+        self.credential = credential
+
+
+def refuse_unconfirmed(credential: Credential) -> None:
+    """``AwardingBodyUnconfirmed`` when the catalogue does not confirm who awards the
+    credential (``Credential.awarding_body_confirmed``)."""
+    if not credential.awarding_body_confirmed:
+        raise AwardingBodyUnconfirmed(credential)
+
+
 def certificate_snapshot(
     credential: Credential, requirement_set: RequirementSet, outcome: rules.Outcome
 ) -> dict:
@@ -81,6 +101,7 @@ def issue_on(
     as holding it unless ``again_after_revocation``: only an instructor's issue to that one
     student gives it again, never an automatic or a bulk issue."""
     credential, requirement_set = readiness.credential, readiness.requirement_set
+    refuse_unconfirmed(credential)
     for student in students:
         outcome = readiness.outcomes[student.id]
         if not outcome.met:
@@ -225,9 +246,10 @@ def _record_issue(
             _notice(
                 student,
                 certificate,
-                f"Your {credential.name} certificate",
-                f"Your school has issued your {credential.name} certificate. Anyone you show "
-                "it to can check it at",
+                f"Your {credential.code} readiness certificate",
+                "Your school has issued your readiness certificate for the "
+                f"{wording.exam(credential.issuing_body, credential.code)} (it is not the "
+                f"{credential.code} credential itself). Anyone you show it to can check it at",
             )
             for student, certificate in zip(students, certificates, strict=True)
         ],
@@ -262,7 +284,8 @@ def issue_certificate(
     """Judge one student in ``cohort_id`` (only the overrides recorded there count; None:
     outside any cohort) and issue the certificate on that verdict (again, after a
     revocation); 409 if the student is not ready or holds a valid one under the current
-    requirements."""
+    requirements, or whose awarding body the catalogue does not confirm."""
+    refuse_unconfirmed(credential)
     readiness = evaluate_readiness(credential, [student.id], now, cohort_id=cohort_id)
     (certificate,) = issue_on(readiness, [student], actor, now, again_after_revocation=True)
     return certificate
@@ -278,7 +301,8 @@ def issue_to_ready_students(
 ) -> list[Certificate]:
     """Judge the students once, in ``cohort_id``, and issue the certificate to every one who
     is ready and does not hold it under the current requirements; the others are left
-    alone."""
+    alone. 409 when the catalogue does not confirm the credential's awarding body."""
+    refuse_unconfirmed(credential)
     students = list(students)
     readiness = evaluate_readiness(credential, [s.id for s in students], now, cohort_id=cohort_id)
     ready = [s for s in students if readiness.outcomes[s.id].met]
@@ -292,12 +316,13 @@ def issue_if_ready(
     given (credential, cohort id) pairs, unless the cohort has automatic issue turned off
     (no cohort: on). Each credential is judged in each of its cohorts (the overrides of that
     cohort count there), from one gathering of facts, and the certificate is issued on the
-    first verdict that says ready; a credential without requirements is passed over."""
+    first verdict that says ready; a credential without requirements, or whose awarding
+    body the catalogue does not confirm, is passed over."""
     policy = auto_issue_settings({cohort_id for _, cohort_id in cohorts if cohort_id})
     wanted = [
         (credential, cohort_id)
         for credential, cohort_id in cohorts
-        if cohort_id is None or policy[cohort_id]
+        if (cohort_id is None or policy[cohort_id]) and credential.awarding_body_confirmed
     ]
     issued, done = [], set()
     for _, readiness in evaluate_readiness_in(wanted, [student.id], now):
@@ -398,8 +423,8 @@ def revoke_certificate(
             _notice(
                 student,
                 certificate,
-                f"Your {credential.name} certificate was revoked",
-                f"Your school has revoked your {credential.name} certificate "
+                f"Your {credential.code} readiness certificate was revoked",
+                f"Your school has revoked your {credential.code} readiness certificate "
                 f"({public_reason.label.lower()}). Its verification page now says so:",
             )
         ],
@@ -434,9 +459,9 @@ def notify_expiring(now: datetime, within_days: int = EXPIRY_NOTICE_DAYS) -> int
             notices.Notice(
                 user_id=student.id,
                 email=student.email,
-                subject=f"Your {credential.name} certificate expires soon",
+                subject=f"Your {credential.code} readiness certificate expires soon",
                 body=(
-                    f"Hello {student.full_name},\n\nYour {credential.name} certificate "
+                    f"Hello {student.full_name},\n\nYour {credential.code} readiness certificate "
                     f"expires on {certificate.expires_at:%d %b %Y}. Ask your school how to "
                     "renew it. Its verification page:\n\n"
                     f"{links.external_url('credentials.verify', code=certificate.code)}\n"

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from lms.auth.models import User
 from lms.credentials.catalogue import NoRequirements
+from lms.credentials.certificates.lifecycle import AwardingBodyUnconfirmed
 from lms.credentials.certificates.standing import certificates_of
 from lms.credentials.models import Certificate, CertificateStatus, Credential
 from lms.credentials.readiness import evaluate_readiness
@@ -26,12 +27,15 @@ class CertificateRow:
     can_issue: bool  # ready, and holding no valid certificate of the current version
     issued_before: bool  # a certificate of this version was revoked, superseded or expired
     revoked_before: bool  # ...revoked: only this row's button issues it again, never in bulk
+    unconfirmed: bool = False  # the credential's awarding body is unconfirmed: never issued
 
     @property
     def action(self) -> str:
         """What the page says in place of the issue button."""
         if self.can_issue:
             return "Issue again" if self.issued_before else "Issue"
+        if self.unconfirmed and self.outcome.met:
+            return "Ready: no certificate (awarding body unconfirmed)"
         return "Issued" if self.outcome.met else "Not ready"
 
 
@@ -43,6 +47,9 @@ class CertificateRoster:
     rows: list[CertificateRow]
     # the credential has no requirements yet: nobody is judged, nothing can be issued
     no_requirements: NoRequirements | None = None
+    # the catalogue does not confirm who awards the credential: readiness is shown, but no
+    # certificate is issued, and the page says why in place of the issue buttons
+    unconfirmed: AwardingBodyUnconfirmed | None = None
 
     @property
     def ready_to_issue(self) -> int:
@@ -61,6 +68,9 @@ def certificate_roster(
         readiness = evaluate_readiness(credential, ids, now, cohort_id=cohort_id, information=True)
     except NoRequirements as missing:
         return CertificateRoster(0, [], no_requirements=missing)
+    unconfirmed = (
+        None if credential.awarding_body_confirmed else AwardingBodyUnconfirmed(credential)
+    )
     version_id = readiness.requirement_set.id
     held: dict[int, list[tuple[Certificate, CertificateStatus]]] = {sid: [] for sid in ids}
     for certificate in certificates_of(ids):
@@ -78,9 +88,10 @@ def certificate_roster(
                 outcome=outcome,
                 info=readiness.information.get(student.id),
                 certificates=mine,
-                can_issue=outcome.met and not valid,
+                can_issue=outcome.met and not valid and unconfirmed is None,
                 issued_before=bool(of_version) and not valid,
                 revoked_before=CertificateStatus.REVOKED in of_version and not valid,
+                unconfirmed=unconfirmed is not None,
             )
         )
-    return CertificateRoster(readiness.requirement_set.version, rows)
+    return CertificateRoster(readiness.requirement_set.version, rows, unconfirmed=unconfirmed)

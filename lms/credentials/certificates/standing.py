@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from lms.auth.models import User
 from lms.credentials.certificates.codes import normalise_code
+from lms.credentials.certificates.wording import Wording, certificate_wording
 from lms.credentials.models import (
     Certificate,
     CertificateEventKind,
@@ -113,10 +114,25 @@ class PublicStanding:
     reason: str | None  # why it was revoked
     requirement_version: int
 
-    def to_data(self, code: str) -> dict:
-        """The JSON answer of ``/verify/<code>.json``."""
+    def wording(self, school: str) -> Wording:
+        """What the certificate says, and that it is not the credential."""
+        return certificate_wording(
+            school,
+            self.credential_code,
+            self.credential_name,
+            self.issuing_body,
+            self.student_name,
+        )
+
+    def to_data(self, code: str, school: str) -> dict:
+        """The JSON answer of ``/verify/<code>.json``: the facts, and what the certificate is
+        and is not (``disclaimer``)."""
+        words = self.wording(school)
         return {
             "code": code,
+            "title": words.title,
+            "disclaimer": words.disclaimer,
+            "trademarks": words.attribution,
             "status": self.status.value,
             "valid": self.status is CertificateStatus.ISSUED,
             "student": self.student_name,
