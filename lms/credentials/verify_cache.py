@@ -32,12 +32,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache as cache_once
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, request, session
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from lms import links
 from lms.auth.models import User
@@ -90,35 +91,12 @@ def certificate_state(code: str, now: datetime) -> CertificateState:
     canonical = normalise_code(code)
     row = None
     if canonical is not None:
-        newest_event = (
-            select(func.max(CertificateEvent.id))
-            .where(CertificateEvent.certificate_id == Certificate.id)
-            .scalar_subquery()
+        # Core, with a statement built once: the ORM's per-call work was most of a kept answer.
+        row = (
+            db.session.connection()
+            .execute(_state_query(), {"code": canonical})
+            .one_or_none()
         )
-        newest_event_at = (
-            select(func.max(CertificateEvent.occurred_at))
-            .where(CertificateEvent.certificate_id == Certificate.id)
-            .scalar_subquery()
-        )
-        row = db.session.execute(
-            select(
-                Certificate.code,
-                Certificate.status,
-                Certificate.issued_at,
-                Certificate.expires_at,
-                newest_event,
-                newest_event_at,
-                User.full_name,
-                Credential.code,
-                Credential.name,
-                Credential.issuing_body,
-                RequirementSet.version,
-            )
-            .join(User, User.id == Certificate.student_id)
-            .join(Credential, Credential.id == Certificate.credential_id)
-            .join(RequirementSet, RequirementSet.id == Certificate.requirement_set_id)
-            .where(Certificate.code == canonical)
-        ).one_or_none()
     if row is None:
         raise NotFound("No certificate has this code. Check it against the printed certificate.")
     code, status, issued_at, expires_at, event_id, event_at = row[:6]
@@ -139,6 +117,41 @@ def certificate_state(code: str, now: datetime) -> CertificateState:
     )
     key = hashlib.sha256(repr(facts).encode()).hexdigest()
     return CertificateState(code, standing, max(changes), expires_at, key)
+
+
+@cache_once
+def _state_query() -> Select:
+    """One row per certificate: what its answers show, and its newest event (an index on
+    ``certificate_event.certificate_id`` finds it)."""
+    newest_event = (
+        select(func.max(CertificateEvent.id))
+        .where(CertificateEvent.certificate_id == Certificate.id)
+        .scalar_subquery()
+    )
+    newest_event_at = (
+        select(func.max(CertificateEvent.occurred_at))
+        .where(CertificateEvent.certificate_id == Certificate.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Certificate.code,
+            Certificate.status,
+            Certificate.issued_at,
+            Certificate.expires_at,
+            newest_event,
+            newest_event_at,
+            User.full_name,
+            Credential.code,
+            Credential.name,
+            Credential.issuing_body,
+            RequirementSet.version,
+        )
+        .join(User, User.id == Certificate.student_id)
+        .join(Credential, Credential.id == Certificate.credential_id)
+        .join(RequirementSet, RequirementSet.id == Certificate.requirement_set_id)
+        .where(Certificate.code == bindparam("code"))
+    )
 
 
 _rendering_version: str | None = None
