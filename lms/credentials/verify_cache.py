@@ -92,11 +92,7 @@ def certificate_state(code: str, now: datetime) -> CertificateState:
     row = None
     if canonical is not None:
         # Core, with a statement built once: the ORM's per-call work was most of a kept answer.
-        row = (
-            db.session.connection()
-            .execute(_state_query(), {"code": canonical})
-            .one_or_none()
-        )
+        row = db.session.connection().execute(_state_query(), {"code": canonical}).one_or_none()
     if row is None:
         raise NotFound("No certificate has this code. Check it against the printed certificate.")
     code, status, issued_at, expires_at, event_id, event_at = row[:6]
