@@ -228,3 +228,20 @@ def test_redis_shares_rendered_answers_between_app_instances(app, issued, monkey
     finally:
         for key in store.keys(verify_cache.REDIS_PREFIX + "*"):
             store.delete(key)
+
+
+def test_an_unreachable_redis_leaves_verification_working(app, issued):
+    certificate, _ = issued
+    worker = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "test-secret-key",
+            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    )
+    worker.test_client_class = IsolatedClient
+    visitor = worker.test_client()
+    for _ in range(2):
+        response = visitor.get(f"/verify/{certificate.code}.json")
+        assert response.status_code == 200 and response.get_json()["status"] == "issued"
