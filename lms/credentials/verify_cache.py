@@ -294,7 +294,9 @@ def answer(
         body = store.get(key) if store is not None else None
         if body is None:
             body = render()
-            if store is not None:
+            # Kept only if the certificate did not change while it was rendered: the bytes
+            # must be those of the state the key names.
+            if store is not None and certificate_state(state.code, now).key == state.key:
                 store.put(key, body, _seconds_left(state, now))
         response.set_data(body)
     response.set_etag(etag)

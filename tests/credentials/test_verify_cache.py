@@ -245,3 +245,34 @@ def test_an_unreachable_redis_leaves_verification_working(app, issued):
     for _ in range(2):
         response = visitor.get(f"/verify/{certificate.code}.json")
         assert response.status_code == 200 and response.get_json()["status"] == "issued"
+
+
+def test_an_answer_rendered_while_the_certificate_changed_is_not_kept(
+    app, client, issued, monkeypatch
+):
+    """The view read the valid state, then a revocation committed before it rendered: the
+    revoked answer it rendered is not kept under the valid state's key."""
+    certificate, instructor = issued
+    url = f"/verify/{certificate.code}.json"
+    with app.test_request_context(url):
+        valid = verify_cache.certificate_state(certificate.code, datetime.now(UTC))
+    credentials.revoke_certificate(
+        instructor, certificate, "other", "Roster error.", factories.NOW, instructor_may=True
+    )
+    db.session.commit()
+    real = verify_cache.certificate_state
+    reads = []
+
+    def read_before_the_revocation_first(code, now):
+        reads.append(real(code, now))
+        return valid if len(reads) == 1 else reads[-1]
+
+    monkeypatch.setattr(verify_cache, "certificate_state", read_before_the_revocation_first)
+    raced = client.get(url)
+    assert raced.get_json()["status"] == "revoked"
+    assert raced.headers["ETag"] == f'"{valid.etag("json")}"'  # the state the view read
+    assert reads[1].key != valid.key
+    assert verify_cache.cache().get(f"json:{valid.key}") is None
+    monkeypatch.setattr(verify_cache, "certificate_state", real)
+    fresh = client.get(url, headers={"If-None-Match": raced.headers["ETag"]})
+    assert fresh.status_code == 200 and fresh.get_json()["status"] == "revoked"
