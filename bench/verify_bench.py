@@ -5,7 +5,9 @@ For each database, gunicorn serves the app (``gunicorn.conf.py``, Redis for the 
 the public limit raised so that it measures the pages, not the limiter) on the shared
 synthetic school, and locust, headless, runs ``--users`` clients with no think time
 (``bench/load/locustfile.py``): ``Verifier`` asks for verification pages and their JSON of
-random certificates (revoked ones among them), ``PdfFetcher`` for their PDFs. The bare
+random certificates (revoked ones among them), ``PdfFetcher`` for their PDFs. Before each
+measured run every chosen certificate's answers are asked for once, so the verification cache
+holds them (``--cold`` skips that: most answers are then rendered during the run). The bare
 endpoint gets the same clients. Then, in this process, the app's certificate PDF is rendered
 for ``--pdfs`` certificates beside a minimal one-page reportlab PDF with the same segno QR
 code. Figures: requests per second, median and p95 latency, PDFs per second. Results go to
@@ -41,13 +43,34 @@ def certificate_codes(url: str, count: int, seed: int) -> list[str]:
 
 
 def closed_loop(
-    app: str, env: dict[str, str], user_class: str, args: argparse.Namespace, name: str, **kw
+    app: str,
+    env: dict[str, str],
+    user_class: str,
+    args: argparse.Namespace,
+    name: str,
+    warm: list[str] = (),
+    **kw,
 ) -> dict[str, Any]:
     with gunicorn(app, env=env, log_name=f"gunicorn-{name}", **kw) as server:
+        warm_up(server.url, warm)
         result = run_locust(
             server.url, args.users, args.users, f"{args.seconds + 1}s", name, env, user_class
         )
     return {"total": result.total, "requests": result.rows}
+
+
+def warm_up(base: str, paths: list[str]) -> None:
+    """Ask for each path once before the measured run, as a day of verifications would have:
+    the answers are then in the verification cache (Redis, shared by the workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.request import urlopen
+
+    def fetch(path: str) -> None:
+        with urlopen(base + path, timeout=30) as response:  # noqa: S310 - our own server
+            response.read()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(fetch, paths))
 
 
 def pdf_rates(url: str, codes: list[str], count: int) -> tuple[float, float]:
@@ -97,6 +120,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20, help="measured seconds per run")
     parser.add_argument("--pdfs", type=int, default=300, help="PDFs rendered in process")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="no warm-up: every certificate's first answers are rendered during the run",
+    )
     args = parser.parse_args()
 
     print("== bare Flask endpoint, no think time", flush=True)
@@ -119,9 +147,13 @@ def main() -> None:
             "VERIFY_CODES": str(codes_file),
         }
         print(f"== {engine}: verification pages", flush=True)
-        pages = closed_loop("wsgi:app", env, "Verifier", args, f"verify-{engine}")
+        page_paths = [f"/verify/{c}{suffix}" for c in codes for suffix in ("", ".json")]
+        pdf_paths = [f"/verify/{c}/certificate.pdf" for c in codes]
+        if args.cold:
+            page_paths = pdf_paths = []
+        pages = closed_loop("wsgi:app", env, "Verifier", args, f"verify-{engine}", page_paths)
         print(f"== {engine}: certificate PDFs over HTTP", flush=True)
-        pdfs = closed_loop("wsgi:app", env, "PdfFetcher", args, f"pdf-{engine}")
+        pdfs = closed_loop("wsgi:app", env, "PdfFetcher", args, f"pdf-{engine}", pdf_paths)
         print(f"== {engine}: certificate PDFs in process", flush=True)
         app_rate, minimal_rate = pdf_rates(url, codes, args.pdfs)
         details[engine] = {"pages": pages, "pdfs": pdfs}
@@ -145,7 +177,13 @@ def main() -> None:
     write_result(
         "verify",
         "Verification and certificate PDFs",
-        {"users": args.users, "seconds": args.seconds, "pdfs": args.pdfs, "school": SCHOOL},
+        {
+            "users": args.users,
+            "seconds": args.seconds,
+            "pdfs": args.pdfs,
+            "warmed": not args.cold,
+            "school": SCHOOL,
+        },
         figures,
         details,
     )

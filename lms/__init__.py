@@ -28,6 +28,7 @@ from lms.courses import bank_views as courses_bank_views
 from lms.courses import cli as courses_cli
 from lms.courses import views as courses_views
 from lms.credentials import cli as credentials_cli
+from lms.credentials import verify_cache
 from lms.credentials import views as credentials_views
 from lms.demo import cli as demo_cli
 from lms.enrollment import certificate_views as enrollment_certificate_views
@@ -112,6 +113,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     _trust_proxy(app)
     security.init_app(app)
+    verify_cache.init_app(app)
     # Registered last, so it runs first after each view: a failed commit's error page still
     # gets the security headers added above.
     transactions.init_app(app)

@@ -22,7 +22,7 @@ from wtforms import SelectChoice
 from lms import csp, links, signing, templating
 from lms.auth.access import public, roles_required
 from lms.auth.models import Role
-from lms.credentials import badges, outcomes, pdf, rules
+from lms.credentials import badges, outcomes, pdf, rules, verify_cache
 from lms.credentials import catalogue as credential_catalogue
 from lms.credentials.certificates import status_list as status_lists
 from lms.credentials.certificates.codes import normalise_code
@@ -76,10 +76,26 @@ def check():
 @public
 def verify(code: str):
     """Anyone can check a certificate by its code: status, name, credential, dates (in UTC,
-    the same for every reader, logged in or not)."""
-    certificate = get_certificate_by_code(code)
+    the same for every reader, logged in or not). The page every visitor gets is kept per
+    certificate state (``verify_cache``); a logged-in reader's (its header names them) is not."""
+    now = utcnow()
+    if not verify_cache.anonymous_page():
+        return _verify_page(get_certificate_by_code(code), now)
+    state = verify_cache.certificate_state(code, now)
+    response = verify_cache.answer(
+        state,
+        "html",
+        "text/html; charset=utf-8",
+        lambda: _verify_page(get_certificate_by_code(code), now).encode(),
+        now,
+    )
+    response.vary.add("Cookie")  # a logged-in reader gets another page
+    return response
+
+
+def _verify_page(certificate, now) -> str:
     templating.show_times_in_utc()
-    standing = public_standing(certificate, utcnow())
+    standing = public_standing(certificate, now)
     school = current_app.config["SCHOOL_NAME"]
     return render_template(
         "credentials/verify.html",
@@ -95,28 +111,37 @@ def verify(code: str):
 def verify_json(code: str):
     """The same check for machines: valid / revoked / expired / superseded, and what the
     certificate is not (its ``disclaimer``), and nothing more."""
-    certificate = get_certificate_by_code(code)
-    standing = public_standing(certificate, utcnow())
-    school = current_app.config["SCHOOL_NAME"]
-    return csp.open_to_any_origin(jsonify(standing.to_data(certificate.code, school)))
+    now = utcnow()
+
+    def render() -> bytes:
+        certificate = get_certificate_by_code(code)
+        school = current_app.config["SCHOOL_NAME"]
+        standing = public_standing(certificate, now)
+        return jsonify(standing.to_data(certificate.code, school)).get_data()
+
+    state = verify_cache.certificate_state(code, now)
+    return csp.open_to_any_origin(
+        verify_cache.answer(state, "json", "application/json", render, now)
+    )
 
 
 @bp.get("/verify/<code>/certificate.pdf")
 @public
 def certificate_pdf(code: str):
     """The printable certificate, with a QR code to its verification page."""
-    certificate = get_certificate_by_code(code)
-    verify_url = _base_url() + url_for("credentials.verify", code=certificate.code)
-    body = pdf.certificate_pdf(
-        certificate,
-        current_app.config["SCHOOL_NAME"],
-        verify_url,
-        certificate.status_at(utcnow()),
-    )
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="certificate-{certificate.code}.pdf"'},
+    now = utcnow()
+    state = verify_cache.certificate_state(code, now)
+
+    def render() -> bytes:
+        certificate = get_certificate_by_code(code)
+        verify_url = _base_url() + url_for("credentials.verify", code=certificate.code)
+        return pdf.certificate_pdf(
+            certificate, current_app.config["SCHOOL_NAME"], verify_url, certificate.status_at(now)
+        )
+
+    disposition = f'inline; filename="certificate-{state.code}.pdf"'
+    return verify_cache.answer(
+        state, "pdf", "application/pdf", render, now, {"Content-Disposition": disposition}
     )
 
 
