@@ -12,6 +12,7 @@ import base64
 import gzip
 import io
 import json
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -126,6 +127,13 @@ def test_a_revoked_certificate_can_be_issued_again_by_the_instructor_only(app, c
     revoke(client, cohort, first)
     page = client.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
     assert "Issue again" in page and ">Revoked</a>" in page
+    # the row's form, as the browser sends it, names the student once (an empty student_id
+    # before it once turned "Issue again" into the bulk button)
+    row_form = re.search(
+        r"<form[^>]*certificates/issue[^>]*>(?:(?!</form>).)*Issue again", page, re.S
+    )
+    inputs = re.findall(r'<input[^>]*name="student_id"[^>]*>', row_form.group(0))
+    assert [re.search(r'value="([^"]*)"', tag).group(1) for tag in inputs] == [str(ada.id)]
     # Neither a later pass (automatic issue) nor the bulk button gives it back by themselves.
     factories.pass_module(db.session.get(User, ada.id), "TERM-2")
     response = post_form(client, f"/cohorts/{cohort.id}/certificates/issue", {})
