@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -25,7 +26,11 @@ _SHAPE = re.compile(r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})")
 @functools.cache
 def tabular() -> ModuleType:
     """The ``simple_icd_10_cm`` module, its tabular list parsed on the first call."""
-    import simple_icd_10_cm
+    with warnings.catch_warnings():
+        # It reads its data with importlib.resources.read_text, deprecated in Python 3.11
+        # and 3.12 (and kept in 3.13): nothing for us to act on.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm
 
     return simple_icd_10_cm
 
