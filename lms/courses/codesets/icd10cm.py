@@ -159,7 +159,7 @@ def heading(name: str, block: bool) -> str:
 
 _GROUP = re.compile(r"\(([^()]*)\)")
 _REF = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4})?"
-_PART = re.compile(rf"({_REF})(?:\.?-)?(?:-({_REF})(?:\.?-)?)?")
+_PART = re.compile(rf"({_REF})(?:\.?-)?(?:\s*-\s*({_REF})(?:\.?-)?)?")
 
 
 @dataclass(frozen=True)
@@ -181,9 +181,9 @@ def references(note: str) -> list[Reference]:
     with 7th character S") is skipped: its condition is not one a code range can say."""
     found = []
     for group in _GROUP.findall(note):
-        parts = [part.strip() for part in group.split(",")]
+        parts = [part.strip() for part in group.split(",") if part.strip()]
         matches = [_PART.fullmatch(part) for part in parts]
-        if not all(matches):
+        if not matches or not all(matches):
             continue
         for match in matches:
             low, high = match.group(1), match.group(2) or match.group(1)  # type: ignore[union-attr]

@@ -104,7 +104,14 @@ def test_codes_without_an_excludes1_between_them_pass():
 def test_references_read_codes_and_ranges_and_skip_conditions():
     refs = icd10cm.references("neonatal disorders (P70.0-P70.2), diabetes (E08.-, E09.-)")
     assert [(r.low, r.high) for r in refs] == [("P700", "P702"), ("E08", "E08"), ("E09", "E09")]
-    assert icd10cm.references("injuries (S00-T88 with 7th character S)") == []
+    assert icd10cm.references("concussion (S06.0X- with seventh character A)") == []
+    assert icd10cm.references("diabetes (E08-E13 with .44)") == []
+    spaced = icd10cm.references("fever (I01.0 -I01.9), apnea (P28.3- - P28.4-), (K50.014,)")
+    assert [(r.low, r.high) for r in spaced] == [
+        ("I010", "I019"),
+        ("P283", "P284"),
+        ("K50014",) * 2,
+    ]
     low_high = icd10cm.Reference("E08", "E13")
     assert low_high.covers("E11.65") and low_high.covers("E13.9")
     assert not low_high.covers("E14") and not low_high.covers("E07.9")
