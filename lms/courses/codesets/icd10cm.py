@@ -152,7 +152,7 @@ def heading(name: str, block: bool) -> str:
     """How a note's source is named on a page: the code, the block's range, or the chapter."""
     if name.isdigit():
         return f"chapter {name}"
-    return f"block {name}" if block and "-" in name else name
+    return f"block {name}" if block else name
 
 
 # --- Excludes1 ----------------------------------------------------------------------------
