@@ -67,6 +67,8 @@ def test_a_codes_page_shows_billable_and_its_notes(client):
     assert "<h1>E11.9 Type 2 diabetes mellitus without complications</h1>" in page
     assert "Billable" in page
     assert "type 1 diabetes mellitus (E10.-)" in page  # E11's Excludes1
+    assert "<li>Block E08-E13: Diabetes mellitus (E08-E13)</li>" in page
+    assert '<a href="/codes/E11">E11</a>: Type 2 diabetes mellitus' in page
     assert "Use additional code" in page and "insulin (Z79.4)" in page
     category = text(client.get("/codes/E11"))
     assert "Not billable" in category and 'href="/codes/E11.6"' in category
