@@ -75,6 +75,8 @@ def init_app(app: Flask) -> None:
     # is generous and each feed has its own.
     app.config.setdefault("CALENDAR_RATE_LIMIT_IP", "120 per minute; 3000 per hour")
     app.config.setdefault("CALENDAR_RATE_LIMIT_FEED", "10 per minute; 60 per hour")
+    # The code check answers as a student types: generous, per account.
+    app.config.setdefault("CODE_CHECK_RATE_LIMIT", "120 per minute; 3000 per hour")
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     _check_shared_limits(app)
@@ -156,6 +158,9 @@ def _apply_rate_limits(app: Flask, limiter: Limiter) -> None:
         "enrollment.join_code": [
             {"limit_value": _limit("JOIN_RATE_LIMIT")},
             {"limit_value": _limit("JOIN_RATE_LIMIT"), "key_func": _user_key},
+        ],
+        "codes.check_code": [
+            {"limit_value": _limit("CODE_CHECK_RATE_LIMIT"), "key_func": _user_key}
         ],
         "lti.login": [{"limit_value": _limit("LTI_LOGIN_RATE_LIMIT")}],
         "enrollment.calendar_feed": [

@@ -282,7 +282,8 @@ def new_exam(course_id: int):
 @bp.route("/quizzes/<int:quiz_id>/settings", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def quiz_settings(quiz_id: int):
-    """Set a quiz's passing score, time, attempts, review policy, preset and blueprint."""
+    """Set a quiz's passing score, time, attempts, review policy, preset, blueprint and
+    whether it is open book."""
     _authors_only()
     quiz = quizzes.get_quiz(quiz_id)
     form = QuizSettingsForm()
@@ -301,6 +302,7 @@ def quiz_settings(quiz_id: int):
         form.preset.data = quiz.preset or ""
         form.bank_id.data = quiz.bank_id
         form.blueprint.data = drawing.blueprint_text(blueprints.blueprint_rows(quiz))
+        form.open_book.data = quiz.open_book
     status = 200
     if request.method == "POST":
         status = 400
@@ -313,6 +315,7 @@ def quiz_settings(quiz_id: int):
                 preset=form.preset.data or None,
                 bank_id=form.bank_id.data,
                 blueprint=form.blueprint.data or "",
+                open_book=bool(form.open_book.data),
             )
             try:
                 quizzes.update_quiz(_actor(), quiz_id, settings, utcnow())

@@ -1,4 +1,5 @@
-"""``flask --app lms import-questions FILE --bank NAME``."""
+"""``flask --app lms import-questions FILE --bank NAME`` and ``flask --app lms codes validate
+KIND CODE...``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from flask import Blueprint, current_app
 
 from lms.courses import interchange
 from lms.courses.bank import transfer
+from lms.courses.codesets import MAX_CODES, icd10cm
+from lms.courses.codesets import forms as code_forms
 from lms.db import utcnow
 from lms.errors import InvalidInput
 from lms.extensions import db
@@ -59,3 +62,35 @@ def import_questions_command(path: Path, bank_name: str, fmt: str | None, dry_ru
     name = bank.name
     db.session.commit()
     click.echo(f"{len(result.items)} questions imported into bank {name!r}.")
+
+
+@bp.cli.group("codes")
+def codes_group() -> None:
+    """Check codes against the code sets."""
+
+
+@codes_group.command("validate")
+@click.argument("kind", type=click.Choice(["icd10cm", *code_forms.KINDS]))
+@click.argument("codes", nargs=-1, required=True)
+def validate_codes_command(kind: str, codes: tuple[str, ...]) -> None:
+    """Check each code, one line each. ICD-10-CM codes are checked against the tabular list
+    (and pairs an Excludes1 note forbids are named); CPT, HCPCS and PCS by their form only.
+    Exits 1 if any ICD-10-CM code is not billable, or any other code is not well formed."""
+    if len(codes) > MAX_CODES:
+        raise click.UsageError(
+            f"Check at most {MAX_CODES} codes at a time; there are {len(codes)}."
+        )
+    if kind == "icd10cm":
+        checks = [icd10cm.check(code) for code in codes]
+        for result in checks:
+            click.echo(("ok    " if result.billable else "FAIL  ") + result.message)
+        for a, b, note in icd10cm.excludes1_conflicts(codes):
+            click.echo(f"NOTE  {a} with {b}: {note}")
+        good = all(result.billable for result in checks)
+    else:
+        forms = [code_forms.check(kind, code) for code in codes]
+        for result in forms:
+            click.echo(("ok    " if result.well_formed else "FAIL  ") + result.message)
+        good = all(result.well_formed for result in forms)
+    if not good:
+        raise SystemExit(1)

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 from wtforms import (
+    BooleanField,
     Field,
     HiddenField,
     IntegerField,
@@ -156,6 +157,11 @@ class QuizSettingsForm(FlaskForm):
     blueprint = TextAreaField(
         "Blueprint",
         description="One line per tag: 'tag: number of questions'. Empty for the fixed list.",
+    )
+    open_book = BooleanField(
+        "Open book: offer the code look-up during an attempt",
+        description="Closed book (unticked), the player offers no look-up, as in a "
+        "closed-book exam.",
     )
 
 

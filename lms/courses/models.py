@@ -157,6 +157,8 @@ class Quiz(db.Model):
         server_default=ReviewPolicy.AFTER_ATTEMPT.value,
     )
     preset: Mapped[str | None] = mapped_column(String(20))
+    # Open book: the player offers the code look-up (docs/codes.md); closed book it does not.
+    open_book: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     module: Mapped[Module] = relationship(back_populates="quiz", lazy="raise")
     items: Mapped[list[QuizItem]] = relationship(order_by="QuizItem.position", lazy="raise")

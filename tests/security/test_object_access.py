@@ -364,6 +364,8 @@ def _student_with_extra_time(s: Scenario) -> User:
 
 CASES: dict[str, list[Case]] = {
     "courses.module_page": [Case("GET", lambda s: (f"/modules/{s.module_id}", {}), EVERYONE)],
+    # The ICD-10-CM tabular list is public knowledge: every signed-in person reads it.
+    "codes.code_page": [Case("GET", lambda s: ("/codes/E11.9", {}), EVERYONE)],
     "courses.submit_quiz": [
         Case(
             "POST",

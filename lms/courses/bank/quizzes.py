@@ -35,9 +35,9 @@ def get_quiz(quiz_id: int) -> Quiz:
 
 
 def update_quiz(actor: User, quiz_id: int, settings: quizzes.QuizSettings, now: datetime) -> Quiz:
-    """Change a quiz's settings; a preset sets the time and the passing score and requires
-    the blueprint to draw its number of questions; the bank must be able to fill it. Every
-    problem refuses the change (400), each on its field."""
+    """Change a quiz's settings (open book or not among them); a preset sets the time and the
+    passing score and requires the blueprint to draw its number of questions; the bank must
+    be able to fill it. Every problem refuses the change (400), each on its field."""
     require_author(actor, EDIT_BANKS)
     quiz = get_quiz(quiz_id)
     pool = None  # the bank's questions, read only for a blueprint to check
@@ -54,6 +54,7 @@ def update_quiz(actor: User, quiz_id: int, settings: quizzes.QuizSettings, now: 
     quiz.preset = settings.preset or None
     quiz.bank_id = settings.bank_id if settled.blueprint else quiz.bank_id
     quiz.blueprint = blueprints.stored_blueprint(settled.blueprint)
+    quiz.open_book = settings.open_book
     db.session.flush()
     after = _settings_of(quiz)
     changed = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
@@ -79,6 +80,7 @@ def _settings_of(quiz: Quiz) -> dict[str, object]:
         "preset": quiz.preset,
         "bank_id": quiz.bank_id,
         "blueprint": quiz.blueprint,
+        "open_book": quiz.open_book,
     }
 
 

@@ -62,6 +62,7 @@ class QuizSettings:
     preset: str | None
     bank_id: int | None
     blueprint: str  # "tag: count" per line; empty: the quiz's fixed list
+    open_book: bool = False  # the player offers the code look-up
 
 
 @dataclass(frozen=True)

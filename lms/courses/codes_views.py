@@ -1,0 +1,64 @@
+"""The code look-up for open-book practice: search the ICD-10-CM tabular list by code or
+words, a code's page with its notes, and the as-you-type check (JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+
+from lms.auth.access import login_required
+from lms.courses.codesets import forms as code_forms
+from lms.courses.codesets import icd10cm, search
+from lms.errors import InvalidInput, NotFound
+
+bp = Blueprint("codes", __name__)
+
+CODE_SETS = ("icd10cm", *code_forms.KINDS)
+
+
+@bp.get("/codes")
+@login_required
+def look_up():
+    """The search box and, for a query, the codes it finds (at most 50)."""
+    query = " ".join(request.args.get("q", "").split())[:200]
+    results = search.search(query) if query else None
+    return render_template(
+        "courses/codes.html",
+        query=query,
+        results=results,
+        release=icd10cm.RELEASE,
+        limit=search.MAX_RESULTS,
+    )
+
+
+@bp.get("/codes/check")
+@login_required
+def check_code():
+    """One code checked, as JSON: ``?code=E11.9`` (ICD-10-CM) or ``&set=cpt|hcpcs|pcs`` for a
+    form check. Used by the player as a student types."""
+    text = request.args.get("code", "")
+    code_set = request.args.get("set", "icd10cm")
+    if code_set not in CODE_SETS:
+        raise InvalidInput(f"The code set is one of {', '.join(CODE_SETS)}.", field="set")
+    if not text.strip():
+        raise InvalidInput("Give a code to check.", field="code")
+    if len(text) > 40:
+        raise InvalidInput("A code is at most 8 characters.", field="code")
+    if code_set == "icd10cm":
+        return jsonify(code_set=code_set, **asdict(icd10cm.check(text)))
+    return jsonify(asdict(code_forms.check(code_set, text)))
+
+
+@bp.get("/codes/<code>")
+@login_required
+def code_page(code: str):
+    """A code's description, whether it is billable, its place in the tree and its notes."""
+    normal = icd10cm.normalise(code)
+    if normal is None or not icd10cm.is_code(normal):
+        raise NotFound("There is no such ICD-10-CM code.")
+    if normal != code:
+        return redirect(url_for("codes.code_page", code=normal))
+    return render_template(
+        "courses/code.html", details=icd10cm.details(normal), release=icd10cm.RELEASE
+    )
