@@ -5,6 +5,8 @@ logged-in reader never kept, and the answers shared through Redis."""
 import io
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,23 +171,35 @@ def test_the_in_process_cache_is_bounded_in_bytes():
     assert cache.get("big") is None
 
 
-def test_the_cache_can_be_turned_off(app, issued):
-    certificate, _ = issued
-    off = create_app(
+@contextmanager
+def another_app(app, **config) -> Iterator:
+    """A second instance of the app on the test's database (another worker), its database
+    connections closed when done (PostgreSQL would report them left open)."""
+    other = create_app(
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "SECRET_KEY": "test-secret-key",
-            "VERIFY_CACHE": False,
+            **config,
         }
     )
-    off.test_client_class = IsolatedClient
-    visitor = off.test_client()
-    first = visitor.get(f"/verify/{certificate.code}.json")
-    assert first.status_code == 200 and first.get_json()["status"] == "issued"
-    assert "ETag" in first.headers  # the validators do not need the cache
-    with off.app_context():
-        assert verify_cache.EXTENSION not in off.extensions
+    other.test_client_class = IsolatedClient
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+
+def test_the_cache_can_be_turned_off(app, issued):
+    certificate, _ = issued
+    with another_app(app, VERIFY_CACHE=False) as off:
+        visitor = off.test_client()
+        first = visitor.get(f"/verify/{certificate.code}.json")
+        assert first.status_code == 200 and first.get_json()["status"] == "issued"
+        assert "ETag" in first.headers  # the validators do not need the cache
+        with off.app_context():
+            assert verify_cache.EXTENSION not in off.extensions
 
 
 def _redis_available() -> bool:
@@ -200,19 +214,15 @@ def test_redis_shares_rendered_answers_between_app_instances(app, issued, monkey
     """What one worker rendered, another serves from Redis with one query."""
     certificate, _ = issued
     monkeypatch.setattr(verify_cache, "REDIS_PREFIX", f"lms-test-{uuid.uuid4().hex}:")
-    workers = []
-    for _ in range(2):
-        worker = create_app(
-            {
-                "TESTING": True,
-                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                "SECRET_KEY": "test-secret-key",
-                "REDIS_URL": REDIS_URL,
-            }
-        )
-        worker.test_client_class = IsolatedClient
-        workers.append(worker)
     store = redis.Redis.from_url(REDIS_URL)
+    with (
+        another_app(app, REDIS_URL=REDIS_URL) as one,
+        another_app(app, REDIS_URL=REDIS_URL) as two,
+    ):
+        _share_through_redis(store, [one, two], certificate)
+
+
+def _share_through_redis(store, workers, certificate) -> None:
     try:
         first, second = (w.test_client() for w in workers)
         url = f"/verify/{certificate.code}/certificate.pdf"
@@ -232,19 +242,12 @@ def test_redis_shares_rendered_answers_between_app_instances(app, issued, monkey
 
 def test_an_unreachable_redis_leaves_verification_working(app, issued):
     certificate, _ = issued
-    worker = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "test-secret-key",
-            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
-        }
-    )
-    worker.test_client_class = IsolatedClient
-    visitor = worker.test_client()
-    for _ in range(2):
-        response = visitor.get(f"/verify/{certificate.code}.json")
-        assert response.status_code == 200 and response.get_json()["status"] == "issued"
+    # nothing listens on port 1
+    with another_app(app, REDIS_URL="redis://127.0.0.1:1/0") as worker:
+        visitor = worker.test_client()
+        for _ in range(2):
+            response = visitor.get(f"/verify/{certificate.code}.json")
+            assert response.status_code == 200 and response.get_json()["status"] == "issued"
 
 
 def test_an_answer_rendered_while_the_certificate_changed_is_not_kept(
