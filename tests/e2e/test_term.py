@@ -102,3 +102,28 @@ def test_an_announcement_reaches_the_students_mailbox(browser, live_server, chec
     expect(page.get_by_role("link", name=re.compile(r"^Notices, \d+ unread$"))).to_be_visible()
     check_a11y(page)
     context.close()
+
+
+def test_the_new_pages_pass_axe(browser, live_server, check_a11y):
+    """The notices, the mail choices, the code look-up and the admin's mail page: axe finds
+    nothing on them."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, live_server, "student@example.com")
+    for path, heading in [
+        ("/notices", "Notices"),
+        ("/account/notifications", None),
+        ("/codes?q=diabetes+ketoacidosis", None),
+        ("/codes/E11.9", None),
+    ]:
+        page.goto(live_server.url + path, timeout=60_000)
+        if heading:
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        check_a11y(page)
+    context.close()
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, live_server, "admin@example.com")
+    page.goto(live_server.url + "/admin/mail")
+    check_a11y(page)
+    context.close()
