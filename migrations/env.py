@@ -42,7 +42,9 @@ def run_migrations_online() -> None:
             if driver is not None:
                 broken = driver.execute("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(f"the migration left rows whose foreign keys dangle: {broken[:5]}")
+                    raise RuntimeError(
+                        f"the migration left rows whose foreign keys dangle: {broken[:5]}"
+                    )
         finally:
             if driver is not None:
                 driver.execute("PRAGMA foreign_keys = ON")

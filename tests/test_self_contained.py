@@ -1,6 +1,6 @@
-"""A clone of the project has everything its tests and the app need: nothing reads the
-``shared/`` folder that sits beside the project on the team's machines (a user's clone has no
-such folder)."""
+"""A clone of the project has everything its tests and the app need: nothing reads the team's
+folder that sits beside the project on the team's machines (a user's clone has no such
+folder)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,19 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# A path into the team's folder: "../shared", "shared/reference", or the project's parent.
-OUTSIDE = re.compile(r"\.\./shared|shared/reference|PROJECT_DIR\.parent|ROOT\.parent")
+# The team's folder beside the project, by name; this test only looks for paths into it.
+TEAM_FOLDER = "shared"
+# A path into it (from the project, or to its reference notes), or the project's parent.
+OUTSIDE = re.compile(
+    "|".join(
+        [
+            re.escape(f"../{TEAM_FOLDER}"),
+            re.escape(f"{TEAM_FOLDER}/reference"),
+            r"PROJECT_DIR\.parent",
+            r"ROOT\.parent",
+        ]
+    )
+)
 
 
 def test_no_code_or_test_reads_outside_the_project():

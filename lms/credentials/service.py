@@ -24,6 +24,7 @@ from lms.credentials.catalogue import (
     with_requirements,
 )
 from lms.credentials.certificates.codes import new_certificate_code, normalise_code
+from lms.credentials.certificates.expiry import notify_expiring
 from lms.credentials.certificates.lifecycle import (
     add_months,
     auto_issue_settings,
@@ -31,7 +32,6 @@ from lms.credentials.certificates.lifecycle import (
     issue_certificate,
     issue_if_ready,
     issue_to_ready_students,
-    notify_expiring,
     revoke_certificate,
     set_auto_issue,
 )
