@@ -28,6 +28,22 @@ CONTENT_DIR = PACKAGE_DIR / "demo" / "content"
 COURSE_FILES = ["medical-terminology.toml", "coding-regulations.toml", "medical-law-ethics.toml"]
 # Added with the course player: two more courses and the timed practice exams.
 COURSE_FILES += ["anatomy-physiology.toml", "billing-reimbursement.toml", "practice-exams.toml"]
+# Questions for the practice-exam bank, one file per exam area (each holds only ``[[bank]]``):
+# they join the bank of the PRACTICE course, so the exam presets draw on all of them.
+PRACTICE_COURSE = "practice-exams.toml"
+PRACTICE_BANK_GLOB = "practice-bank-*.toml"
+
+
+def course_data(filename: str) -> dict:
+    """A demo course's content as the content service takes it; the practice-exam course
+    gathers the questions of every practice-bank file into its bank."""
+    with (CONTENT_DIR / filename).open("rb") as handle:
+        data = tomllib.load(handle)
+    if filename == PRACTICE_COURSE:
+        for extra in sorted(CONTENT_DIR.glob(PRACTICE_BANK_GLOB)):
+            with extra.open("rb") as handle:
+                data.setdefault("bank", []).extend(tomllib.load(handle).get("bank", []))
+    return data
 
 
 def _modules(*codes: str, min_score: int) -> list[dict]:
@@ -94,8 +110,7 @@ def seed_demo(now: datetime) -> SeedResult:
 
     by_code = {c.code: c for c in credentials.sync_catalog(credentials.read_catalog())}
     for filename in COURSE_FILES:
-        with (CONTENT_DIR / filename).open("rb") as handle:
-            content.create_course(tomllib.load(handle))
+        content.create_course(course_data(filename))
     for code, tree in REQUIREMENTS.items():
         credentials.save_requirements(by_code[code], tree, None, now)
 
