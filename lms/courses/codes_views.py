@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from lms.auth.access import login_required
 from lms.courses.codesets import forms as code_forms
 from lms.courses.codesets import icd10cm, search
+from lms.courses.rules import code_entry
 from lms.errors import InvalidInput, NotFound
 
 bp = Blueprint("codes", __name__)
@@ -48,6 +49,51 @@ def check_code():
     if code_set == "icd10cm":
         return jsonify(code_set=code_set, **asdict(icd10cm.check(text)))
     return jsonify(asdict(code_forms.check(code_set, text)))
+
+
+@bp.get("/codes/check-box")
+@login_required
+def check_box():
+    """The codes typed in one answer box, each checked, and for ICD-10-CM the pairs an
+    Excludes1 note forbids: ``?set=icd10cm&codes=E11.9 I10``. Used by the player as a student
+    types; grading checks again on the server."""
+    code_set = request.args.get("set", "icd10cm")
+    if code_set not in code_entry.CODE_SETS:
+        raise InvalidInput(
+            f"The code set is one of {', '.join(code_entry.CODE_SETS)}.", field="set"
+        )
+    text = request.args.get("codes", "")[: code_entry.MAX_BOX_TEXT + 1]
+    if len(text) > code_entry.MAX_BOX_TEXT:
+        raise InvalidInput(f"At most {code_entry.MAX_BOX_TEXT} characters.", field="codes")
+    parts = code_entry.split_codes(text)
+    if len(parts) > code_entry.MAX_CODES_PER_BOX:
+        raise InvalidInput(
+            f"At most {code_entry.MAX_CODES_PER_BOX} codes in one box; there are {len(parts)}.",
+            field="codes",
+        )
+    checks = []
+    for part in parts:
+        read = code_entry.read_code(code_set, part)
+        if isinstance(read, str):
+            checks.append({"code": part, "ok": False, "message": read})
+        elif code_set == "icd10cm":
+            check = icd10cm.check(read.code)
+            checks.append({"code": check.code, "ok": check.billable, "message": check.message})
+        else:
+            form = code_forms.check(_FORM_SETS[code_set], read.code)
+            message = form.message + (f", modifiers {', '.join(sorted(read.modifiers))}"
+                                      if read.modifiers else "")  # fmt: skip
+            checks.append({"code": str(read), "ok": form.well_formed, "message": message})
+    conflicts = []
+    if code_set == "icd10cm":
+        conflicts = [
+            {"codes": [a, b], "message": f"{a} and {b} are not coded together. {note}"}
+            for a, b, note in icd10cm.excludes1_conflicts(parts)
+        ]
+    return jsonify(code_set=code_set, checks=checks, excludes1=conflicts)
+
+
+_FORM_SETS = {"cpt": "cpt", "hcpcs": "hcpcs", "icd10pcs": "pcs"}
 
 
 @bp.get("/codes/<code>")

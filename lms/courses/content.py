@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from lms.courses.codesets import keys
 from lms.courses.models import (
     Choice,
     Course,
@@ -18,6 +19,8 @@ from lms.courses.models import (
     QuizItem,
     ReviewPolicy,
 )
+from lms.courses.rules import code_entry
+from lms.errors import InvalidInput, Problem
 from lms.extensions import db
 
 
@@ -80,7 +83,10 @@ def create_course(data: Mapping) -> Course:
 
 def add_question(bank: QuestionBank, data: Mapping) -> Question:
     """A question of the content data in a bank: ``correct`` is a choice's position, or a
-    list of them for a multiple-answer question."""
+    list of them for a multiple-answer question; a ``code_entry`` question has a ``case`` and
+    ``boxes`` instead (docs/codes.md)."""
+    if data.get("kind") == QuestionKind.CODE_ENTRY.value:
+        return add_code_entry_question(bank, data)
     correct = data["correct"]
     correct_positions = set(correct) if isinstance(correct, list) else {correct}
     kind = data.get("kind") or ("multiple" if isinstance(correct, list) else "single")
@@ -107,4 +113,34 @@ def add_question(bank: QuestionBank, data: Mapping) -> Question:
         )
         for index, text in enumerate(data["choices"])
     )
+    return question
+
+
+def add_code_entry_question(bank: QuestionBank, data: Mapping) -> Question:
+    """A code-entry question of the content data: its case and answer boxes, the key checked
+    against the code sets (an ICD-10-CM code that does not exist or is not billable is
+    refused with every problem named)."""
+    boxes, problems = keys.checked_boxes(data.get("boxes") or [])
+    problems = keys.case_problems(data.get("case", "")) + problems
+    if not str(data.get("stem", "")).strip():
+        problems.insert(0, Problem("The question has no text.", "stem"))
+    if problems:
+        raise InvalidInput(problems=problems)
+    question = Question(
+        bank_id=bank.id,
+        stem=data["stem"],
+        rationale=data.get("rationale", ""),
+        tags=list(data.get("tags", [])),
+        kind=QuestionKind.CODE_ENTRY,
+        content_area=data.get("content_area", ""),
+        difficulty=data.get("difficulty", ""),
+        code_set_year=data.get("code_set_year"),
+        case_text=data["case"],
+        code_boxes=[code_entry.stored_box(box) for box in boxes],
+        code_release=keys.release_of(boxes),
+        version=1,
+    )
+    db.session.add(question)
+    db.session.flush()
+    question.family_id = question.id
     return question

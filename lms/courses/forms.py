@@ -22,6 +22,9 @@ from lms.errors import InvalidInput
 from lms.forms import whole_number
 
 ANSWER_PREFIX = "q-"
+#: A code-entry question's boxes: ``codes-<question id>-<box number from 0>=<text typed>``.
+CODES_PREFIX = "codes-"
+MAX_BOXES_SENT = 10
 #: The player's "flag for review" checkboxes: ``flag=<question id>``, one per flagged
 #: question, and ``flags=shown`` saying the form showed them (so none checked means none).
 FLAG_FIELD = "flag"
@@ -44,7 +47,27 @@ def parse_answers(form: MultiDict[str, str]) -> dict[int, frozenset[int]]:
         if question_id is None or None in choice_ids:
             raise InvalidInput("The answers were not sent in the expected form.")
         answers[question_id] = frozenset(choice_ids)
+    answers.update(_parse_codes(form))
     return answers
+
+
+def _parse_codes(form: MultiDict[str, str]) -> dict[int, tuple[str, ...]]:
+    """Read the text typed in each box of the code-entry questions, box by box in order."""
+    boxes: dict[int, dict[int, str]] = {}
+    for key in form:
+        if not key.startswith(CODES_PREFIX):
+            continue
+        question, _, box = key[len(CODES_PREFIX) :].partition("-")
+        question_id, box_index = whole_number(question), whole_number(box)
+        if question_id is None or box_index is None or box_index >= MAX_BOXES_SENT:
+            raise InvalidInput("The answers were not sent in the expected form.")
+        boxes.setdefault(question_id, {})[box_index] = form.get(key, "")
+    typed = {}
+    for question_id, texts in boxes.items():
+        if sorted(texts) != list(range(len(texts))):
+            raise InvalidInput("The answers were not sent in the expected form.")
+        typed[question_id] = tuple(texts[index] for index in range(len(texts)))
+    return typed
 
 
 def parse_flags(form: MultiDict[str, str]) -> frozenset[int] | None:

@@ -79,6 +79,7 @@ class QuestionKind(StrEnum):
     SINGLE = "single"  # one correct choice
     MULTIPLE = "multiple"  # one or more correct choices, all must be picked
     TRUE_FALSE = "true_false"
+    CODE_ENTRY = "code_entry"  # a case and answer boxes for codes (rules/code_entry.py)
 
 
 class Question(db.Model):
@@ -107,6 +108,12 @@ class Question(db.Model):
     family_id: Mapped[int | None] = mapped_column(index=True)  # id of the first version
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A code-entry question: the case (plain text) and its answer boxes with their keys, as
+    # ``rules.code_entry.stored_box`` writes them, and the code-set release the key was
+    # checked against (e.g. "icd10cm 2026-04-01"). None on every other kind.
+    case_text: Mapped[str | None] = mapped_column(Text)
+    code_boxes: Mapped[list[dict] | None] = mapped_column(JSON(none_as_null=True))
+    code_release: Mapped[str | None] = mapped_column(String(40))
 
     choices: Mapped[list[Choice]] = relationship(
         back_populates="question", order_by="Choice.position", lazy="raise"
@@ -259,6 +266,10 @@ class AttemptAnswer(db.Model):
     # Every choice picked (several for a multiple-answer question); empty when unanswered.
     choice_ids: Mapped[list[int]] = mapped_column(IdList(), default=list)
     is_correct: Mapped[bool]  # False until the attempt is graded
+    # A code-entry question's boxes as the student typed them (one string per box), and the
+    # credit the grading gave (0..1, partial credit); None for choice questions.
+    typed_codes: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    credit: Mapped[float | None] = mapped_column(Numeric(5, 4, asdecimal=False))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

@@ -11,13 +11,14 @@ from datetime import datetime
 
 from lms.courses.attempts.grading import (
     AttemptResult,
+    answers_credit,
     answers_right,
     chosen_of,
     grade_of,
     result_of,
 )
-from lms.courses.models import Attempt, QuestionKind
-from lms.courses.rules import grading, timing
+from lms.courses.models import Attempt, AttemptQuestion, QuestionKind
+from lms.courses.rules import code_entry, grading, timing
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,32 @@ class ShownChoice:
     text: str
     picked: bool
     is_correct: bool | None = None  # only filled in a review
+
+
+@dataclass(frozen=True)
+class ShownBox:
+    """A code-entry answer box: its label and code set, what the student typed, and in a
+    review the key and the feedback line of each code."""
+
+    index: int
+    label: str
+    code_set: str
+    order: str
+    typed: str
+    key: str | None = None
+    lines: tuple[code_entry.CodeResult, ...] = ()
+
+    @property
+    def code_set_name(self) -> str:
+        return code_entry.CODE_SET_NAMES[self.code_set]
+
+    @property
+    def order_words(self) -> str:
+        return {
+            "any": "in any order",
+            "first": "the first-listed (principal) code first",
+            "exact": "in order",
+        }[self.order]
 
 
 @dataclass(frozen=True)
@@ -44,6 +71,30 @@ class ShownQuestion:
     rationale: str | None = None
     content_area: str = ""
     flagged: bool = False  # flagged for review by the student (the player only)
+    case: str = ""  # a code-entry question's case (plain text)
+    boxes: tuple[ShownBox, ...] = ()  # a code-entry question's answer boxes
+    credit: float | None = None  # in a review, the credit earned (partial for code entry)
+
+
+def _boxes(item: AttemptQuestion, typed, review: bool) -> tuple[ShownBox, ...]:
+    """The answer boxes of a code-entry question with the text typed in each, and in a
+    review the key and per-code feedback."""
+    if item.question.kind is not QuestionKind.CODE_ENTRY:
+        return ()
+    boxes = code_entry.boxes_of(item.question.code_boxes)
+    texts = list(typed) if isinstance(typed, tuple) else []
+    texts += [""] * (len(boxes) - len(texts))
+    shown = []
+    for index, (box, text) in enumerate(zip(boxes, texts, strict=False)):
+        if review:
+            result = code_entry.score_box(box, text)
+            key = ", ".join(" or ".join(str(c) for c in entry) for entry in box.key)
+            shown.append(
+                ShownBox(index, box.label, box.code_set, box.order, text, key, result.lines)
+            )
+        else:
+            shown.append(ShownBox(index, box.label, box.code_set, box.order, text))
+    return tuple(shown)
 
 
 def player_questions(attempt: Attempt) -> list[ShownQuestion]:
@@ -60,18 +111,26 @@ def player_questions(attempt: Attempt) -> list[ShownQuestion]:
                 stem=item.question.stem,
                 multiple=item.question.kind is QuestionKind.MULTIPLE,
                 choices=tuple(
-                    ShownChoice(cid, texts[cid], cid in chosen) for cid in item.choice_order
+                    ShownChoice(cid, texts[cid], cid in chosen)
+                    for cid in item.choice_order
+                    if cid in texts
                 ),
-                answered=bool(chosen),
+                answered=grading.is_answered(chosen),
                 flagged=item.flagged,
+                case=item.question.case_text or "",
+                boxes=_boxes(item, chosen, review=False),
             )
         )
     return shown
 
 
-def review_questions(attempt: Attempt, correct: dict[int, bool]) -> list[ShownQuestion]:
-    """The attempt's questions with the key, the student's picks and the rationales."""
+def review_questions(
+    attempt: Attempt, correct: dict[int, bool], credit: dict[int, float] | None = None
+) -> list[ShownQuestion]:
+    """The attempt's questions with the key, the student's picks (or typed codes, with the
+    feedback on each) and the rationales."""
     picked = chosen_of(attempt)
+    credit = credit or {}
     shown = []
     for item in attempt.questions:
         by_id = {c.id: c for c in item.question.choices}
@@ -85,11 +144,15 @@ def review_questions(attempt: Attempt, correct: dict[int, bool]) -> list[ShownQu
                 choices=tuple(
                     ShownChoice(cid, by_id[cid].text, cid in chosen, by_id[cid].is_correct)
                     for cid in item.choice_order
+                    if cid in by_id
                 ),
-                answered=bool(chosen),
+                answered=grading.is_answered(chosen),
                 is_correct=correct.get(item.question_id, False),
                 rationale=item.question.rationale,
                 content_area=item.question.content_area,
+                case=item.question.case_text or "",
+                boxes=_boxes(item, chosen, review=True),
+                credit=credit.get(item.question_id),
             )
         )
     return shown
@@ -112,8 +175,9 @@ def result_view(attempt: Attempt, outcome: AttemptResult) -> ResultView:
     """Score per content area, pacing, and the review if the quiz's policy allows it: of a
     graded attempt, or of one whose time is up as it will be graded (``outcome``)."""
     correct = answers_right(attempt, outcome)
+    credit = answers_credit(attempt, outcome)
     area_results = [
-        (item.question.content_area, correct.get(item.question_id, False))
+        (item.question.content_area, credit.get(item.question_id, 0.0))
         for item in attempt.questions
     ]
     allowed = grading.may_review(attempt.quiz.review_policy.value, outcome.passed)
@@ -125,12 +189,12 @@ def result_view(attempt: Attempt, outcome: AttemptResult) -> ResultView:
             outcome.submitted_at,
             attempt.quiz.time_limit_minutes,
             len(attempt.questions),
-            answered=sum(1 for picks in chosen_of(attempt).values() if picks),
+            answered=sum(1 for picks in chosen_of(attempt).values() if grading.is_answered(picks)),
             multiplier=attempt.time_multiplier,
         ),
         may_review=allowed,
-        review=review_questions(attempt, correct) if allowed else [],
-        correct=sum(1 for _, ok in area_results if ok),
+        review=review_questions(attempt, correct, credit) if allowed else [],
+        correct=sum(1 for ok in correct.values() if ok),
         total=len(area_results),
     )
 
@@ -151,10 +215,13 @@ def staff_review(attempt: Attempt, now: datetime) -> StaffReview:
     shown). An attempt still open is judged on the answers saved so far."""
     outcome = result_of(attempt, now)
     if outcome is None:
-        correct = {result.question_id: result.is_correct for result in grade_of(attempt).results}
+        results = grade_of(attempt).results
+        correct = {result.question_id: result.is_correct for result in results}
+        credit = {result.question_id: result.credit for result in results}
     else:
         correct = answers_right(attempt, outcome)
-    questions = review_questions(attempt, correct)
+        credit = answers_credit(attempt, outcome)
+    questions = review_questions(attempt, correct, credit)
     return StaffReview(
         outcome=outcome,
         questions=questions,
@@ -163,14 +230,15 @@ def staff_review(attempt: Attempt, now: datetime) -> StaffReview:
     )
 
 
-def unanswered_numbers(attempt: Attempt, answers: Mapping[int, frozenset[int]]) -> list[int]:
+def unanswered_numbers(attempt: Attempt, answers: Mapping[int, grading.Answer]) -> list[int]:
     """The numbers (as the player shows them) of the attempt's questions with no answer, saved
     before or sent now in ``answers``."""
     saved = chosen_of(attempt)
     return [
         item.position
         for item in attempt.questions
-        if not answers.get(item.question_id) and not saved.get(item.question_id)
+        if not grading.is_answered(answers.get(item.question_id))
+        and not grading.is_answered(saved.get(item.question_id))
     ]
 
 

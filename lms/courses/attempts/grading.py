@@ -15,8 +15,16 @@ from sqlalchemy import select, update
 
 from lms.auth.models import User
 from lms.courses.attempts.loading import attempts_at, load_attempt, load_whole
-from lms.courses.models import Attempt, AttemptAnswer, AttemptStatus, Module, Question, Quiz
-from lms.courses.rules import grading, timing
+from lms.courses.models import (
+    Attempt,
+    AttemptAnswer,
+    AttemptStatus,
+    Module,
+    Question,
+    QuestionKind,
+    Quiz,
+)
+from lms.courses.rules import code_entry, grading, timing
 from lms.extensions import db
 from lms.ledger import service as ledger
 from lms.ledger.audit import record_event
@@ -30,6 +38,9 @@ def keys_of(questions: Iterable[Question]) -> list[grading.QuestionKey]:
             question_id=question.id,
             choice_ids=frozenset(choice.id for choice in question.choices),
             correct_ids=frozenset(choice.id for choice in question.choices if choice.is_correct),
+            boxes=code_entry.boxes_of(question.code_boxes)
+            if question.kind is QuestionKind.CODE_ENTRY
+            else None,
         )
         for question in questions
     ]
@@ -40,9 +51,15 @@ def answer_keys(quiz: Quiz) -> list[grading.QuestionKey]:
     return keys_of(item.question for item in quiz.items)
 
 
-def chosen_of(attempt: Attempt) -> dict[int, frozenset[int]]:
-    """The choices saved for each answered question of a loaded attempt."""
-    return {answer.question_id: frozenset(answer.choice_ids) for answer in attempt.answers}
+def chosen_of(attempt: Attempt) -> dict[int, grading.Answer]:
+    """The answer saved for each answered question of a loaded attempt: the choices picked,
+    or the text typed in each box of a code-entry question."""
+    return {
+        answer.question_id: tuple(answer.typed_codes)
+        if answer.typed_codes is not None
+        else frozenset(answer.choice_ids)
+        for answer in attempt.answers
+    }
 
 
 def grade_of(attempt: Attempt) -> grading.Grade:
@@ -87,6 +104,17 @@ def answers_right(attempt: Attempt, result: AttemptResult) -> dict[int, bool]:
     if result.time_is_up:
         return {item.question_id: item.is_correct for item in grade_of(attempt).results}
     return {answer.question_id: answer.is_correct for answer in attempt.answers}
+
+
+def answers_credit(attempt: Attempt, result: AttemptResult) -> dict[int, float]:
+    """The credit (0..1) each question of a loaded attempt earned: partial for a code-entry
+    question, 0 or 1 for a choice question."""
+    if result.time_is_up:
+        return {item.question_id: item.credit for item in grade_of(attempt).results}
+    return {
+        answer.question_id: answer.credit if answer.credit is not None else float(answer.is_correct)
+        for answer in attempt.answers
+    }
 
 
 def results_of(attempts: list[Attempt], now: datetime) -> list[AttemptResult]:
@@ -156,6 +184,8 @@ def grade_attempt(attempt: Attempt, finished_at: datetime, by_deadline: bool) ->
             db.session.add(row)
             attempt.answers.append(row)
         row.is_correct = item.is_correct
+        if item.codes is not None:
+            row.credit = item.credit
     attempt.score = result.score
     attempt.passed = result.passed
     attempt.closed_by_deadline = by_deadline

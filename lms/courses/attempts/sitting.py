@@ -31,6 +31,7 @@ from lms.courses.models import (
     QuestionKind,
 )
 from lms.courses.rules import drawing, grading, timing
+from lms.courses.rules.grading import Answer
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from lms.extensions import db
 
@@ -121,7 +122,7 @@ def start_attempt(
 
 
 def submit_quiz(
-    student: User, module_id: int, answers: Mapping[int, frozenset[int]], now: datetime
+    student: User, module_id: int, answers: Mapping[int, Answer], now: datetime
 ) -> Attempt:
     """Grade a student's answers to a module's quiz in one go (start, answer, submit); a pass
     is recorded in the ledger."""
@@ -129,9 +130,15 @@ def submit_quiz(
     return submit_attempt(student, attempt.id, answers, now)
 
 
-def _check(attempt: Attempt, answers: Mapping[int, frozenset[int]]) -> None:
+def _check(attempt: Attempt, answers: Mapping[int, Answer], *, strict: bool = False) -> None:
     try:
-        grading.check_answers(keys_of(item.question for item in attempt.questions), answers)
+        grading.check_answers(
+            keys_of(item.question for item in attempt.questions), answers, strict=strict
+        )
+    except grading.CodeEntryError as error:
+        raise InvalidInput(
+            problems=[Problem(problem, "codes") for problem in error.problems]
+        ) from error
     except grading.AnswerError as error:
         raise InvalidInput(
             problems=[
@@ -143,17 +150,22 @@ def _check(attempt: Attempt, answers: Mapping[int, frozenset[int]]) -> None:
     several = [
         q
         for q, chosen in answers.items()
-        if len(chosen) > 1 and kinds[q] is not QuestionKind.MULTIPLE
+        if isinstance(chosen, frozenset)
+        and len(chosen) > 1
+        and kinds[q] is not QuestionKind.MULTIPLE
     ]
     if several:
         raise InvalidInput("Pick only one answer for a single-answer question.")
 
 
-def _store_answers(attempt: Attempt, answers: Mapping[int, frozenset[int]], now: datetime) -> None:
+def _store_answers(attempt: Attempt, answers: Mapping[int, Answer], now: datetime) -> None:
     existing = {answer.question_id: answer for answer in attempt.answers}
     new_rows = []
     for question_id, chosen in answers.items():
-        choice_ids = sorted(chosen)
+        # A code-entry question keeps the text of each box as typed; a choice question its
+        # choices.
+        typed = list(chosen) if isinstance(chosen, tuple) else None
+        choice_ids = [] if typed is not None else sorted(chosen)
         choice_id = choice_ids[0] if choice_ids else None
         row = existing.get(question_id)
         if row is None:
@@ -163,12 +175,14 @@ def _store_answers(attempt: Attempt, answers: Mapping[int, frozenset[int]], now:
                     "question_id": question_id,
                     "choice_ids": choice_ids,
                     "choice_id": choice_id,
+                    "typed_codes": typed,
                     "is_correct": False,
                     "answered_at": now,
                 }
             )
         else:
             row.choice_ids, row.choice_id, row.answered_at = choice_ids, choice_id, now
+            row.typed_codes = typed
     if new_rows:
         # One statement for all the new answers, not one INSERT per answer (a 100-question
         # practice exam's first autosave sent 100), then the attempt's answers read back in
@@ -203,7 +217,7 @@ def _store_flags(attempt: Attempt, flags: frozenset[int] | None) -> None:
 def save_answers(
     student: User,
     attempt_id: int,
-    answers: Mapping[int, frozenset[int]],
+    answers: Mapping[int, Answer],
     now: datetime,
     flags: frozenset[int] | None = None,
 ) -> Attempt:
@@ -224,7 +238,7 @@ def save_answers(
 def submit_attempt(
     student: User,
     attempt_id: int,
-    answers: Mapping[int, frozenset[int]],
+    answers: Mapping[int, Answer],
     now: datetime,
     flags: frozenset[int] | None = None,
 ) -> Attempt:
@@ -234,7 +248,7 @@ def submit_attempt(
     attempt = own_attempt(student, attempt_id)
     if close_if_overdue(attempt, now) or not _lock_if_open(attempt):
         return attempt
-    _check(attempt, answers)
+    _check(attempt, answers, strict=True)
     _check_flags(attempt, flags)
     _store_answers(attempt, answers, now)
     _store_flags(attempt, flags)

@@ -18,6 +18,7 @@ from types import ModuleType
 from lms.courses.codesets import MAX_CODES
 
 RELEASE = "April 1, 2026"  # the tabular list simple-icd-10-cm 1.5 ships
+RELEASE_DATE = "2026-04-01"  # the same, as a code-entry key records it
 
 # A letter, a digit, a digit or letter; then, after an optional dot, up to four more.
 _SHAPE = re.compile(r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})")

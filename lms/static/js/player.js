@@ -82,7 +82,10 @@
       if (!link) {
         return;
       }
-      var answered = fieldset.querySelector('input[name^="q-"]:checked') !== null;
+      var answered = fieldset.querySelector('input[name^="q-"]:checked') !== null ||
+        Array.prototype.some.call(fieldset.querySelectorAll('textarea[name^="codes-"]'), function (box) {
+          return box.value.trim() !== "";
+        });
       var flagged = fieldset.querySelector('input[name="flag"]:checked') !== null;
       link.classList.toggle("is-answered", answered);
       link.classList.toggle("is-flagged", flagged);
