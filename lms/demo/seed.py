@@ -28,6 +28,7 @@ CONTENT_DIR = PACKAGE_DIR / "demo" / "content"
 COURSE_FILES = ["medical-terminology.toml", "coding-regulations.toml", "medical-law-ethics.toml"]
 # Added with the course player: two more courses and the timed practice exams.
 COURSE_FILES += ["anatomy-physiology.toml", "billing-reimbursement.toml", "practice-exams.toml"]
+COURSE_FILES += ["inpatient-coding.toml", "billing-operations.toml"]
 # Questions for the practice-exam bank, one file per exam area (each holds only ``[[bank]]``):
 # they join the bank of the PRACTICE course, so the exam presets draw on all of them.
 PRACTICE_COURSE = "practice-exams.toml"
