@@ -63,6 +63,7 @@ class _Module:
     quiz_title: str = ""
     max_attempts: int | None = None
     time_limit_minutes: int | None = None
+    own_title: bool = False  # the first part starts with the lesson's "# Title"
 
 
 def media_store_available() -> bool:
@@ -81,6 +82,8 @@ class _Reader:
         self.media: dict[str, bytes] = {}
         self.media_paths: dict[str, str] = {}  # path in the cartridge -> media filename
         self.store = media_store_available()
+        self.dependencies: dict[str, list[str]] = {}
+        self.reasons: set[str] = set()
 
     def read(self) -> ImportReport:
         if not self.zip.has(MANIFEST):
@@ -89,6 +92,8 @@ class _Reader:
         if local(root.tag) != "manifest":
             raise PackageError(MANIFEST, "the root element is not <manifest>")
         version = self._version(root)
+        ours = re.fullmatch(r"I_M_([A-Za-z0-9-]{1,20})", root.get("identifier", ""))
+        self.code = ours.group(1) if ours else ""  # a cartridge this app wrote keeps its code
         self.resources = self._resources(root)
         title = self._title(root) or self.filename.rsplit(".", 1)[0]
         organizations = _kid(root, "organizations")
@@ -105,6 +110,7 @@ class _Reader:
                 for leaf in leaves:
                     self._take(leaf, module, used)
                 modules.append(module)
+        used |= {dep for ident in list(used) for dep in self.dependencies.get(ident, [])}
         for resource in self.resources.values():
             if resource.identifier not in used and resource.kind != "webcontent":
                 self._skip(resource.identifier, "", resource, "not in the course's organisation")
@@ -142,6 +148,9 @@ class _Reader:
         found = {}
         for node in _kids(holder, "resource") if holder is not None else []:
             files = [f.get("href", "") for f in _kids(node, "file")]
+            self.dependencies[node.get("identifier", "")] = [
+                d.get("identifierref", "") for d in _kids(node, "dependency")
+            ]
             ident = node.get("identifier", "")
             resource = _Resource(ident, node.get("type", ""), node.get("href", ""), files)
             resource.base = node.get("{http://www.w3.org/XML/1998/namespace}base", "")
@@ -175,14 +184,23 @@ class _Reader:
         if resource.kind == "webcontent":
             if main.lower().endswith((".html", ".htm")):
                 body = self.zip.read(main).decode("utf-8", "replace")
-                markdown = html_to_markdown.convert(body, self._rewriter(main), heading_floor=3)
+                if title == module.title and not module.parts:
+                    # The module's own page: its headings keep their levels; its one h1, if
+                    # it has one, is the lesson's title.
+                    markdown = html_to_markdown.convert(body, self._rewriter(main), 1, 0)
+                    if markdown.startswith("# "):
+                        module.own_title = True
+                    module.parts.append(markdown)
+                    return
+                markdown = html_to_markdown.convert(body, self._rewriter(main), 3, 1)
                 module.parts.append(f"## {html_to_markdown.escape(title or 'Page')}\n\n{markdown}")
             else:
                 target = self._media(main)
                 label = html_to_markdown.escape(title or posixpath.basename(main))
                 if target:
                     module.links.append(f"- [{label}]({target})")
-                else:
+                elif self._no_store(main) not in self.reasons:
+                    self.reasons.add(self._no_store(main))
                     self._skip(resource.identifier, title, resource, self._no_store(main))
         elif WEBLINK.match(resource.kind):
             link = parse_xml(self.zip.read(main), main)
@@ -238,7 +256,8 @@ class _Reader:
 
         def rewrite(url: str, kind: str) -> str | None:
             url = url.strip()
-            if url.startswith(FILEBASE):
+            if unquote(url).startswith(FILEBASE):
+                url = unquote(url)
                 path = posixpath.normpath(unquote(url[len(FILEBASE) :].lstrip("/")))
                 path = path if self.zip.has(path) else posixpath.join("web_resources", path)
             else:
@@ -249,17 +268,20 @@ class _Reader:
                     return None  # javascript:, data:, a page of the old site: the text stays
                 path = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
             target = self._media(path)
-            if target is None and self.zip.has(path):
-                self.skipped.append(Skipped(path, posixpath.basename(path), self._no_store(path)))
+            reason = self._no_store(path)
+            if target is None and self.zip.has(path) and reason not in self.reasons:
+                self.reasons.add(reason)
+                self.skipped.append(Skipped(path, posixpath.basename(path), reason))
             return target
 
         return rewrite
 
     def _data(self, title: str, modules: list[_Module]) -> dict:
-        code = re.sub(r"[^A-Z0-9]+", "", title.upper())[:12] or "IMPORTED"
+        code = self.code or re.sub(r"[^A-Z0-9]+", "", title.upper())[:12] or "IMPORTED"
         out_modules = []
         for position, module in enumerate(modules, start=1):
-            body = [f"# {html_to_markdown.escape(module.title)}", *module.parts]
+            heading = [] if module.own_title else [f"# {html_to_markdown.escape(module.title)}"]
+            body = [*heading, *module.parts]
             if module.links:
                 body.append("## Links\n\n" + "\n".join(module.links))
             entry: dict = {

@@ -21,10 +21,13 @@ def escape(text: str) -> str:
 
 
 class _Converter(HTMLParser):
-    def __init__(self, rewrite: Callable[[str, str], str | None], heading_floor: int) -> None:
+    def __init__(
+        self, rewrite: Callable[[str, str], str | None], heading_floor: int, shift: int
+    ) -> None:
         super().__init__(convert_charrefs=True)
         self.rewrite = rewrite
         self.floor = heading_floor
+        self.shift = shift
         self.out: list[str] = []
         self.dropping = 0
         self.lists: list[list] = []  # ["ul"|"ol", counter]
@@ -50,7 +53,7 @@ class _Converter(HTMLParser):
             return
         if re.fullmatch(r"h[1-6]", tag):
             self._block()
-            level = max(int(tag[1]) + self.floor - 1, self.floor)
+            level = max(int(tag[1]) + self.shift, self.floor)
             self._write("#" * min(level, 6) + " ")
         elif tag in BLOCKS or tag == "blockquote":
             self._block()
@@ -151,19 +154,24 @@ class _Converter(HTMLParser):
             self._write(data.replace("```", "'''"))
             return
         text = re.sub(r"\s+", " ", data)
+        if self.row is not None and self.cell is None:
+            return  # the white space between a table's tags
         self._write(escape(text))
 
 
 def convert(
-    html: str, rewrite: Callable[[str, str], str | None] = lambda url, kind: url, heading_floor=2
+    html: str,
+    rewrite: Callable[[str, str], str | None] = lambda url, kind: url,
+    heading_floor: int = 2,
+    shift: int = 1,
 ) -> str:
-    """Markdown for an HTML page (its ``<body>`` if it has one); headings start at level
-    ``heading_floor`` (a lesson's one ``#`` is its title)."""
+    """Markdown for an HTML page (its ``<body>`` if it has one): each heading moves ``shift``
+    levels down and none is above ``heading_floor`` (a lesson's one ``#`` is its title)."""
     body = re.search(r"<body\b[^>]*>(.*)</body>", html, re.S | re.I)
-    parser = _Converter(rewrite, heading_floor)
+    parser = _Converter(rewrite, heading_floor, shift)
     parser.feed(body.group(1) if body else html)
     parser.close()
     text = "".join(parser.out)
     lines = [line.rstrip() if not line.endswith("  ") else line for line in text.split("\n")]
-    lines = [re.sub(r"^ (?=\S)", "", line) for line in lines]
+    lines = [re.sub(r"^ (?=\S)", "", line) if line.strip() else "" for line in lines]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -40,26 +40,28 @@ def check_codes(data: Mapping, *, as_code: str | None = None) -> None:
     """Refuse codes that are too long or taken (409), naming the code and what to do."""
     code = data["code"]
     if not code or len(code) > CODE_MAX:
-        raise InvalidInput(f"The course code {code!r} must be 1 to {CODE_MAX} characters.", "code")
+        raise InvalidInput(
+            f"The course code {code!r} must be 1 to {CODE_MAX} characters.", field="code"
+        )
     taken = db.session.scalar(select(Course.id).where(Course.code == code))
     if taken is not None:
         hint = "choose another code" if as_code else "import it under a new code with --as NEWCODE"
-        raise Conflict(f"A course with the code {code} exists already: {hint}.", "code")
+        raise Conflict(f"A course with the code {code} exists already: {hint}.", field="code")
     codes = [module["code"] for module in data["modules"]]
     for module_code in codes:
         if len(module_code) > MODULE_CODE_MAX:
             raise InvalidInput(
                 f"The module code {module_code!r} is longer than {MODULE_CODE_MAX} characters.",
-                "code",
+                field="code",
             )
     if len(set(codes)) != len(codes):
-        raise InvalidInput("Two modules have the same code.", "code")
+        raise InvalidInput("Two modules have the same code.", field="code")
     used = db.session.scalars(select(Module.code).where(Module.code.in_(codes))).all()
     if used:
         raise Conflict(
             f"The module code(s) {', '.join(sorted(used))} exist already in another course: "
             "import the course under a new code (--as NEWCODE).",
-            "code",
+            field="code",
         )
 
 
