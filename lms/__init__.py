@@ -25,9 +25,9 @@ from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
 from lms.config import load_config, private_file
 from lms.courses import bank_views as courses_bank_views
-from lms.courses import package_views as courses_package_views
 from lms.courses import cli as courses_cli
 from lms.courses import codes_views as courses_codes_views
+from lms.courses import package_views as courses_package_views
 from lms.courses import views as courses_views
 from lms.credentials import cli as credentials_cli
 from lms.credentials import verify_cache

@@ -180,7 +180,7 @@ class CourseImportForm(FlaskForm):
     file = FileField("Course file", validators=[FileRequired()])
     as_code = StringField(
         "Import as course code",
-        description="Optional: a new code, to import a copy beside a course that has the file's code",
+        description="Optional: a new code, for a copy beside a course with the file's code",
     )
 
 

@@ -7,7 +7,7 @@ import base64
 import binascii
 import zlib
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from lms import headers
