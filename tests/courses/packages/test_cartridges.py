@@ -154,3 +154,26 @@ def test_the_exported_manifest_is_cc_1_3(app):
     assert root.findtext("cp:metadata/cp:schemaversion", namespaces=ns) == "1.3.0"
     for file in root.iterfind(".//cp:file", ns):
         assert file.get("href") in names
+
+
+def test_a_student_takes_the_imported_moodle_course(client, runner, tmp_path):
+    from lms.auth.models import Role
+    from tests import factories
+    from tests.conftest import login, post_form
+
+    assert _import(tmp_path, runner, "moodle").exit_code == 0
+    student = factories.user(Role.STUDENT)
+    db.session.commit()
+    login(client, student.email)
+    first = db.session.scalar(select(Module).where(Module.code == "ICD10CMFOUND-1"))
+    page = client.get(f"/modules/{first.id}").get_data(as_text=True)
+    assert "Why the tabular list decides" in page
+    assert 'href="https://www.cdc.gov/nchs/icd/icd-10-cm/files.html"' in page
+    second = db.session.scalar(select(Module).where(Module.code == "ICD10CMFOUND-2"))
+    response = post_form(
+        client, f"/modules/{second.id}/quiz", factories.answer_form("ICD10CMFOUND-2")
+    )
+    assert response.status_code == 302
+    assert "You passed with 100%." in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
