@@ -13,6 +13,7 @@ from xml.etree.ElementTree import Element  # noqa: S405 - the type only
 
 from lms.courses.packages import PackageError, html_to_markdown, qti
 from lms.courses.packages.archive import SafeZip, ZipLimits, local, parse_xml
+from lms.courses.packages.read_course import media_store_available
 from lms.courses.packages.report import ImportReport, Skipped
 
 MANIFEST = "imsmanifest.xml"
@@ -64,14 +65,6 @@ class _Module:
     max_attempts: int | None = None
     time_limit_minutes: int | None = None
     own_title: bool = False  # the first part starts with the lesson's "# Title"
-
-
-def media_store_available() -> bool:
-    try:
-        from lms.courses.media import service  # noqa: F401, PLC0415
-    except ImportError:
-        return False
-    return True
 
 
 class _Reader:

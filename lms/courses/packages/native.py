@@ -17,8 +17,8 @@ from datetime import datetime
 from lms.courses.interchange import moodle_xml
 from lms.courses.packages import PackageError
 from lms.courses.packages.archive import SafeZip, ZipLimits, clean_name
-from lms.courses.packages.read_course import MOODLE_KINDS, course_content
-from lms.courses.packages.report import ImportReport
+from lms.courses.packages.read_course import MOODLE_KINDS, course_content, media_store_available
+from lms.courses.packages.report import ImportReport, Skipped
 from lms.courses.rules.questions import DraftQuestion
 
 FORMAT = "lms-course-package"
@@ -260,8 +260,12 @@ def read_package(data: bytes, filename: str, limits: ZipLimits | None = None) ->
         entry["questions"] = _questions(pkg, quiz.get("questions"), f"{where}.quiz", listed)
         out["modules"].append(entry)
     out["bank"] = _questions(pkg, manifest.get("bank"), "bank", listed)
-    media = {}
+    media, skipped = {}, []
+    store = media_store_available()
     for name in manifest.get("media") or []:
         _listed(name, listed, "media")
-        media[clean_name(name).removeprefix("media/")] = pkg.read(clean_name(name))
-    return ImportReport(source="course package", data=out, media=media)
+        if store:
+            media[clean_name(name).removeprefix("media/")] = pkg.read(clean_name(name))
+        else:
+            skipped.append(Skipped(name, "", "media files are not imported: no media store"))
+    return ImportReport(source="course package", data=out, media=media, skipped=skipped)

@@ -132,6 +132,15 @@ def course_content(code: str) -> tuple[dict, dict[str, bytes]]:
     return data, _media(course)
 
 
+def media_store_available() -> bool:
+    """Whether the media store (``lms.courses.media``) is part of this build."""
+    try:
+        from lms.courses.media import service  # noqa: F401, PLC0415
+    except ImportError:
+        return False
+    return True
+
+
 def _media(course: Course) -> dict[str, bytes]:
     try:
         from lms.courses.media import service as media_service  # noqa: PLC0415
