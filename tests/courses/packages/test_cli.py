@@ -41,3 +41,21 @@ def test_exporting_an_unknown_course_says_so(runner, tmp_path, app):
     assert result.exit_code != 0
     assert "No course has the code NOPE." in result.output
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_failure_mid_way_leaves_nothing(runner, tmp_path, app, monkeypatch):
+    importer.import_course(course_data("billing-reimbursement.toml"), actor=None, now=NOW)
+    db.session.commit()
+    package = tmp_path / "bill.zip"
+    assert runner.invoke(args=["export-course", "BILL", "-o", str(package)]).exit_code == 0
+    clear_courses()
+
+    def fail(*args, **kwargs):  # after the course's rows are flushed
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importer, "record_event", fail)
+    result = runner.invoke(args=["import-course", str(package)])
+    assert result.exit_code != 0
+    assert course_count() == 0  # the command rolled back what it had flushed
+    db.session.commit()
+    assert course_count() == 0
