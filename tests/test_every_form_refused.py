@@ -329,6 +329,24 @@ CASES = [
         413,
         "too large",
     ),
+    Case(
+        "a 20 MB course package (issue 17)",
+        "instructor",
+        upload(lambda s: "/courses/import", "file"),
+        413,
+        "too large",
+    ),
+    Case(
+        "a course file that is not a zip (issue 17)",
+        "instructor",
+        lambda client, s: client.post(
+            "/courses/import",
+            data={"csrf_token": csrf_token(client), "file": (io.BytesIO(b"hello"), "c.zip")},
+            content_type="multipart/form-data",
+        ),
+        422,
+        "not a zip file",
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
-"""``flask --app lms import-questions FILE --bank NAME`` and ``flask --app lms codes validate
-KIND CODE...``."""
+"""``flask --app lms import-questions FILE --bank NAME``, ``flask --app lms codes validate
+KIND CODE...``, and whole courses: ``export-course CODE -o FILE.zip`` (``--cartridge`` for
+IMS Common Cartridge 1.3) and ``import-course FILE [--as NEWCODE] [--dry-run]``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from lms.courses.bank import transfer
 from lms.courses.codesets import MAX_CODES, icd10cm
 from lms.courses.codesets import forms as code_forms
 from lms.db import utcnow
-from lms.errors import InvalidInput
+from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
 
 bp = Blueprint("courses_cli", __name__, cli_group=None)
@@ -62,6 +63,66 @@ def import_questions_command(path: Path, bank_name: str, fmt: str | None, dry_ru
     name = bank.name
     db.session.commit()
     click.echo(f"{len(result.items)} questions imported into bank {name!r}.")
+
+
+@bp.cli.command("export-course")
+@click.argument("code")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--cartridge", is_flag=True, help="Write IMS Common Cartridge 1.3 (.imscc).")
+def export_course_command(code: str, output: Path, cartridge: bool) -> None:
+    """Write a course as a course package (or a Common Cartridge) file."""
+    from lms.courses.packages import cartridge_out, native  # noqa: PLC0415
+
+    try:
+        if cartridge:
+            body, left_out = cartridge_out.export_course(code)
+        else:
+            body, left_out = native.export_course(code, utcnow()), []
+    except NotFound as error:
+        raise click.ClickException(error.message) from error
+    output.write_bytes(body)
+    click.echo(f"Course {code} written to {output} ({len(body)} bytes).")
+    for line in left_out:
+        click.echo(f"  not exported: {line}")
+
+
+@bp.cli.command("import-course")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "as_code", help="Import a copy under this course code.")
+@click.option("--dry-run", is_flag=True, help="Only show what would be created.")
+def import_course_command(path: Path, as_code: str | None, dry_run: bool) -> None:
+    """Import a course package (.zip) or an IMS Common Cartridge (.imscc): all or nothing."""
+    from lms.courses.packages import PackageError, load  # noqa: PLC0415
+
+    if path.stat().st_size > load.MAX_UPLOAD:
+        raise click.ClickException(f"{path.name}: larger than {load.MAX_UPLOAD} bytes.")
+    try:
+        report = load.read_any(path.read_bytes(), path.name)
+    except PackageError as error:
+        raise click.ClickException(f"Nothing imported: {error}") from error
+    if as_code:
+        from lms.courses.packages.importer import with_code  # noqa: PLC0415
+
+        report.data = with_code(report.data, as_code)
+    for line in report.lines():
+        click.echo(line)
+    try:
+        from lms.courses.packages.importer import check_codes  # noqa: PLC0415
+
+        check_codes(report.data, as_code=as_code)
+        if dry_run:
+            click.echo("Dry run: nothing was written.")
+            return
+        course = load.import_report(report, actor=None, now=utcnow())
+        code = course.code
+        db.session.commit()
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        raise click.ClickException(f"Nothing imported: {error.message}") from error
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Course {code} imported.")
 
 
 @bp.cli.group("codes")

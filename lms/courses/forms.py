@@ -195,3 +195,21 @@ class ExamModuleForm(FlaskForm):
         "Module code", validators=[DataRequired()], description="e.g. CPC-PRACTICE-2"
     )
     title = StringField("Title", validators=[DataRequired()])
+
+
+class CourseImportForm(FlaskForm):
+    """Upload a course package (.zip) or a Common Cartridge (.imscc) to preview its import."""
+
+    file = FileField("Course file", validators=[FileRequired()])
+    as_code = StringField(
+        "Import as course code",
+        description="Optional: a new code, for a copy beside a course with the file's code",
+    )
+
+
+class ConfirmCourseImportForm(FlaskForm):
+    """Carries the previewed course file back for the import itself."""
+
+    content = HiddenField(validators=[DataRequired()])
+    filename = HiddenField(validators=[DataRequired()])
+    as_code = HiddenField()
