@@ -13,6 +13,7 @@ from lms.courses.models import (
     Lesson,
     Module,
     Question,
+    QuestionKind,
     Quiz,
     QuizItem,
 )
@@ -23,22 +24,35 @@ MOODLE_KINDS = ("single", "multiple", "true_false")
 
 
 def question_data(question: Question, choices: list[Choice]) -> dict:
-    """A stored question in the content data shape. A kind other than the choice kinds is
-    asked for its own data (``to_content_data``), so a new kind passes through unchanged."""
-    kind = str(question.kind.value if hasattr(question.kind, "value") else question.kind)
+    """A stored question in the content data shape (docs/courses.md): a choice question with
+    its choices and key, a code-entry question with its case and keyed boxes."""
+    kind = question.kind.value
+    if question.kind is QuestionKind.CODE_ENTRY:
+        return _code_entry_data(question)
     if kind not in MOODLE_KINDS:
-        own = getattr(question, "to_content_data", None)
-        if own is None:
-            raise NotFound(
-                f"A question of kind {kind} cannot be exported yet (question {question.id})."
-            )
-        return dict(own())
+        raise NotFound(f"A question of kind {kind} cannot be exported (question {question.id}).")
     right = [choice.position for choice in choices if choice.is_correct]
     data = {
         "stem": question.stem,
         "kind": kind,
         "choices": [choice.text for choice in choices],
         "correct": right if kind == "multiple" else (right[0] if right else 0),
+        "rationale": question.rationale,
+        "content_area": question.content_area,
+        "difficulty": question.difficulty,
+        "tags": list(question.tags or []),
+    }
+    if question.code_set_year:
+        data["code_set_year"] = question.code_set_year
+    return data
+
+
+def _code_entry_data(question: Question) -> dict:
+    data = {
+        "stem": question.stem,
+        "kind": QuestionKind.CODE_ENTRY.value,
+        "case": question.case_text or "",
+        "boxes": [dict(box) for box in question.code_boxes or []],
         "rationale": question.rationale,
         "content_area": question.content_area,
         "difficulty": question.difficulty,
