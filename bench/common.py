@@ -135,7 +135,7 @@ SCHOOL = {
     "cohorts": 1_000,
     "modules": 57,  # 57 modules + a score, contact hours and a diploma = 60 CPC requirements
     "seed": 2026,
-    "cohort_sizes": (10, 100, 1_000),
+    "cohort_sizes": (10, 100, 1_000, 10_000),
 }
 SCHOOL_NAME = os.environ.get("BENCH_SCHOOL", "bench_school")
 if os.environ.get("BENCH_SCHOOL_STUDENTS"):  # a smaller school, to try a benchmark out quickly

@@ -108,11 +108,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         backup_cli.bp,
         mail_cli.bp,
         enrollment_cli.bp,
+        enrollment_cli.progress_bp,
     ):
         app.register_blueprint(blueprint)
 
     ledger_service.ledger_appended.connect(enrollment_service.on_ledger_appended)
     ledger_service.ledger_appended.connect(lti_grades.on_ledger_appended)
+    ledger_service.facts_changed.connect(enrollment_service.on_facts_changed)
     register_template_helpers(app)
     register_error_handlers(app)
     _trust_proxy(app)

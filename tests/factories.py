@@ -150,6 +150,7 @@ def many_students(cohort: Cohort, count_: int, prefix: str = "bulk") -> list[Use
     """``count_`` student accounts enrolled in ``cohort``, inserted directly (fast, for tests
     of large cohorts; no passwords, no audit events)."""
     from lms.enrollment.models import Enrollment, EnrollmentStatus
+    from lms.enrollment.progress import readmodel
 
     students = [
         User(
@@ -172,5 +173,8 @@ def many_students(cohort: Cohort, count_: int, prefix: str = "bulk") -> list[Use
         )
         for student in students
     )
+    db.session.flush()
+    # inserted past the services: judge them for the cohort page's read model, as they would
+    readmodel.refresh_cohorts([cohort.id], NOW)
     db.session.commit()
     return students

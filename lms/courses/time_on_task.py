@@ -14,6 +14,7 @@ from lms.courses.rules import timing
 from lms.db import among
 from lms.errors import NotFound, PermissionDenied
 from lms.extensions import db
+from lms.ledger.service import facts_changed
 
 
 def record_heartbeat(student: User, module_id: int, now: datetime) -> int:
@@ -41,6 +42,7 @@ def record_heartbeat(student: User, module_id: int, now: datetime) -> int:
         row.seconds += timing.heartbeat_credit(row.last_beat_at, now)
         row.last_beat_at = max(row.last_beat_at, now)
     db.session.flush()
+    facts_changed.send(None, student_ids=[student.id], now=now)
     return row.seconds
 
 

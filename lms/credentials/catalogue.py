@@ -20,6 +20,7 @@ from lms.credentials.models import Credential, RequirementSet
 from lms.errors import Conflict, InvalidInput, NotFound, Problem
 from lms.extensions import db
 from lms.ledger import audit
+from lms.ledger.service import facts_changed
 
 CATALOG_FILE = Path(__file__).with_name("catalog.toml")
 CONFIDENCE_LEVELS = ("high", "medium", "low", "unverified")
@@ -186,6 +187,7 @@ def save_requirements(
         target_id=credential.id,
         details={"version": requirement_set.version},
     )
+    facts_changed.send(None, credential_id=credential.id, now=now)
     return requirement_set
 
 

@@ -13,6 +13,7 @@ from lms.auth.models import Role, User
 from lms.credentials import service as credentials
 from lms.credentials.models import Credential
 from lms.enrollment.models import Cohort, cohort_instructor
+from lms.enrollment.progress import readmodel
 from lms.enrollment.rules.cohorts import (
     JOIN_CODE_ALPHABET,
     JOIN_CODE_LENGTH,
@@ -137,6 +138,7 @@ def update_cohort(
         target_id=cohort.id,
         details={"before": before, "name": cohort.name, "credential": credential.code},
     )
+    readmodel.refresh_cohorts([cohort.id], now)  # its credential, dates or policy changed
     return cohort
 
 

@@ -23,6 +23,7 @@ from lms.enrollment.models import (
     EnrollmentEventKind,
     EnrollmentStatus,
 )
+from lms.enrollment.progress import readmodel
 from lms.enrollment.rules.cohorts import enrolment_problems, normalise_join_code
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
@@ -77,6 +78,8 @@ def _record(
         note=note,
     )
     db.session.add(event)
+    # every change of a place is recorded here: the cohort page's rows follow it at once
+    readmodel.refresh_students([enrollment.student_id], now)
     return event
 
 

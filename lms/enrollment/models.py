@@ -183,3 +183,49 @@ class CalendarFeed(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when this token was made
 
     user: Mapped[User] = relationship(lazy="raise")
+
+
+class ProgressRow(db.Model):
+    """The cohort page's read model: one active student's standing in one cohort, judged by
+    the readiness engine and kept current in the transaction of every fact that changes it
+    (see ``lms.enrollment.progress.readmodel``). The page sorts, filters, counts and searches
+    these columns instead of judging the whole cohort on every view.
+
+    ``leaf_states`` holds each requirement's state in the tree's column order, a letter each
+    (``d`` done, ``p`` in progress, ``n`` not started), for ``requirement_version``.
+    ``valid_until`` is the instant the verdict may change with the date alone (a score
+    leaving its window, a module falling due, a student going quiet); None when only a new
+    fact can change it. ``flask --app lms progress refresh`` re-judges the rows past it."""
+
+    __tablename__ = "progress_row"
+    __table_args__ = (
+        Index("ix_progress_row_name", "cohort_id", "sort_name"),
+        Index("ix_progress_row_progress", "cohort_id", "progress"),
+        Index("ix_progress_row_exam", "cohort_id", "exam_booked_on"),
+        Index("ix_progress_row_flags", "cohort_id", "at_risk", "ready", "not_started"),
+        Index("ix_progress_row_pending", "cohort_id", "pending_evidence"),
+        Index("ix_progress_row_valid_until", "valid_until"),
+    )
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id"), primary_key=True, index=True
+    )
+    requirement_version: Mapped[int]  # 0: the credential has no requirements yet
+    sort_name: Mapped[str] = mapped_column(String(200))  # the full name, lower case
+    email: Mapped[str] = mapped_column(String(254))  # lower case, for the search
+    progress: Mapped[float]
+    ready: Mapped[bool]
+    not_started: Mapped[bool]
+    at_risk: Mapped[bool]
+    risk_reasons: Mapped[str] = mapped_column(Text, default="")  # one reason a line
+    leaf_states: Mapped[str] = mapped_column(Text, default="")
+    contact_hours: Mapped[float]
+    exam_booked_on: Mapped[date | None]
+    booked_not_ready: Mapped[bool]
+    pending_evidence: Mapped[int]  # pieces of evidence waiting for review
+    exam_sat: Mapped[bool]  # has a real exam result for the cohort's credential
+    exam_passed: Mapped[bool]  # passed it at some sitting
+    exam_passed_first: Mapped[bool]  # passed it at the first sitting
+    judged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus, PlannedDueDate
+from lms.enrollment.progress import readmodel
 from lms.enrollment.progress.plan import study_plan
 from lms.enrollment.rules.plan import booking_problems, due_date_problems
 from lms.errors import InvalidInput, NotFound
@@ -49,6 +50,7 @@ def move_due_date(
             "to": due_on.isoformat(),
         },
     )
+    readmodel.refresh_cohorts([cohort.id], now)  # who is behind moves with the dates
     return moved
 
 
@@ -86,4 +88,5 @@ def record_exam_booking(
             "employer_paid": enrollment.exam_fee_employer_paid,
         },
     )
+    readmodel.refresh_students([student.id], now)
     return enrollment

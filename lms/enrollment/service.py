@@ -25,6 +25,7 @@ from lms.enrollment.enrollments import (
     withdraw_student,
 )
 from lms.enrollment.models import Cohort
+from lms.enrollment.progress import readmodel
 from lms.enrollment.progress.gradebook import active_student_ids, whole_gradebook
 from lms.errors import NotFound, PermissionDenied
 from lms.ledger.models import LedgerEntry, LedgerKind
@@ -41,6 +42,7 @@ __all__ = [
     "enroll_student",
     "get_cohort_for",
     "get_enrollment_for",
+    "on_facts_changed",
     "on_ledger_appended",
     "revoke_certificate",
     "set_join",
@@ -54,16 +56,41 @@ __all__ = [
 
 
 def on_ledger_appended(entry: LedgerEntry, *, student: User, now: datetime, **_: object) -> None:
-    """Recompute readiness when a fact changes, and issue the certificates now earned."""
-    if entry.kind not in (
+    """Recompute readiness when a fact changes, issue the certificates now earned, and bring
+    the student's rows of the cohort pages up to date."""
+    if entry.kind in (
         LedgerKind.MODULE_COMPLETED,
         LedgerKind.EVIDENCE_VERIFIED,
         LedgerKind.OVERRIDE_GRANTED,
         LedgerKind.OVERRIDE_REVOKED,
     ):
-        return
-    cohorts = [(e.cohort.credential, e.cohort_id) for e in active_enrollments(student)]
-    credentials.issue_if_ready(student, cohorts, now)
+        cohorts = [(e.cohort.credential, e.cohort_id) for e in active_enrollments(student)]
+        credentials.issue_if_ready(student, cohorts, now)
+    if entry.kind in _CHANGES_PROGRESS:
+        readmodel.refresh_students([student.id], now)
+
+
+# What the cohort page's rows are judged on (a certificate is read when a row is shown).
+_CHANGES_PROGRESS = frozenset(LedgerKind) - {
+    LedgerKind.CERTIFICATE_ISSUED,
+    LedgerKind.CERTIFICATE_REVOKED,
+}
+
+
+def on_facts_changed(
+    _sender: object,
+    *,
+    now: datetime,
+    student_ids: list[int] | None = None,
+    credential_id: int | None = None,
+    **_: object,
+) -> None:
+    """Facts changed without a ledger entry (see ``lms.ledger.service.facts_changed``): the
+    students' rows, or every row judged against the credential, are judged again."""
+    if credential_id is not None:
+        readmodel.refresh_credential(credential_id, now)
+    if student_ids:
+        readmodel.refresh_students(student_ids, now)
 
 
 def decide_evidence(

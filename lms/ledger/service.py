@@ -20,6 +20,12 @@ if TYPE_CHECKING:  # only a type: the ledger sits below auth and imports nothing
 signals = Namespace()
 #: Sent with the new entry after it is flushed, so readiness is recomputed at once.
 ledger_appended = signals.signal("ledger-appended")
+#: Sent when a fact readiness is judged on changes without a ledger entry (an attempt graded,
+#: time on task credited, a credential's requirements saved), in the same transaction, so the
+#: read models above (the cohort's progress rows) are brought up to date at once. Keyword
+#: arguments: ``student_ids`` (the students whose facts changed) or ``credential_id`` (every
+#: student judged against it), and ``now``.
+facts_changed = signals.signal("facts-changed")
 
 
 def append_entry(

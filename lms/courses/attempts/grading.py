@@ -210,6 +210,8 @@ def grade_attempt(attempt: Attempt, finished_at: datetime, by_deadline: bool) ->
             actor=student,
             now=finished_at,
         )
+    else:  # a pass is announced by its ledger entry; a failure changes the facts too
+        ledger.facts_changed.send(None, student_ids=[student.id], now=finished_at)
     db.session.flush()
 
 

@@ -15,6 +15,7 @@ from lms.auth.models import User
 from lms.credentials import rules
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate
+from lms.db import among
 from lms.enrollment import paging
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus
 from lms.enrollment.progress.plan import moved_dates, plan_items
@@ -174,11 +175,13 @@ def cohort_progress(
     *,
     now: datetime,
     default_policy: risk_rules.RiskPolicy = DEFAULT_POLICY,
+    student_ids: Sequence[int] | None = None,
 ) -> CohortProgress:
     """Every active student's verdict, progress, at-risk reasons, certificate, pending
     evidence and exam booking, in a fixed number of queries. Readiness is judged for the whole
     cohort (the counts, filters and sorts need it); the cells, with their explanations, are
-    made only for the rows shown (``CohortProgress.with_cells``)."""
+    made only for the rows shown (``CohortProgress.with_cells``). With ``student_ids``, only
+    those of the cohort's students are judged (the read model's refresh, the page's rows)."""
     today = now.date()
     # Plain tuples, not ORM objects or rows: the garbage collector stops watching tuples of
     # plain values, but a thousand Users and Enrollments with their states it keeps watching
@@ -200,6 +203,7 @@ def cohort_progress(
         .where(
             Enrollment.cohort_id == cohort.id,
             Enrollment.status.in_([EnrollmentStatus.ACTIVE, EnrollmentStatus.PENDING]),
+            *([] if student_ids is None else [among(Enrollment.student_id, student_ids)]),
         )
     ):
         if row[6] is EnrollmentStatus.PENDING:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import Response, current_app, render_template, request
 
 from lms.auth.access import roles_required
-from lms.credentials import outcomes
 from lms.db import utcnow
 from lms.enrollment import access, paging
 from lms.enrollment.forms import EnrollForm, EvidenceDecisionForm
 from lms.enrollment.models import Cohort
 from lms.enrollment.progress import matrix
 from lms.enrollment.progress.chart import progress_chart as chart_of
+from lms.enrollment.progress.cohort_page import cohort_page as page_of
 from lms.enrollment.views import STAFF, actor, bp, risk_policy
 
 DEFAULT_MATRIX_PAGE_SIZE = 50  # students a page of the cohort matrix
@@ -34,18 +34,28 @@ def render_cohort_page(
     decision_form: EvidenceDecisionForm | None = None,
     refused_evidence: int | None = None,
 ):
-    """The cohort page as its query string asks (filter, sort, page); a refused enrolment or
+    """The cohort page as its query string asks (filter, sort, search, page), from the
+    cohort's read model (see ``lms.enrollment.progress.cohort_page``); a refused enrolment or
     evidence decision brings its form back, each problem beside its field, with the status it
     was refused with."""
     show = request.args.get("show", "all")
     sort = request.args.get("sort", "name")
     show = show if show in matrix.FILTERS else "all"
     sort = sort if sort in matrix.SORTS else "name"
+    search = request.args.get("q", "")[:100]
     asked = request.args.get("page")
     page = paging.parse_page(asked)
-    result = matrix.cohort_progress(cohort, now=utcnow(), default_policy=risk_policy())
     per_page = int(current_app.config.get("MATRIX_PAGE_SIZE", DEFAULT_MATRIX_PAGE_SIZE))
-    shown = matrix.matrix_page(result, show, sort, page or 0, per_page)
+    result, shown = page_of(
+        cohort,
+        show=show,
+        sort=sort,
+        search=search,
+        page=page or 0,
+        per_page=per_page,
+        now=utcnow(),
+        default_policy=risk_policy(),
+    )
     notice = None
     if page is None:
         status = 400
@@ -62,8 +72,9 @@ def render_cohort_page(
         progress=result,
         matrix=shown,
         notice=notice,
-        exam=outcomes.pass_rate([row.student.id for row in result.rows], cohort.credential_id),
+        exam=result.exam,
         show=show,
+        search=search,
         sort=sort,
         filters=matrix.FILTERS,
         sorts=matrix.SORTS,
