@@ -29,8 +29,10 @@ def _leaf_keys(cohort: Cohort) -> dict[str, str]:
         key = readiness_rules.leaf_key(leaf)
         if isinstance(leaf, readiness_rules.ModuleCompleted):
             labels[key] = leaf.module
-        else:
+        elif isinstance(leaf, readiness_rules.EvidenceVerified):
             labels[key] = readiness_rules.EVIDENCE_LABELS[leaf.kind]
+        else:  # a score within N days, contact hours, a course, experience: its own title
+            labels[key] = leaf.heading({})[1]
     return labels
 
 

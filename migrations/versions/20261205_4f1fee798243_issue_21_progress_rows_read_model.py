@@ -2,7 +2,7 @@
 with `flask --app lms progress rebuild` after upgrading)
 
 Revision ID: 4f1fee798243
-Revises: 9b4e1c7d2a63
+Revises: 5c2e8a41f7d9
 Create Date: 2026-12-05 00:37:18.289993
 
 """
@@ -14,7 +14,7 @@ import lms.db
 
 # revision identifiers, used by Alembic.
 revision = '4f1fee798243'
-down_revision = '9b4e1c7d2a63'
+down_revision = '5c2e8a41f7d9'
 branch_labels = None
 depends_on = None
 
