@@ -290,3 +290,14 @@ def attempts_by_quiz(student_id: int) -> list[tuple[QuizHeading, list[AttemptRow
     for row in attempt_rows(student_id):
         grouped.setdefault(row.quiz.quiz_id, (row.quiz, []))[1].append(row)
     return list(grouped.values())
+
+
+def pass_marks(codes: Iterable[str]) -> dict[str, int]:
+    """The pass mark (the quiz's passing score, percent) of each module with a quiz, by the
+    module's code, in one query."""
+    rows = db.session.execute(
+        select(Module.code, Quiz.passing_score)
+        .join(Quiz, Quiz.module_id == Module.id)
+        .where(Module.code.in_(list(codes)))
+    )
+    return {code: score for code, score in rows}

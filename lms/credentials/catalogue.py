@@ -152,6 +152,7 @@ def _requirement_problems(tree_data: object) -> tuple[rules.Requirement | None, 
         problems.append(
             Problem(f"The requirements name unknown modules: {', '.join(unknown)}.", "tree")
         )
+    problems += _below_pass_marks(tree)
     known_courses = courses.courses_by_code(needs.courses)
     unknown = [code for code in needs.courses if code not in known_courses]
     if unknown:
@@ -159,6 +160,27 @@ def _requirement_problems(tree_data: object) -> tuple[rules.Requirement | None, 
             Problem(f"The requirements name unknown courses: {', '.join(unknown)}.", "tree")
         )
     return tree, problems
+
+
+def _below_pass_marks(tree: rules.Requirement) -> list[Problem]:
+    """A minimum score below the module's own pass mark asks less than passing the module:
+    a requirement's score is never below it (issue 18)."""
+    scored = [
+        leaf
+        for leaf in rules.leaves(tree)
+        if isinstance(leaf, rules.ModuleCompleted | rules.AssessmentScore)
+        and leaf.min_score is not None
+    ]
+    marks = courses.pass_marks({leaf.module for leaf in scored}) if scored else {}
+    return [
+        Problem(
+            f"{leaf.module}: the minimum score {leaf.min_score:g}% is below the module's pass "
+            f"mark ({marks[leaf.module]}%); ask for {marks[leaf.module]}% or more.",
+            "tree",
+        )
+        for leaf in scored
+        if leaf.module in marks and leaf.min_score < marks[leaf.module]
+    ]
 
 
 def save_requirements(

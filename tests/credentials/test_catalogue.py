@@ -10,6 +10,7 @@ from lms.auth.models import Role
 from lms.credentials import service as credentials
 from lms.credentials.models import Certificate, Credential, RequirementSet
 from lms.credentials.rules import StudentFacts, evaluate, parse_requirements
+from lms.errors import InvalidInput
 from lms.extensions import db
 from lms.ledger.models import AuditEvent
 from tests import factories
@@ -210,3 +211,30 @@ def test_certificate_keeps_its_version_after_the_admin_changes_requirements(
     page = app.test_client().get(f"/verify/{certificate.code}").get_data(as_text=True)
     assert "Valid." in page
     assert "<dt>Requirements version</dt><dd>1</dd>" in page
+
+
+def test_a_minimum_score_below_the_module_s_pass_mark_is_refused_nothing_written(app):
+    """A requirement asking 70% of a module that passes at 80% asks less than passing it:
+    refused, with the module and both figures named (issue 18 item 7)."""
+    factories.course("CODE", modules=2, passing=80)
+    first = {"type": "module_completed", "module": "CODE-1", "min_score": 80}
+    credential = factories.credential("CPC", tree={"type": "all_of", "children": [first]})
+    before = db.session.scalar(select(func.count()).select_from(RequirementSet))
+    tree = {
+        "type": "all_of",
+        "children": [
+            {"type": "module_completed", "module": "CODE-1", "min_score": 80},
+            {"type": "module_completed", "module": "CODE-2", "min_score": 70},
+            {"type": "assessment_score", "module": "CODE-2", "min_score": 60, "within_days": 9},
+        ],
+    }
+    with pytest.raises(InvalidInput) as refused:
+        credentials.save_requirements(credential, tree, None, factories.NOW)
+    messages = [problem.message for problem in refused.value.problems]
+    assert messages == [
+        "CODE-2: the minimum score 70% is below the module's pass mark (80%); ask for 80% or more.",
+        "CODE-2: the minimum score 60% is below the module's pass mark (80%); ask for 80% or more.",
+    ]
+    assert db.session.scalar(select(func.count()).select_from(RequirementSet)) == before
+    tree["children"] = tree["children"][:1]
+    assert credentials.save_requirements(credential, tree, None, factories.NOW).version == 2
