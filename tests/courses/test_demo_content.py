@@ -56,8 +56,7 @@ def test_new_courses_have_three_modules_of_six_questions(name):
 def test_the_practice_exam_bank_covers_its_blueprint():
     data = load("practice-exams.toml")
     assert len(data["bank"]) >= 60
-    (module,) = data["modules"]
-    assert module["code"] == "CPC-PRACTICE-1"
+    (module,) = [m for m in data["modules"] if m["code"] == "CPC-PRACTICE-1"]
     pool = [
         drawing.PoolQuestion(i, frozenset({q["content_area"]})) for i, q in enumerate(data["bank"])
     ]
@@ -85,3 +84,21 @@ def test_a_student_can_sit_the_demo_practice_exam(app):
         )
         == 42
     )
+
+
+@pytest.mark.parametrize("module_code", ["CPB-PRACTICE-1", "CCA-PRACTICE-1"])
+def test_a_full_length_practice_exam_can_be_sat_twice_without_a_repeat(module_code):
+    """The CPB (135) and CCA (105) practice exams draw by the exam's own areas; the bank holds
+    at least twice each area's count, so two sittings can differ in every question."""
+    from lms.courses.rules.quizzes import PRESETS
+    from lms.demo.seed import course_data
+
+    data = course_data("practice-exams.toml")
+    (module,) = [m for m in data["modules"] if m["code"] == module_code]
+    preset = PRESETS[module["preset"]]
+    assert sum(row["count"] for row in module["blueprint"]) == preset.questions
+    assert module["time_limit_minutes"] == preset.minutes
+    labelled = [{q.get("content_area", ""), *q.get("tags", [])} for q in data["bank"]]
+    for row in module["blueprint"]:
+        carrying = sum(1 for labels in labelled if row["tag"] in labels)
+        assert carrying >= 2 * row["count"], (row, carrying)
