@@ -35,7 +35,7 @@ from lms.courses.forms import (
 )
 from lms.courses.rules import drawing
 from lms.courses.rules.questions import choices_text
-from lms.courses.rules.quizzes import PRESETS, QuizSettings
+from lms.courses.rules.quizzes import PRESETS, QuizSettings, blueprint_departures
 from lms.db import utcnow
 from lms.errors import DomainError, InvalidInput
 from lms.forms import oversized_upload, show_problems, takes_uploads
@@ -324,10 +324,25 @@ def quiz_settings(quiz_id: int):
             else:
                 module_id = quiz.module_id
                 flash("The quiz settings are saved.", "success")
+                saved = quizzes.get_quiz(quiz_id)
+                for sentence in _departures(saved):
+                    flash(f"Not the exam's weights: {sentence}", "info")
                 return redirect(url_for("courses.module_page", module_id=module_id))
     return render_template(
-        "courses/quiz_settings.html", form=form, quiz=quiz, presets=PRESETS.values()
+        "courses/quiz_settings.html",
+        form=form,
+        quiz=quiz,
+        presets=PRESETS.values(),
+        departures=_departures(quiz),
     ), status
+
+
+def _departures(quiz) -> list[str]:
+    """How the quiz's stored blueprint departs from its preset's content-area weights."""
+    preset = PRESETS.get(quiz.preset or "")
+    if preset is None or not preset.weights:
+        return []
+    return blueprint_departures(preset, blueprints.blueprint_rows(quiz))
 
 
 @bp.get("/quizzes/<int:quiz_id>/analysis")

@@ -535,3 +535,42 @@ def test_questions_moodle_cannot_grade_are_left_out_of_exports_and_named(client)
         "question 1: more than 20 right choices: Moodle's grades (5% at the least) cannot add "
         "up to 100%"
     ]
+
+
+def test_a_blueprint_that_departs_from_the_preset_s_weights_is_saved_with_a_warning(client):
+    """A CCA-preset practice exam drawing only two areas is saved (a school may drill weak
+    areas on purpose) but the settings page says which of AHIMA's domains differ and by how
+    much (issue 18 item 6)."""
+    from lms.courses.rules.drawing import BlueprintRow
+    from lms.courses.rules.quizzes import PRESETS, blueprint_departures
+
+    cca = PRESETS["CCA"]
+    assert sum(count for _, count in cca.weights) == cca.questions == 105
+    assert sum(count for _, count in PRESETS["CPC"].weights) == 100
+    assert sum(count for _, count in PRESETS["CPB"].weights) == 135
+    mirror = [BlueprintRow(tag, count) for tag, count in cca.weights]
+    assert blueprint_departures(cca, mirror) == []
+
+    staff(client)
+    practice_exam(per_area=60, draw=2)
+    quiz = db.session.scalar(select(Quiz))
+    bank_id = db.session.scalar(select(QuestionBank.id))
+    form = {
+        "passing_score": "70",
+        "review_policy": "after_attempt",
+        "preset": "CCA",
+        "bank_id": str(bank_id),
+        "blueprint": "ICD-10-CM: 55\nCPT: 50",
+    }
+    response = post_form(client, f"/quizzes/{quiz.id}/settings", form)
+    assert response.status_code == 302
+    module_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Not the exam&#39;s weights: CCA: Clinical classification systems: the AHIMA CCA" in (
+        module_page
+    )
+    page = client.get(f"/quizzes/{quiz.id}/settings").get_data(as_text=True)
+    assert "This blueprint is not the exam's weights" in page
+    assert "CCA: Compliance: the AHIMA CCA exam has 14, the blueprint draws 0 (-14)." in page
+    assert "ICD-10-CM: not an area of the AHIMA CCA exam; the blueprint draws 55." in page
+    db.session.refresh(quiz)
+    assert quiz.preset == "CCA" and blueprints.question_count(quiz) == 105
