@@ -10,9 +10,10 @@ import click
 from flask import Blueprint, current_app
 
 from lms.courses import interchange
-from lms.courses.bank import transfer
+from lms.courses.bank import code_releases, transfer
 from lms.courses.codesets import MAX_CODES, icd10cm
 from lms.courses.codesets import forms as code_forms
+from lms.courses.codesets.releases import LOADABLE, ReleaseError, read_release
 from lms.db import utcnow
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
@@ -155,3 +156,32 @@ def validate_codes_command(kind: str, codes: tuple[str, ...]) -> None:
         good = all(result.well_formed for result in forms)
     if not good:
         raise SystemExit(1)
+
+
+@codes_group.command("load")
+@click.argument("kind", type=click.Choice(LOADABLE))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--label", required=True, help="The release's name, e.g. 2027 or 2026-10-01.")
+def load_codes_command(kind: str, path: Path, label: str) -> None:
+    """Load a code-set release file (CMS's ICD-10-CM order or codes file, CMS's HCPCS file, a
+    school's licensed CPT file), then list every code-entry question whose key codes it
+    deleted or changed, for an author to review (also at /codes/review)."""
+    try:
+        codes = read_release(kind, path.read_text(encoding="utf-8", errors="strict"))
+    except (ReleaseError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"Nothing loaded from {path.name}: {error}") from error
+    try:
+        code_releases.load_release(None, kind, label, codes, utcnow())
+        found = code_releases.review(kind)
+        db.session.commit()
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        raise click.ClickException(f"Nothing loaded: {error.message}") from error
+    click.echo(f"Loaded the {kind} release {label}: {len(codes)} codes.")
+    if not found.changes:
+        click.echo("No code-entry key names a code this release deleted or changed.")
+        return
+    click.echo(f"Keys to review ({len(found.changes)} codes):")
+    for change in found.changes:
+        detail = f": {change.detail}" if change.detail else ""
+        click.echo(f"  question {change.question_id}: {change.code} {change.change}{detail}")

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from lms.auth.access import login_required
+from lms.auth.access import login_required, roles_required
+from lms.auth.models import Role
+from lms.courses.bank import code_releases
 from lms.courses.codesets import forms as code_forms
 from lms.courses.codesets import icd10cm, search
+from lms.courses.codesets.releases import LOADABLE
+from lms.courses.forms import KeyReviewForm
 from lms.courses.rules import code_entry
+from lms.db import utcnow
 from lms.errors import InvalidInput, NotFound
 
 bp = Blueprint("codes", __name__)
@@ -94,6 +100,39 @@ def check_box():
 
 
 _FORM_SETS = {"cpt": "cpt", "hcpcs": "hcpcs", "icd10pcs": "pcs"}
+
+
+@bp.get("/codes/review")
+@roles_required(Role.ADMIN, Role.INSTRUCTOR)
+def key_review():
+    """The code-entry questions whose keys the newest loaded release of a code set deleted or
+    changed (``flask codes load``), each with "Mark reviewed" for an author."""
+    code_set = request.args.get("set", "icd10cm")
+    if code_set not in LOADABLE:
+        raise InvalidInput(f"The code set is one of {', '.join(LOADABLE)}.", field="set")
+    return render_template(
+        "courses/code_review.html",
+        code_set=code_set,
+        code_sets=LOADABLE,
+        review=code_releases.review(code_set),
+        form=KeyReviewForm(code_set=code_set),
+    )
+
+
+@bp.post("/codes/review/<int:question_id>")
+@roles_required(Role.ADMIN, Role.INSTRUCTOR)
+def mark_key_reviewed(question_id: int):
+    """Record that the question's key was reviewed against the newest release."""
+    form = KeyReviewForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The form could not be checked. Reload the page and try again.")
+    code_set = form.code_set.data
+    if code_set not in LOADABLE:
+        raise InvalidInput(f"The code set is one of {', '.join(LOADABLE)}.", field="set")
+    user = current_user._get_current_object()  # noqa: SLF001 - the logged-in user
+    code_releases.mark_reviewed(user, question_id, code_set, utcnow())
+    flash(f"Question {question_id} is marked reviewed against the new release.", "success")
+    return redirect(url_for("codes.key_review", set=code_set))
 
 
 @bp.get("/codes/<code>")

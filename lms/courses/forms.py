@@ -213,3 +213,9 @@ class ConfirmCourseImportForm(FlaskForm):
     content = HiddenField(validators=[DataRequired()])
     filename = HiddenField(validators=[DataRequired()])
     as_code = HiddenField()
+
+
+class KeyReviewForm(FlaskForm):
+    """Mark a code-entry question's key reviewed against the newest release of a code set."""
+
+    code_set = HiddenField(validators=[DataRequired()])

@@ -321,3 +321,21 @@ class Accommodation(db.Model):
 
     granted_by: Mapped[User] = relationship(foreign_keys=[granted_by_id], lazy="raise")
     ended_by: Mapped[User | None] = relationship(foreign_keys=[ended_by_id], lazy="raise")
+
+
+class CodeSetRelease(db.Model):
+    """A code-set release loaded by a school (``flask codes load``): ICD-10-CM from CMS's
+    files, HCPCS Level II from CMS's, CPT from the school's licensed file. Each code with
+    whether it is billable and its description (CPT's left empty: the AMA's text is not
+    kept). Code-entry keys are reviewed against the newest release of their code set."""
+
+    __tablename__ = "code_set_release"
+    __table_args__ = (UniqueConstraint("code_set", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_set: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(40))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # {code: [billable, description]}
+    codes: Mapped[dict] = mapped_column(JSON)
+    code_count: Mapped[int]
