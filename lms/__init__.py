@@ -27,6 +27,7 @@ from lms.config import load_config, private_file
 from lms.courses import bank_views as courses_bank_views
 from lms.courses import cli as courses_cli
 from lms.courses import codes_views as courses_codes_views
+from lms.courses import media_views as courses_media_views
 from lms.courses import package_views as courses_package_views
 from lms.courses import views as courses_views
 from lms.credentials import cli as credentials_cli
@@ -84,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         courses_views.bp,
         courses_bank_views.bp,
         courses_package_views.bp,
+        courses_media_views.bp,
         courses_codes_views.bp,
         courses_cli.bp,
         enrollment_views.bp,

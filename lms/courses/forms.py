@@ -219,3 +219,9 @@ class KeyReviewForm(FlaskForm):
     """Mark a code-entry question's key reviewed against the newest release of a code set."""
 
     code_set = HiddenField(validators=[DataRequired()])
+
+
+class MediaUploadForm(FlaskForm):
+    """Upload a file for a course's lessons."""
+
+    file = FileField("File (image, PDF, audio, video, captions)", validators=[FileRequired()])

@@ -24,12 +24,17 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
+MEDIA_PREFIX = "media/"
+
+
 @lru_cache(maxsize=512)
-def render_markdown(text: str, heading_offset: int = 1) -> Markup:
+def render_markdown(text: str, heading_offset: int = 1, media_base: str | None = None) -> Markup:
     """Render Markdown (with tables) and sanitise the HTML it gives.
 
     Headings move down ``heading_offset`` levels, so a lesson's ``#`` sits under the page's
-    own ``<h1>`` and the outline stays valid for screen readers.
+    own ``<h1>`` and the outline stays valid for screen readers. With ``media_base`` (the
+    course's media URL, ending in ``/``), links and images to ``media/<file>`` point there,
+    so a lesson names its files portably (a course package carries them by name).
 
     The result depends on the text alone, so each worker keeps the last 512 it made: parsing
     and cleaning a lesson was 40% of the module page's time, and students open the same
@@ -39,6 +44,12 @@ def render_markdown(text: str, heading_offset: int = 1) -> Markup:
         if token.type in ("heading_open", "heading_close"):
             level = min(6, int(token.tag[1]) + heading_offset)
             token.tag = f"h{level}"
+        if media_base is not None:
+            for child in [token, *(token.children or [])]:
+                for attribute in ("src", "href"):
+                    value = child.attrGet(attribute)
+                    if isinstance(value, str) and value.startswith(MEDIA_PREFIX):
+                        child.attrSet(attribute, media_base + value[len(MEDIA_PREFIX) :])
     html = _markdown.renderer.render(tokens, _markdown.options, {})
     clean = nh3.clean(
         html,

@@ -339,3 +339,6 @@ class CodeSetRelease(db.Model):
     # {code: [billable, description]}
     codes: Mapped[dict] = mapped_column(JSON)
     code_count: Mapped[int]
+
+
+from lms.courses.media.models import MediaFile  # noqa: E402, F401 - registered with the models

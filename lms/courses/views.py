@@ -100,7 +100,12 @@ def module_page(module_id: int):
         "courses/module.html",
         module=module,
         quiz=quiz,
-        lesson_html=render_markdown(module.lesson.body_markdown) if module.lesson else None,
+        lesson_html=render_markdown(
+            module.lesson.body_markdown,
+            media_base=url_for("media.course_media_list", course_id=module.course_id) + "/",
+        )
+        if module.lesson
+        else None,
         previous=siblings[index - 1] if index > 0 else None,
         next=siblings[index + 1] if index + 1 < len(siblings) else None,
         form=QuizForm(),
