@@ -21,6 +21,7 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MEDIA_DIR: str | None = None  # lesson media; default instance/media (docs/DEPLOYMENT.md)
     PUBLIC_BASE_URL: str | None = None  # used in links printed on certificates
 
 

@@ -42,8 +42,8 @@ def course_media_list(course_id: int):
         else:
             flash(f"{name} is uploaded.", "success")
             return redirect(url_for("media.course_media_list", course_id=course_id))
-    elif form.is_submitted():
-        status = oversized_upload(form.file) or 400
+    else:
+        status = oversized_upload(form.file) or (400 if form.is_submitted() else 200)
     return render_template(
         "courses/media.html",
         course=course,
