@@ -150,6 +150,40 @@ def _course_id(s: Scenario) -> int:
     return db.session.scalar(select(Module.course_id).where(Module.id == s.module_id))
 
 
+def _code_entry_question_id(s: Scenario) -> int:
+    """A code-entry question of the course's bank, and an ICD-10-CM release that deleted its
+    key code (so the key is on the review list)."""
+    from lms.courses import content  # noqa: PLC0415
+    from lms.courses.bank import code_releases  # noqa: PLC0415
+    from lms.courses.models import QuestionBank  # noqa: PLC0415
+
+    question = content.add_question(
+        db.session.get(QuestionBank, _bank_id(s)),
+        {
+            "kind": "code_entry",
+            "stem": "Code it.",
+            "case": "Type 2 diabetes, no complications.",
+            "boxes": [{"label": "Dx", "code_set": "icd10cm", "key": [["E11.9"]]}],
+        },
+    )
+    label = f"next-{question.id}"
+    code_releases.load_release(None, "icd10cm", label, {"I10": (True, "")}, factories.NOW)
+    db.session.commit()
+    return question.id
+
+
+def _media_file(s: Scenario) -> str:
+    """A PNG of the course's lessons; its file name."""
+    from lms.courses.media import service as media  # noqa: PLC0415
+    from lms.courses.models import Course  # noqa: PLC0415
+
+    course = db.session.get(Course, _course_id(s))
+    name = f"figure-{len(media.list_media(course)) + 1}.png"
+    media.store_media(course, name, b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, None, factories.NOW)
+    db.session.commit()
+    return name
+
+
 def _open_attempt(s: Scenario) -> int:
     """The owner's attempt in progress at the second module's quiz (started or resumed)."""
     module = catalogue.modules_by_code(["TERM-2"])["TERM-2"]
@@ -401,6 +435,23 @@ CASES: dict[str, list[Case]] = {
     # them; only content authors change them (issue 20 item 4).
     "courses.set_sequential": [
         Case("POST", lambda s: (f"/courses/{_course_id(s)}/sequential", {}), AUTHORS)
+    ],
+    "codes.mark_key_reviewed": [
+        Case(
+            "POST",
+            lambda s: (f"/codes/review/{_code_entry_question_id(s)}", {"code_set": "icd10cm"}),
+            AUTHORS,
+        )
+    ],
+    # A whole course leaves the school only by an author's export (issue 17).
+    "course_packages.export_course": [
+        Case("GET", lambda s: ("/courses/export/TERM.zip", {}), AUTHORS)
+    ],
+    "media.course_media_list": [
+        Case("GET", lambda s: (f"/courses/{_course_id(s)}/media", {}), STAFF_ONLY)
+    ],
+    "media.course_media_file": [
+        Case("GET", lambda s: (f"/courses/{_course_id(s)}/media/{_media_file(s)}", {}), EVERYONE)
     ],
     "bank.bank_page": [Case("GET", lambda s: (f"/banks/{_bank_id(s)}", {}), STAFF_ONLY)],
     "bank.new_question": [
@@ -1008,6 +1059,7 @@ def _lti_context(people: dict[str, User], cohort_a) -> int:
 def scenario(app, monkeypatch, tmp_path) -> Scenario:
     # Evidence uploads and the signing key stay in the test's own folder.
     app.config["EVIDENCE_FOLDER"] = str(tmp_path / "evidence")
+    app.config["MEDIA_DIR"] = str(tmp_path / "media")
     factories.course("TERM", modules=2)
     credential = factories.credential("CPC", modules=["TERM-1", "TERM-2"])
     people = {
