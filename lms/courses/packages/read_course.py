@@ -28,31 +28,22 @@ def question_data(question: Question, choices: list[Choice]) -> dict:
     its choices and key, a code-entry question with its case and keyed boxes."""
     kind = question.kind.value
     if question.kind is QuestionKind.CODE_ENTRY:
-        return _code_entry_data(question)
-    if kind not in MOODLE_KINDS:
+        answer = {
+            "case": question.case_text or "",
+            "boxes": [dict(box) for box in question.code_boxes or []],
+        }
+    elif kind in MOODLE_KINDS:
+        right = [choice.position for choice in choices if choice.is_correct]
+        answer = {
+            "choices": [choice.text for choice in choices],
+            "correct": right if kind == "multiple" else (right[0] if right else 0),
+        }
+    else:
         raise NotFound(f"A question of kind {kind} cannot be exported (question {question.id}).")
-    right = [choice.position for choice in choices if choice.is_correct]
     data = {
         "stem": question.stem,
         "kind": kind,
-        "choices": [choice.text for choice in choices],
-        "correct": right if kind == "multiple" else (right[0] if right else 0),
-        "rationale": question.rationale,
-        "content_area": question.content_area,
-        "difficulty": question.difficulty,
-        "tags": list(question.tags or []),
-    }
-    if question.code_set_year:
-        data["code_set_year"] = question.code_set_year
-    return data
-
-
-def _code_entry_data(question: Question) -> dict:
-    data = {
-        "stem": question.stem,
-        "kind": QuestionKind.CODE_ENTRY.value,
-        "case": question.case_text or "",
-        "boxes": [dict(box) for box in question.code_boxes or []],
+        **answer,
         "rationale": question.rationale,
         "content_area": question.content_area,
         "difficulty": question.difficulty,
