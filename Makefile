@@ -39,8 +39,10 @@ serve-prod: migrate
 	  $$( [ -n "$${LMS_REDIS_URL:-}" ] || echo LMS_WORKERS=1 LMS_RATELIMIT_PER_PROCESS=true ) \
 	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# Two workers by default (the CI machine has two cores); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 e2e: install
 	$(BIN)/python -m pytest tests/e2e

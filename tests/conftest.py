@@ -29,6 +29,8 @@ from lms.extensions import db
 from tests import factories
 
 DATABASE_URL = os.environ.get("LMS_DATABASE_URL", "")
+# Under pytest-xdist each worker (gw0, gw1, ...) runs its tests on a database of its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 # One signing-key folder for the whole run (an RSA key is made once, on first use), never the
 # repository's instance/ folder. A test that rotates keys points SIGNING_KEY_DIR elsewhere.
 SIGNING_KEYS = tempfile.mkdtemp(prefix="lms-test-keys-")
@@ -85,7 +87,7 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     """A database migrated to the newest revision: a template file, or the PostgreSQL URL."""
     folder = tmp_path_factory.mktemp("db")
     if ON_POSTGRES:
-        url = normalise_database_url(DATABASE_URL)
+        url = _worker_database(normalise_database_url(DATABASE_URL))
         engine = create_engine(url)
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -100,6 +102,24 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     yield url
 
 
+def _worker_database(url: str) -> str:
+    """The PostgreSQL URL this process tests on: the given database, or under pytest-xdist a
+    database beside it named after the worker (``test_gw0``), created when missing."""
+    if not WORKER:
+        return url
+    given = make_url(url)
+    name = f"{given.database}_{WORKER}"
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database of the test's own for migrations to run in: a SQLite file, or on
@@ -108,7 +128,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         yield f"sqlite:///{tmp_path / 'migration.sqlite3'}"
         return
     schema = "migration_" + request.module.__name__.rsplit(".", 1)[-1]
-    url = make_url(normalise_database_url(DATABASE_URL))
+    url = make_url(_worker_database(normalise_database_url(DATABASE_URL)))
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -14,9 +14,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DatabaseError
 
-from lms.config import normalise_database_url
 from lms.extensions import db
-from tests.conftest import DATABASE_URL, ON_POSTGRES, _app_for
+from tests.conftest import ON_POSTGRES, _app_for
 
 BEFORE = "da02d3c69e35"
 NEW, OLD = "ix_ledger_entry_student_kind_module", "ix_ledger_entry_student_kind"
@@ -44,7 +43,7 @@ def empty(engine) -> None:
 def database_url(tmp_path: Path, database_template):
     # database_template has migrated the PostgreSQL test database to the newest revision
     if ON_POSTGRES:
-        yield normalise_database_url(DATABASE_URL)
+        yield database_template  # this worker's database
     else:
         yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
 
