@@ -24,12 +24,14 @@ from lms.auth import views as auth_views
 from lms.auth.passwords import configure_hashing
 from lms.auth.service import load_session_user
 from lms.config import load_config, private_file
+from lms.courses import authoring_views as courses_authoring_views
 from lms.courses import bank_views as courses_bank_views
 from lms.courses import cli as courses_cli
 from lms.courses import codes_views as courses_codes_views
 from lms.courses import media_views as courses_media_views
 from lms.courses import package_views as courses_package_views
 from lms.courses import views as courses_views
+from lms.courses.authoring import service as courses_authoring
 from lms.credentials import cli as credentials_cli
 from lms.credentials import verify_cache
 from lms.credentials import views as credentials_views
@@ -86,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         courses_bank_views.bp,
         courses_package_views.bp,
         courses_media_views.bp,
+        courses_authoring_views.bp,
         courses_codes_views.bp,
         courses_cli.bp,
         enrollment_views.bp,
@@ -117,6 +120,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ledger_service.ledger_appended.connect(enrollment_service.on_ledger_appended)
     ledger_service.ledger_appended.connect(lti_grades.on_ledger_appended)
     ledger_service.facts_changed.connect(enrollment_service.on_facts_changed)
+    courses_authoring.asking_dependents.connect(enrollment_service.module_dependents)
     register_template_helpers(app)
     register_error_handlers(app)
     _trust_proxy(app)

@@ -213,6 +213,7 @@ def create_completion(data: dict[str, Any]):
         student=student,
         kind=LedgerKind.MODULE_COMPLETED,
         module_id=module.id,
+        module_version=module.published_version,
         score=data["score"],
         source="api",
         source_ref=data["source_ref"],

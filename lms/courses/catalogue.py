@@ -30,13 +30,13 @@ def require_author(actor: User, what: str) -> None:
         )
 
 
-def list_courses() -> list[Course]:
-    """Every course with its modules, in two queries."""
-    return list(
-        db.session.scalars(
-            select(Course).options(selectinload(Course.modules)).order_by(Course.title)
-        )
-    )
+def list_courses(*, include_archived: bool = False) -> list[Course]:
+    """Every course (archived ones too if asked) with the modules students see, in two
+    queries."""
+    query = select(Course).options(selectinload(Course.modules)).order_by(Course.title)
+    if not include_archived:
+        query = query.where(Course.archived_at.is_(None))
+    return list(db.session.scalars(query))
 
 
 def get_course(course_id: int) -> Course:

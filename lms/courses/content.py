@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
+from lms.auth.models import User
+from lms.courses.authoring import service as authoring
 from lms.courses.codesets import keys
+from lms.courses.media.service import store_media
 from lms.courses.models import (
     Choice,
     Course,
-    Lesson,
-    Module,
     Question,
     QuestionBank,
     QuestionKind,
@@ -19,46 +21,59 @@ from lms.courses.models import (
     QuizItem,
     ReviewPolicy,
 )
+from lms.courses.rules import authoring as rules
 from lms.courses.rules import code_entry
+from lms.db import utcnow
 from lms.errors import InvalidInput, Problem
 from lms.extensions import db
 
 
-def create_course(data: Mapping) -> Course:
-    """Create a course with its modules, lessons, question bank and quizzes. A module's quiz
-    is its fixed list of questions, or a ``blueprint`` drawn from the course's bank (which
-    also takes the course's ``bank`` questions); ``time_limit_minutes``, ``max_attempts``,
-    ``review_policy`` are optional."""
-    course = Course(
-        code=data["code"],
-        title=data["title"],
-        topic_area=data["topic_area"],
-        description=data.get("description", ""),
+def create_course(
+    data: Mapping,
+    now: datetime | None = None,
+    *,
+    media: Mapping[str, bytes] | None = None,
+    actor: User | None = None,
+) -> Course:
+    """Create a course with its modules, lessons, question bank and quizzes, through the
+    authoring service as an author would (``lms.courses.authoring``): each module is added
+    with its lesson as a draft, then published as version 1 when its lesson may be published
+    (a lesson that may not, such as one with an image without alt text, stays a draft for an
+    author to finish). A module's quiz is its fixed list of questions, or a ``blueprint``
+    drawn from the course's bank (which also takes the course's ``bank`` questions);
+    ``time_limit_minutes``, ``max_attempts``, ``review_policy`` are optional. ``media`` (file
+    name to bytes) is stored before any lesson is published, so the lessons may show it."""
+    now = now or utcnow()
+    course = authoring.create_course(
+        None,
+        rules.CourseFields(
+            code=data["code"],
+            title=data["title"],
+            topic_area=data["topic_area"],
+            description=data.get("description", ""),
+        ),
+        now,
         sequential=bool(data.get("sequential", False)),
     )
+    for name, body in sorted((media or {}).items()):
+        store_media(course, name, body, actor, now)
     bank = QuestionBank(name=f"{data['code']}: {data['title']}")
-    db.session.add_all([course, bank])
+    db.session.add(bank)
     db.session.flush()
     for question_data in data.get("bank", []):
         add_question(bank, question_data)
-    for position, module_data in enumerate(data["modules"], start=1):
-        module = Module(
-            course_id=course.id,
-            code=module_data["code"],
-            position=position,
-            title=module_data["title"],
-            estimated_minutes=module_data.get("estimated_minutes", 30),
+    for module_data in data["modules"]:
+        module = authoring.add_module(
+            None,
+            course.id,
+            rules.ModuleFields(
+                code=module_data["code"],
+                title=module_data["title"],
+                estimated_minutes=module_data.get("estimated_minutes", 30),
+            ),
+            now,
+            lesson_markdown=module_data.get("lesson") or "",
         )
-        db.session.add(module)
-        db.session.flush()
-        if module_data.get("lesson"):
-            db.session.add(
-                Lesson(
-                    module_id=module.id,
-                    title=module_data["title"],
-                    body_markdown=module_data["lesson"],
-                )
-            )
         quiz = Quiz(
             module_id=module.id,
             title=module_data.get("quiz_title", f"Quiz: {module_data['title']}"),
@@ -77,8 +92,14 @@ def create_course(data: Mapping) -> Course:
             db.session.add(
                 QuizItem(quiz_id=quiz.id, question_id=question.id, position=item_position)
             )
+        draft = authoring.draft_of(module)
+        if not authoring.publication_problems(module, draft):
+            authoring.publish(None, module.id, module_data.get("version_note", IMPORTED), now)
     db.session.flush()
     return course
+
+
+IMPORTED = "First version, loaded from the course's content file."
 
 
 def add_question(bank: QuestionBank, data: Mapping) -> Question:

@@ -225,3 +225,56 @@ class MediaUploadForm(FlaskForm):
     """Upload a file for a course's lessons."""
 
     file = FileField("File (image, PDF, audio, video, captions)", validators=[FileRequired()])
+
+
+class CourseForm(FlaskForm):
+    """A course's code, title, topic area, description and gating (authors)."""
+
+    code = StringField(
+        "Course code", description="2 to 20 capital letters, digits and hyphens, e.g. CPT-SURG"
+    )
+    title = StringField("Title")
+    topic_area = StringField("Topic area", description="e.g. coding, billing, terminology")
+    description = TextAreaField("Description")
+    sequential = BooleanField("Open modules in order (module N opens when N-1 is complete)")
+
+
+class ModuleForm(FlaskForm):
+    """A module's draft: code (until first published), title, time, and lesson Markdown."""
+
+    code = StringField(
+        "Module code",
+        description="Unique in the school, e.g. CPT-SURG-1; fixed once the module is published",
+    )
+    title = StringField("Title")
+    estimated_minutes = IntegerField(
+        "Estimated minutes", validators=[Optional()], widget=TextInput()
+    )
+    passing_score = IntegerField(
+        "Passing score of the quiz (%)",
+        validators=[Optional(), NumberRange(0, 100)],
+        widget=TextInput(),
+    )
+    lesson_markdown = TextAreaField(
+        "Lesson (Markdown)",
+        description="One # heading (the lesson's title), ## sections, tables with | bars, "
+        "code in backticks; images as ![what it shows](media/file.png). No HTML.",
+    )
+    revision = HiddenField()
+
+
+class PublishForm(FlaskForm):
+    """Publish the draft the author has read, with a note saying what changed."""
+
+    note = TextAreaField("What this version changes")
+    revision = HiddenField()
+
+
+class RestoreForm(FlaskForm):
+    """Publish an earlier version again."""
+
+    discard_draft = BooleanField("Discard the draft's unpublished changes")
+
+
+class ConfirmForm(FlaskForm):
+    """Carries the CSRF token of a one-button action (archive, delete, move)."""

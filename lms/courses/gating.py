@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lms.auth.models import User
 from lms.courses.models import Module
-from lms.errors import Conflict
+from lms.errors import Conflict, NotFound
 from lms.ledger import service as ledger
 
 
@@ -25,7 +25,15 @@ def locked_by(student: User, module: Module) -> Module | None:
 
 
 def ensure_module_open(student: User, module: Module) -> None:
-    """Refuse (409) a module of a sequential course whose previous module is not complete."""
+    """Refuse a module students do not see (never published, archived, or in an archived
+    course: 404) and (409) a module of a sequential course whose previous module is not
+    complete."""
+    if (
+        module.published_version is None
+        or module.archived_at is not None
+        or module.course.archived_at is not None
+    ):
+        raise NotFound("There is no such module.")
     previous = locked_by(student, module)
     if previous is not None:
         raise Conflict(f"This module opens when you have completed {previous.title}.")

@@ -26,8 +26,19 @@ class Course(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     # When on, module N opens only once module N-1 is complete (chosen by an instructor).
     sequential: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # An archived course is kept (its completions count) but no longer listed for students.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # The modules students see: published once at least and not archived, in order. Authors
+    # read every module through ``all_modules`` (lms/courses/authoring).
     modules: Mapped[list[Module]] = relationship(
+        primaryjoin="and_(Course.id == Module.course_id, Module.published_version.is_not(None),"
+        " Module.archived_at.is_(None))",
+        order_by="Module.position",
+        lazy="raise",
+        viewonly=True,
+    )
+    all_modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", lazy="raise"
     )
 
@@ -45,8 +56,13 @@ class Module(db.Model):
     position: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))
     estimated_minutes: Mapped[int] = mapped_column(default=30)
+    # The number of the version students see (``ModuleVersion.number``), None until the first
+    # publication: a module that was never published is the authors' alone.
+    published_version: Mapped[int | None]
+    # An archived module keeps its completions but leaves the course students see.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    course: Mapped[Course] = relationship(back_populates="modules", lazy="raise")
+    course: Mapped[Course] = relationship(back_populates="all_modules", lazy="raise")
     lesson: Mapped[Lesson | None] = relationship(back_populates="module", lazy="raise")
     quiz: Mapped[Quiz | None] = relationship(back_populates="module", lazy="raise")
 
@@ -341,4 +357,5 @@ class CodeSetRelease(db.Model):
     code_count: Mapped[int]
 
 
+from lms.courses.authoring.models import ModuleDraft, ModuleVersion  # noqa: E402, F401
 from lms.courses.media.models import MediaFile  # noqa: E402, F401 - registered with the models

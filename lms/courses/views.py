@@ -17,7 +17,7 @@ from lms.courses.forms import QuizForm, parse_answers, parse_flags
 from lms.courses.markdown import render_markdown
 from lms.courses.models import AttemptStatus
 from lms.db import utcnow
-from lms.errors import Conflict, InvalidInput
+from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
 from lms.templating import format_percent
 from lms.transactions import keep_when_refused
@@ -56,7 +56,7 @@ def course_list():
     hours = time_on_task.contact_hours_by_course(current_user.id) if current_user.is_student else {}
     return render_template(
         "courses/course_list.html",
-        courses=catalogue.list_courses(),
+        courses=catalogue.list_courses(include_archived=not current_user.is_student),
         hours=hours,
         total_hours=round(sum(hours.values()), 2),
         can_edit=current_user.is_author,
@@ -88,6 +88,11 @@ def module_page(module_id: int):
     actor = _actor()
     module = catalogue.get_module(module_id, questions=False)
     siblings = module.course.modules
+    if module not in siblings or module.course.archived_at is not None:
+        # never published, or archived: the authors' alone (staff see it, marked as such)
+        if not (actor.is_instructor or actor.is_admin):
+            raise NotFound("There is no such module.")
+        siblings = [module]
     index = siblings.index(module)
     locked_by = gating.locked_by(actor, module)
     standing = grading.standing(actor, module, utcnow()) if locked_by is None else None

@@ -136,6 +136,18 @@ def required_module_ids(credential: Credential) -> list[int]:
     return [module.id for module in courses.modules_by_code(rules.module_codes(tree)).values()]
 
 
+def credentials_naming_module(module_code: str) -> list[Credential]:
+    """The credentials whose current requirements name the module, by code."""
+    credentials = list(db.session.scalars(select(Credential).order_by(Credential.code)))
+    newest = newest_requirement_sets(c.id for c in credentials)
+    return [
+        credential
+        for credential in credentials
+        if credential.id in newest
+        and module_code in rules.module_codes(rules.parse_requirements(newest[credential.id].tree))
+    ]
+
+
 def _requirement_problems(tree_data: object) -> tuple[rules.Requirement | None, list[Problem]]:
     """A requirement tree read from its JSON form, and every problem with it (each on the
     form's ``tree`` field): its shape, and the modules and courses it names that do not

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from lms.auth.models import User
+from lms.courses.authoring.service import Dependent
+from lms.courses.models import Module
 from lms.credentials import service as credentials
+from lms.credentials.catalogue import credentials_naming_module
 from lms.credentials.models import Certificate, Evidence, RevocationReason
 from lms.enrollment.access import get_cohort_for, get_enrollment_for, may_revoke, teaches_student
 from lms.enrollment.cohorts import add_instructor, cohorts_for, create_cohort, set_join
@@ -28,6 +33,7 @@ from lms.enrollment.models import Cohort
 from lms.enrollment.progress import readmodel
 from lms.enrollment.progress.gradebook import active_student_ids, whole_gradebook
 from lms.errors import NotFound, PermissionDenied
+from lms.extensions import db
 from lms.ledger.models import LedgerEntry, LedgerKind
 
 __all__ = [
@@ -53,6 +59,24 @@ __all__ = [
 ]
 
 # --- readiness signal and evidence ------------------------------------------------------
+
+
+def module_dependents(module: Module, **_: object) -> list[Dependent]:
+    """What relies on a module, for its editor (``courses.authoring``'s question): the
+    credentials whose requirements name it, and the cohorts working towards them."""
+    credentials_found = credentials_naming_module(module.code)
+    found = [Dependent("credential", f"{c.code}: {c.name}") for c in credentials_found]
+    if credentials_found:
+        cohorts = db.session.scalars(
+            select(Cohort)
+            .where(
+                Cohort.credential_id.in_([c.id for c in credentials_found]),
+                Cohort.archived_at.is_(None),
+            )
+            .order_by(Cohort.name)
+        )
+        found += [Dependent("cohort", cohort.name) for cohort in cohorts]
+    return found
 
 
 def on_ledger_appended(entry: LedgerEntry, *, student: User, now: datetime, **_: object) -> None:

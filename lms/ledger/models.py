@@ -47,6 +47,9 @@ class LedgerEntry(db.Model):
     student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     kind: Mapped[LedgerKind] = mapped_column(enum_column(LedgerKind, "ledger_kind"))
     module_id: Mapped[int | None] = mapped_column(ForeignKey("module.id"), index=True)
+    # A completion's module version (``ModuleVersion.number``) the student passed, so a
+    # transcript names what was studied; None on other entries and before versions were kept.
+    module_version: Mapped[int | None]
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("credential.id"))
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     score: Mapped[float | None] = mapped_column(Numeric(5, 2, asdecimal=False))

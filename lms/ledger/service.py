@@ -43,11 +43,14 @@ def append_entry(
     note: str | None = None,
     met: bool | None = None,
     cohort_id: int | None = None,
+    module_version: int | None = None,
 ) -> LedgerEntry:
     """Append one entry to the ledger in the current transaction; nothing is ever updated.
-    ``met`` is an override's verdict, ``cohort_id`` the cohort it was recorded in."""
+    ``met`` is an override's verdict, ``cohort_id`` the cohort it was recorded in,
+    ``module_version`` the version of the module a completion passed."""
     fields = {
         "module_id": module_id,
+        "module_version": module_version,
         "credential_id": credential_id,
         "evidence_id": evidence_id,
         "score": score,

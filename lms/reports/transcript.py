@@ -37,6 +37,10 @@ class ModuleLine:
     first_completed_at: datetime
     best_score: float | None
     completions: int
+    # The module version of the first completion (versions only grow, so the smallest one
+    # recorded): what the student studied, whatever was published since. None before
+    # versions were kept.
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ def build_transcript(student: User, now: datetime) -> Transcript:
             func.min(LedgerEntry.recorded_at),
             func.max(LedgerEntry.score),
             func.count(LedgerEntry.id),
+            func.min(LedgerEntry.module_version),
         )
         .join(Module, Module.id == LedgerEntry.module_id)
         .join(Course, Course.id == Module.course_id)
@@ -95,15 +100,16 @@ def build_transcript(student: User, now: datetime) -> Transcript:
     )
     modules = [
         ModuleLine(
-            course_code,
-            course_title,
-            module_code,
-            module_title,
-            _as_datetime(first),
-            None if best is None else float(best),
-            count,
+            course_code=row[0],
+            course_title=row[1],
+            module_code=row[2],
+            module_title=row[3],
+            first_completed_at=_as_datetime(row[5]),
+            best_score=None if row[6] is None else float(row[6]),
+            completions=row[7],
+            version=row[8],
         )
-        for course_code, course_title, module_code, module_title, _, first, best, count in rows
+        for row in rows
     ]
     return Transcript(
         student=student,
@@ -154,10 +160,16 @@ def render_pdf(transcript: Transcript, school: str) -> bytes:
     )
     cell = styles["BodyText"]
     if transcript.modules:
-        data = [["Course", "Module", "First completed", "Best score"]] + [
+        data = [["Course", "Module (version studied)", "First completed", "Best score"]] + [
             [
                 line.course_code,
-                Paragraph(escape(f"{line.module_code} {line.module_title}"), cell),
+                Paragraph(
+                    escape(
+                        f"{line.module_code} {line.module_title}"
+                        + (f" (version {line.version})" if line.version else "")
+                    ),
+                    cell,
+                ),
                 line.first_completed_at.strftime("%d %b %Y"),
                 "—" if line.best_score is None else f"{line.best_score:.0f}%",
             ]

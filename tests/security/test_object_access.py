@@ -150,6 +150,32 @@ def _course_id(s: Scenario) -> int:
     return db.session.scalar(select(Module.course_id).where(Module.id == s.module_id))
 
 
+def _draft_module(s: Scenario, versions: int = 0) -> int:
+    """A new module at the end of the scenario's course, its lesson saved as a draft; with
+    ``versions``, published that many times (a new lesson each time). Each call its own."""
+    from lms.courses.authoring import service as authoring  # noqa: PLC0415
+    from lms.courses.rules.authoring import ModuleFields  # noqa: PLC0415
+
+    code = f"DRAFT-{uuid.uuid4().hex[:8].upper()}"
+    module = authoring.add_module(
+        None, _course_id(s), ModuleFields(code, "A draft", 20), utcnow(), lesson_markdown="# A\n"
+    )
+    for number in range(1, versions + 1):
+        draft = authoring.draft_of(module)
+        authoring.save_draft(
+            None,
+            module.id,
+            title="A draft",
+            estimated_minutes=20,
+            lesson_markdown=f"# A\n\nVersion {number}.\n",
+            revision=draft.revision,
+            now=utcnow(),
+        )
+        authoring.publish(None, module.id, f"Version {number}", utcnow())
+    db.session.commit()
+    return module.id
+
+
 def _code_entry_question_id(s: Scenario) -> int:
     """A code-entry question of the course's bank, and an ICD-10-CM release that deleted its
     key code (so the key is on the review list)."""
@@ -446,6 +472,46 @@ CASES: dict[str, list[Case]] = {
     # A whole course leaves the school only by an author's export (issue 17).
     "course_packages.export_course": [
         Case("GET", lambda s: ("/courses/export/TERM.zip", {}), AUTHORS)
+    ],
+    # The editor (issue 16): every instructor reads a course's modules, drafts and versions;
+    # only content authors write them.
+    "authoring.edit_course": [
+        Case("GET", lambda s: (f"/courses/{_course_id(s)}/edit", {}), STAFF_ONLY)
+    ],
+    "authoring.archive_course": [
+        Case("POST", lambda s: (f"/courses/{_course_id(s)}/archive", {"archived": "0"}), AUTHORS)
+    ],
+    "authoring.new_module": [
+        Case("GET", lambda s: (f"/courses/{_course_id(s)}/modules/new", {}), STAFF_ONLY)
+    ],
+    "authoring.edit_module": [
+        Case("GET", lambda s: (f"/modules/{s.module_id}/edit", {}), STAFF_ONLY)
+    ],
+    "authoring.publish_module": [
+        Case(
+            "POST",
+            lambda s: (f"/modules/{_draft_module(s)}/publish", {"note": "First version"}),
+            AUTHORS,
+        )
+    ],
+    "authoring.move_module": [
+        Case("POST", lambda s: (f"/modules/{_draft_module(s)}/move", {"step": "up"}), AUTHORS)
+    ],
+    "authoring.archive_module": [
+        Case("POST", lambda s: (f"/modules/{_draft_module(s)}/archive", {"archived": "1"}), AUTHORS)
+    ],
+    "authoring.delete_module": [
+        Case("POST", lambda s: (f"/modules/{_draft_module(s)}/delete", {}), AUTHORS)
+    ],
+    "authoring.module_versions": [
+        Case("GET", lambda s: (f"/modules/{s.module_id}/versions", {}), STAFF_ONLY)
+    ],
+    "authoring.restore_version": [
+        Case(
+            "POST",
+            lambda s: (f"/modules/{_draft_module(s, versions=2)}/versions/1/restore", {}),
+            AUTHORS,
+        )
     ],
     "media.course_media_list": [
         Case("GET", lambda s: (f"/courses/{_course_id(s)}/media", {}), STAFF_ONLY)

@@ -204,6 +204,7 @@ def grade_attempt(attempt: Attempt, finished_at: datetime, by_deadline: bool) ->
             student=student,
             kind=LedgerKind.MODULE_COMPLETED,
             module_id=attempt.quiz.module_id,
+            module_version=attempt.quiz.module.published_version,
             score=result.score,
             source="quiz",
             source_ref=f"attempt:{attempt.id}",

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
 from lms.courses import blueprints
+from lms.courses.authoring import service as authoring
 from lms.courses.bank import EDIT_BANKS
 from lms.courses.bank.questions import get_bank
 from lms.courses.catalogue import get_course, require_author
 from lms.courses.models import Module, Quiz, QuizItem, ReviewPolicy
 from lms.courses.rules import quizzes
+from lms.courses.rules.authoring import ModuleFields
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 from lms.ledger.audit import record_event
@@ -94,24 +96,13 @@ def add_exam_module(actor: User, course_id: int, code: str, title: str, now: dat
     problems = quizzes.exam_module_problems(code, title, taken)
     if problems:
         raise InvalidInput(problems=problems)
-    position = (
-        db.session.scalar(select(func.max(Module.position)).where(Module.course_id == course.id))
-        or 0
-    ) + 1
-    module = Module(
-        course_id=course.id, code=code, position=position, title=title[:200], estimated_minutes=60
+    module = authoring.add_module(
+        actor, course.id, ModuleFields(code=code, title=title[:200], estimated_minutes=60), now
     )
-    db.session.add(module)
-    db.session.flush()
     quiz = Quiz(module_id=module.id, title=title[:200], passing_score=70)
     db.session.add(quiz)
     db.session.flush()
-    record_event(
-        "module.created",
-        actor=actor,
-        now=now,
-        target_type="module",
-        target_id=module.id,
-        details={"code": code, "course_id": course.id},
-    )
+    # A practice exam has no lesson to write: students see it at once (its questions are set
+    # in the quiz settings next; until then it says it has none).
+    authoring.publish(actor, module.id, "A practice exam, added from the question bank.", now)
     return quiz

@@ -125,15 +125,18 @@ def get_media(course_id: int, filename: str) -> MediaFile:
     return media
 
 
-def markdown_media_problems(course: Course, markdown: str) -> list[Problem]:
-    """What keeps a lesson from being published: an image without alt text, a ``media/``
-    file the course does not have, a video without its captions."""
+def markdown_media_problems(
+    course: Course, markdown: str, field: str = "body", alt_text: bool = True
+) -> list[Problem]:
+    """What keeps a lesson from being published: an image without alt text (unless
+    ``alt_text`` is false: the caller checks it), a ``media/`` file the course does not have,
+    a video without its captions; each on ``field``."""
     names = {m.filename: m for m in list_media(course)}
     problems = []
     for alt, target in _IMAGE.findall(markdown):
-        if not alt.strip():
+        if alt_text and not alt.strip():
             problems.append(
-                Problem(f"The image {target} needs alt text: ![what it shows]({target}).", "body")
+                Problem(f"The image {target} needs alt text: ![what it shows]({target}).", field)
             )
     referenced = [t for _, t in _IMAGE.findall(markdown)] + _LINK.findall(markdown)
     for target in referenced:
@@ -141,7 +144,7 @@ def markdown_media_problems(course: Course, markdown: str) -> list[Problem]:
             name = target.removeprefix("media/")
             media = names.get(name)
             if media is None:
-                problems.append(Problem(f"The course has no file {name}: upload it first.", "body"))
+                problems.append(Problem(f"The course has no file {name}: upload it first.", field))
             elif media.kind == "video" and media.captions_id is None:
-                problems.append(Problem(f"The video {name} has no captions.", "body"))
+                problems.append(Problem(f"The video {name} has no captions.", field))
     return problems

@@ -72,13 +72,14 @@ def import_course(
     now: datetime,
     as_code: str | None = None,
     source: str = "content data",
+    media: Mapping[str, bytes] | None = None,
 ) -> Course:
     """Create the course the data describes (under ``as_code`` if given) and audit it. Writes
     in the caller's transaction (flush only): the caller commits, or rolls back on error."""
     if as_code:
         data = with_code(data, as_code.strip())
     check_codes(data, as_code=as_code)
-    course = content.create_course(data)
+    course = content.create_course(data, now, media=media, actor=actor)
     record_event(
         "course.imported",
         actor=actor,

@@ -34,12 +34,11 @@ def import_report(
     report: ImportReport, *, actor: User | None, now: datetime, as_code: str | None = None
 ) -> Course:
     """Create the course a report describes, with its media (the caller's transaction)."""
-    course = importer.import_course(
-        report.data, actor=actor, now=now, as_code=as_code, source=report.source
+    return importer.import_course(
+        report.data,
+        actor=actor,
+        now=now,
+        as_code=as_code,
+        source=report.source,
+        media=report.media,
     )
-    if report.media:
-        from lms.courses.media import service as media_service  # noqa: PLC0415
-
-        for name, body in sorted(report.media.items()):
-            media_service.store_media(course, name, body, actor, now)
-    return course

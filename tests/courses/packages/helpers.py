@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 
+from lms.courses.authoring.models import ModuleDraft, ModuleVersion
 from lms.courses.models import (
     Choice,
     Course,
@@ -19,7 +20,10 @@ from lms.courses.models import (
 )
 from lms.extensions import db
 
-COURSE_TABLES = [QuizItem, Choice, Quiz, Question, Lesson, Module, QuestionBank, Course]
+COURSE_TABLES = [
+    QuizItem, Choice, Quiz, Question, Lesson, ModuleDraft, ModuleVersion, Module, QuestionBank,
+    Course,
+]  # fmt: skip
 
 
 def clear_courses() -> None:
