@@ -54,7 +54,17 @@ def new_blueprint(name: str, description: str) -> ApiBlueprint:
 
     @blp.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        return error_json(error.status_code, error.message, headers=getattr(error, "headers", None))
+        # Each problem under its field, as the HTML forms show them beside theirs.
+        fields: dict[str, list[str]] = {}
+        for problem in error.problems:
+            if problem.field:
+                fields.setdefault(problem.field, []).append(problem.message)
+        return error_json(
+            error.status_code,
+            error.message,
+            fields or None,
+            headers=getattr(error, "headers", None),
+        )
 
     @blp.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -86,8 +96,12 @@ def token_required(scope: tokens.TokenScope = tokens.TokenScope.READ) -> Callabl
                 raise ApiError(401, "The token is unknown, expired or revoked.", challenge)
             if token.user.role not in API_ACCESS:
                 raise ApiError(403, "This token's owner may not use the API.")
-            if scope is tokens.TokenScope.WRITE and token.scope is not tokens.TokenScope.WRITE:
-                raise ApiError(403, "This token is read-only; this call needs the write scope.")
+            if scope is not tokens.TokenScope.READ and token.scope is not scope:
+                held = "read-only" if token.scope is tokens.TokenScope.READ else token.scope.value
+                raise ApiError(
+                    403,
+                    f"This token is {held}; this call needs a token of the {scope.value} scope.",
+                )
             g.api_token = token
             g.api_user = token.user
             return view(*args, **kwargs)

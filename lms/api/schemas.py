@@ -232,3 +232,87 @@ class ManifestSchema(Schema):
     sha256 = fields.String(allow_none=True, required=True)
     students_disclosed = fields.Integer(required=True)
     columns = fields.List(fields.String(), allow_none=True, required=True)
+
+
+# --- content (issue 16): courses, modules and their lessons, for content:write tokens ----
+
+
+class CourseWrite(StrictSchema):
+    code = fields.String(required=True, metadata={"description": "e.g. CPT-SURG"})
+    title = fields.String(required=True)
+    topic_area = fields.String(required=True, metadata={"description": "e.g. coding"})
+    description = fields.String(load_default="")
+    sequential = fields.Boolean(load_default=False)
+
+
+class CourseUpdate(StrictSchema):
+    code = fields.String()
+    title = fields.String()
+    topic_area = fields.String()
+    description = fields.String()
+    sequential = fields.Boolean()
+    archived = fields.Boolean(metadata={"description": "Archive the course, or bring it back."})
+
+
+class ModuleWrite(StrictSchema):
+    code = fields.String(required=True, metadata={"description": "Unique in the school"})
+    title = fields.String(required=True)
+    estimated_minutes = fields.Integer(required=True, validate=validate.Range(1, 24 * 60))
+    lesson_markdown = fields.String(load_default="")
+
+
+class DraftUpdate(StrictSchema):
+    revision = fields.Integer(
+        required=True,
+        validate=validate.Range(0, MAX_ID),
+        metadata={"description": "The draft's revision the change starts from (409 if stale)."},
+    )
+    title = fields.String()
+    estimated_minutes = fields.Integer(validate=validate.Range(1, 24 * 60))
+    lesson_markdown = fields.String()
+
+
+class PublishWrite(StrictSchema):
+    note = fields.String(required=True, metadata={"description": "What the version changes."})
+    revision = fields.Integer(
+        validate=validate.Range(0, MAX_ID),
+        metadata={"description": "The draft's revision read (409 if another save came since)."},
+    )
+
+
+class CourseDetail(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    topic_area = fields.String(required=True)
+    description = fields.String(required=True)
+    sequential = fields.Boolean(required=True)
+    archived = fields.Boolean(required=True)
+    modules = fields.List(fields.Nested(ModuleSchema), required=True)
+
+
+class DraftSchema(Schema):
+    title = fields.String(required=True)
+    estimated_minutes = fields.Integer(required=True)
+    lesson_markdown = fields.String(required=True)
+    revision = fields.Integer(required=True)
+
+
+class VersionSchema(Schema):
+    number = fields.Integer(required=True)
+    title = fields.String(required=True)
+    note = fields.String(required=True)
+    published_at = fields.DateTime(required=True)
+
+
+class ModuleDetail(Schema):
+    id = fields.Integer(required=True)
+    course_id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    position = fields.Integer(required=True)
+    title = fields.String(required=True)
+    estimated_minutes = fields.Integer(required=True)
+    published_version = fields.Integer(allow_none=True, required=True)
+    archived = fields.Boolean(required=True)
+    draft = fields.Nested(DraftSchema, required=True)
+    versions = fields.List(fields.Nested(VersionSchema), required=True)

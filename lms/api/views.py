@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_smorest import Api
 
-from lms.api import resources, schemas
+from lms.api import content, resources, schemas
 from lms.auth.access import public
 
 API_PREFIX = "/api/v1"
@@ -37,7 +37,8 @@ def set_up_api(state) -> None:
             "info": {
                 "description": "Personal access tokens (Authorization: Bearer lms_pat_...) "
                 "are created by admins on /admin/tokens. Read tokens read; write tokens "
-                "also record completions and issue certificates."
+                "also record completions and issue certificates; content:write tokens "
+                "also create and change courses, modules and lessons."
             },
             "security": [{"bearerAuth": []}],
         },
@@ -45,6 +46,7 @@ def set_up_api(state) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(resources.people, url_prefix=API_PREFIX)
     api.register_blueprint(resources.records, url_prefix=API_PREFIX)
+    api.register_blueprint(content.content, url_prefix=API_PREFIX)
     app.extensions["lms_api"] = api
 
 
@@ -53,7 +55,7 @@ def set_up_api(state) -> None:
 COMMON_ERRORS = {
     "400": "The request could not be read (a value of the wrong type, a bad filter).",
     "401": "No token, or an unknown, expired or revoked one.",
-    "403": "The token's owner may not use the API, or the call needs the write scope.",
+    "403": "The token's owner may not use the API, or the call needs another scope.",
 }
 
 

@@ -28,7 +28,11 @@ class TokenForm(FlaskForm):
     )
     scope = SelectField(
         "Scope",
-        choices=[SelectChoice("read", "Read only"), SelectChoice("write", "Read and write")],
+        choices=[
+            SelectChoice("read", "Read only"),
+            SelectChoice("write", "Read and write records"),
+            SelectChoice("content:write", "Read, and write courses, modules and lessons"),
+        ],
         validators=[DataRequired()],
     )
     days = IntegerField(

@@ -23,10 +23,12 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class TokenScope(StrEnum):
-    """What a token may do: read only, or read and write."""
+    """What a token may do: read only; read and write records (completions, certificates);
+    or read and write the school's content (courses, modules, lessons)."""
 
     READ = "read"
     WRITE = "write"
+    CONTENT_WRITE = "content:write"
 
 
 class ApiToken(db.Model):

@@ -43,7 +43,10 @@ from tests import factories
 
 READ = tokens.TokenScope.READ
 WRITE = tokens.TokenScope.WRITE
-ALLOWED = frozenset({"read", "write", "other_admin"})
+CONTENT = tokens.TokenScope.CONTENT_WRITE
+ALLOWED = frozenset({"read", "write", "other_admin", "content"})
+# The token kind each writing scope lets in (a read route lets in every allowed kind).
+WRITER = {WRITE: "write", CONTENT: "content"}
 REFUSED = {"none": 401, "revoked": 401, "expired": 401, "demoted": 403, "disabled": 401}
 
 
@@ -67,6 +70,7 @@ class TokenCase:
     missing: str
     scope: tokens.TokenScope = READ
     body: dict | None = None  # a POST with this JSON body; a GET when None
+    method: str = "POST"  # the method of a call with a body
 
 
 TOKEN_CASES: dict[str, TokenCase] = {
@@ -90,7 +94,63 @@ TOKEN_CASES: dict[str, TokenCase] = {
         scope=WRITE,
         body={"public_reason": "issued_in_error", "note": "Issued by mistake."},
     ),
+    # Content (issue 16): a content:write token writes, every usable token reads.
+    "Content.get_course": TokenCase(
+        lambda w: f"/api/v1/courses/{_term(w).course_id}", "/api/v1/courses/999999"
+    ),
+    "Content.update_course": TokenCase(
+        lambda w: f"/api/v1/courses/{_term(w).course_id}",
+        "/api/v1/courses/999999",
+        scope=CONTENT,
+        body={"title": "Terminology, 2027"},
+        method="PATCH",
+    ),
+    "Content.create_module": TokenCase(
+        lambda w: f"/api/v1/courses/{_term(w).course_id}/modules",
+        "/api/v1/courses/999999/modules",
+        scope=CONTENT,
+        body={"code": "TERM-9", "title": "Suffixes", "estimated_minutes": 30},
+    ),
+    "Content.get_module": TokenCase(
+        lambda w: f"/api/v1/modules/{_term(w).id}", "/api/v1/modules/999999"
+    ),
+    "Content.update_module": TokenCase(
+        lambda w: f"/api/v1/modules/{_term(w).id}",
+        "/api/v1/modules/999999",
+        scope=CONTENT,
+        body={"revision": 1, "title": "Roots, 2027"},
+        method="PATCH",
+    ),
+    "Content.publish_module": TokenCase(
+        lambda w: f"/api/v1/modules/{_changed_draft(w)}/publish",
+        "/api/v1/modules/999999/publish",
+        scope=CONTENT,
+        body={"note": "Clearer examples"},
+    ),
 }
+
+
+def _term(world: ApiWorld):
+    return factories.module("TERM-1")
+
+
+def _changed_draft(world: ApiWorld) -> int:
+    """TERM-2 with a draft that differs from its published version."""
+    from lms.courses.authoring import service as authoring  # noqa: PLC0415
+
+    module = factories.module("TERM-2")
+    draft = authoring.draft_of(module)
+    authoring.save_draft(
+        None,
+        module.id,
+        title=draft.title,
+        estimated_minutes=draft.estimated_minutes,
+        lesson_markdown=draft.lesson_markdown + "\nOne more example.\n",
+        revision=draft.revision,
+        now=utcnow(),
+    )
+    db.session.commit()
+    return module.id
 
 
 @pytest.fixture
@@ -129,6 +189,7 @@ def _tokens(world: ApiWorld) -> dict[str, str | None]:
     made = {
         "read": _secret(world.admin),
         "write": _secret(world.admin, WRITE),
+        "content": _secret(world.admin, CONTENT),
         "other_admin": _secret(world.other_admin),
         "none": None,
     }
@@ -154,7 +215,7 @@ def _tokens(world: ApiWorld) -> dict[str, str | None]:
 def _call(client, case: TokenCase, url: str, secret: str | None):
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
     if case.body is not None:
-        return client.post(url, json=case.body, headers=headers)
+        return client.open(url, method=case.method, json=case.body, headers=headers)
     return client.get(url, headers=headers)
 
 
@@ -174,10 +235,10 @@ def test_api_object_route_takes_only_usable_admin_tokens(app, world, endpoint, c
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="lms"):
             response = _call(client, case, url, secret)
-        if kind in ALLOWED and (case.scope is READ or kind == "write"):
-            assert response.status_code == 200, (endpoint, kind, response.get_json())
+        if kind in ALLOWED and (case.scope is READ or kind == WRITER[case.scope]):
+            assert response.status_code in (200, 201), (endpoint, kind, response.get_json())
             continue
-        expected = 403 if kind in ("read", "other_admin") else REFUSED[kind]
+        expected = 403 if kind in ALLOWED else REFUSED[kind]
         assert response.status_code == expected, (endpoint, kind, response.status_code)
         assert response.get_json()["error"]["status"] == expected
         denials = _denials(caplog, url)
@@ -189,7 +250,7 @@ def test_api_object_route_answers_404_for_an_object_that_does_not_exist(
     app, world, endpoint, caplog
 ):
     case = TOKEN_CASES[endpoint]
-    secret = _secret(world.admin, WRITE)
+    secret = _secret(world.admin, CONTENT if case.scope is CONTENT else WRITE)
     with caplog.at_level(logging.WARNING, logger="lms"):
         response = _call(app.test_client(), case, case.missing, secret)
     assert response.status_code == 404, (endpoint, response.status_code)
