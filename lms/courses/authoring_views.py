@@ -6,12 +6,22 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from lms.auth.access import roles_required
 from lms.auth.models import Role
-from lms.courses import catalogue
+from lms.courses import blueprints, catalogue, player
 from lms.courses.authoring import service as authoring
-from lms.courses.forms import ConfirmForm, CourseForm, ModuleForm, PublishForm, RestoreForm
+from lms.courses.bank import quizzes as quiz_builder
+from lms.courses.bank.questions import list_banks
+from lms.courses.forms import (
+    ConfirmForm,
+    CourseForm,
+    ModuleForm,
+    NewQuizForm,
+    PublishForm,
+    RestoreForm,
+)
 from lms.courses.markdown import render_markdown
 from lms.courses.models import Course, Quiz
 from lms.courses.rules import authoring as rules
@@ -358,3 +368,123 @@ def restore_version(module_id: int, number: int):
         return _versions_page(module, form, show_problems(form, error))
     flash(f"Version {number} is published again as version {version.number}.", "success")
     return redirect(url_for("authoring.module_versions", module_id=module_id))
+
+
+# --- the quiz builder -----------------------------------------------------------------------
+
+
+@bp.route("/modules/<int:module_id>/quiz/build", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def build_quiz(module_id: int):
+    """A module's quiz: create it, then pick its questions from a bank by hand (or draw them
+    by a blueprint in the quiz settings), and preview it as a student sees it."""
+    actor = _actor()
+    module = authoring.get_module(module_id)
+    quiz = quiz_builder.quiz_of_module(module.id)
+    new_form = NewQuizForm()
+    new_form.bank_id.choices = [SelectChoice(b.id, f"{b.name} ({n})") for b, n in list_banks()]
+    action = ConfirmForm()
+    status = 200
+    if request.method == "POST":
+        _checked(action)
+        try:
+            status = _builder_action(actor, module, quiz, new_form)
+        except DomainError as error:
+            status = error.status_code
+            for problem in error.problems:
+                action.form_errors.append(problem.message)
+        if status < 400:
+            return redirect(url_for("authoring.build_quiz", module_id=module.id, **request.args))
+    if quiz is None and request.method == "GET":
+        new_form.title.data = f"Quiz: {module.title}"
+        course_bank = next(
+            (b.id for b, _ in list_banks() if b.name.startswith(f"{_course_code(module)}:")),
+            None,
+        )
+        new_form.bank_id.data = course_bank
+    quiz = quiz_builder.quiz_of_module(module.id)
+    bank_id = whole_number(request.args.get("bank", "")) or (quiz.bank_id if quiz else None)
+    text, label = request.args.get("q", "")[:200], request.args.get("tag", "")[:80]
+    candidates, more = (
+        quiz_builder.candidate_questions(bank_id, text, label) if quiz and bank_id else ([], False)
+    )
+    in_quiz = {item.question_id for item in quiz.items} if quiz else set()
+    return render_template(
+        "courses/authoring/quiz_builder.html",
+        module=module,
+        course=db.session.get(Course, module.course_id),
+        quiz=quiz,
+        items=sorted(quiz.items, key=lambda i: i.position) if quiz else [],
+        has_blueprint=bool(quiz and blueprints.blueprint_rows(quiz)),
+        new_form=new_form,
+        action=action,
+        banks=list_banks(),
+        bank_id=bank_id,
+        text=text,
+        label=label,
+        candidates=[q for q in candidates if q.id not in in_quiz],
+        more=more,
+        may_edit=actor.is_author,
+    ), status
+
+
+def _course_code(module) -> str:
+    return db.session.get(Course, module.course_id).code
+
+
+def _builder_action(actor, module, quiz, new_form: NewQuizForm) -> int:
+    """Create the quiz, add the ticked questions, or remove one; the status to answer."""
+    now = utcnow()
+    what = request.form.get("action", "")
+    if what == "create":
+        if not new_form.validate():
+            raise InvalidInput("Check the quiz's title, bank and passing score.")
+        quiz_builder.create_quiz(
+            actor,
+            module.id,
+            new_form.title.data or "",
+            new_form.bank_id.data,
+            new_form.passing_score.data if new_form.passing_score.data is not None else 80,
+            now,
+        )
+        flash("The quiz is created: now pick its questions.", "success")
+        return 200
+    if quiz is None:
+        raise InvalidInput("The module has no quiz yet: create it first.")
+    if what == "add":
+        ids = [whole_number(v) for v in request.form.getlist("question")]
+        if None in ids:
+            raise InvalidInput("Tick questions from the list.")
+        added = quiz_builder.add_questions(actor, quiz.id, ids, now)
+        flash(f"{added} question{'s' if added != 1 else ''} added to the quiz.", "success")
+        return 200
+    if what == "remove":
+        question_id = whole_number(request.form.get("question", ""))
+        if question_id is None:
+            raise InvalidInput("Choose the question to remove.")
+        quiz_builder.remove_question(actor, quiz.id, question_id, now)
+        flash(f"Question {question_id} is out of the quiz (it stays in its bank).", "success")
+        return 200
+    raise InvalidInput("Create the quiz, add questions or remove one.")
+
+
+@bp.get("/modules/<int:module_id>/quiz/preview")
+@roles_required(*STAFF)
+def preview_quiz(module_id: int):
+    """The quiz as a student sees it (a blueprint quiz: one draw; ``seed`` for another),
+    with its settings; nothing can be submitted and nothing is written."""
+    module = authoring.get_module(module_id)
+    quiz = quiz_builder.quiz_of_module(module.id)
+    if quiz is None:
+        abort(404)
+    seed = whole_number(request.args.get("seed", "")) or 1
+    ids = quiz_builder.preview_question_ids(quiz, seed)
+    by_id = {q.id: q for q in quiz_builder.load_questions(ids)}
+    return render_template(
+        "courses/authoring/quiz_preview.html",
+        module=module,
+        quiz=quiz,
+        questions=player.preview_questions([by_id[i] for i in ids if i in by_id]),
+        seed=seed,
+        drawn=bool(blueprints.blueprint_rows(quiz)),
+    )

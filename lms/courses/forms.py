@@ -278,3 +278,13 @@ class RestoreForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Carries the CSRF token of a one-button action (archive, delete, move)."""
+
+
+class NewQuizForm(FlaskForm):
+    """Give a module its quiz: a title, the bank it draws on, a passing score."""
+
+    title = StringField("Quiz title")
+    bank_id = SelectField("Question bank", coerce=int, choices=[])
+    passing_score = IntegerField(
+        "Passing score (%)", default=80, validators=[Optional(), NumberRange(0, 100)]
+    )

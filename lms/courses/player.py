@@ -17,7 +17,7 @@ from lms.courses.attempts.grading import (
     grade_of,
     result_of,
 )
-from lms.courses.models import Attempt, AttemptQuestion, QuestionKind
+from lms.courses.models import Attempt, AttemptQuestion, Question, QuestionKind
 from lms.courses.rules import code_entry, grading, timing
 
 
@@ -300,3 +300,30 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"
+
+
+def preview_questions(questions: list[Question]) -> list[ShownQuestion]:
+    """Questions as the player would show them to a student, for an author's preview: no
+    picks, no key, the choices in their stored order."""
+    shown = []
+    for number, question in enumerate(questions, start=1):
+        boxes = ()
+        if question.kind is QuestionKind.CODE_ENTRY:
+            boxes = tuple(
+                ShownBox(index, box.label, box.code_set, box.order, "")
+                for index, box in enumerate(code_entry.boxes_of(question.code_boxes))
+            )
+        shown.append(
+            ShownQuestion(
+                id=question.id,
+                number=number,
+                stem=question.stem,
+                multiple=question.kind is QuestionKind.MULTIPLE,
+                choices=tuple(ShownChoice(c.id, c.text, False) for c in question.choices),
+                answered=False,
+                content_area=question.content_area,
+                case=question.case_text or "",
+                boxes=boxes,
+            )
+        )
+    return shown

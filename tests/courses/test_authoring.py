@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from lms.auth.models import Role
 from lms.courses.authoring import service as authoring
 from lms.courses.authoring.models import ModuleDraft, ModuleVersion
-from lms.courses.models import Course, Lesson, Module
+from lms.courses.models import Course, Lesson, Module, Question, QuestionBank, Quiz, QuizItem
 from lms.courses.rules import authoring as rules
 from lms.extensions import db
 from lms.ledger.models import AuditEvent, LedgerEntry, LedgerKind
 from tests import factories
 from tests.conftest import login, post_form
+from tests.courses.builders import practice_exam
 
 LESSON = """# Wound repair
 
@@ -409,3 +410,86 @@ def test_the_demo_loader_and_the_importers_write_through_the_editor_s_service(ap
         "module.created",
         "module.published",
     }
+
+
+# --- the quiz builder ---------------------------------------------------------------------
+
+
+def _items(quiz_id: int) -> list[str]:
+    return [
+        str(qid)
+        for qid in db.session.scalars(
+            select(QuizItem.question_id)
+            .where(QuizItem.quiz_id == quiz_id)
+            .order_by(QuizItem.position)
+        )
+    ]
+
+
+def test_an_author_builds_a_quiz_by_hand_and_previews_it(client):
+    _author(client)
+    factories.course("TERM", questions=3)
+    course = db.session.scalar(select(Course))
+    _new_module(client, course.id, code="TERM-5")
+    module = db.session.scalar(select(Module).where(Module.code == "TERM-5"))
+    page = client.get(f"/modules/{module.id}/quiz/build").get_data(as_text=True)
+    assert "Create the quiz" in page
+    bank_id = db.session.scalar(select(QuestionBank.id))
+    response = post_form(
+        client,
+        f"/modules/{module.id}/quiz/build",
+        {"action": "create", "title": "Wound repair quiz", "bank_id": bank_id, "passing_score": 80},
+    )
+    assert response.status_code == 302
+    quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+    assert (quiz.title, quiz.passing_score, quiz.bank_id) == ("Wound repair quiz", 80, bank_id)
+
+    page = client.get(f"/modules/{module.id}/quiz/build?bank={bank_id}&q=module+2")
+    listed = re.findall(r'name="question" value="(\d+)"', page.get_data(as_text=True))
+    assert len(listed) == 3  # the three questions of TERM-2, by their words
+    picked = listed[:2]
+    response = post_form(
+        client, f"/modules/{module.id}/quiz/build", {"action": "add", "question": picked}
+    )
+    assert response.status_code == 302
+    assert _items(quiz.id) == picked
+
+    # the same question twice, or one that does not exist: refused, nothing added
+    again = post_form(
+        client, f"/modules/{module.id}/quiz/build", {"action": "add", "question": [picked[0]]}
+    )
+    assert again.status_code == 400 and "in the quiz already" in again.get_data(as_text=True)
+    missing = post_form(
+        client, f"/modules/{module.id}/quiz/build", {"action": "add", "question": ["999999"]}
+    )
+    assert missing.status_code == 400
+    assert len(_items(quiz.id)) == 2
+
+    preview = client.get(f"/modules/{module.id}/quiz/preview").get_data(as_text=True)
+    assert preview.count('class="question"') == 2 and "TERM module 2 question 1?" in preview
+    assert "Nothing can be submitted here." in preview and "<form" not in preview.split("<main")[-1]
+
+    response = post_form(
+        client, f"/modules/{module.id}/quiz/build", {"action": "remove", "question": picked[0]}
+    )
+    assert response.status_code == 302
+    assert _items(quiz.id) == [picked[1]]
+    actions = [
+        e.action for e in db.session.scalars(select(AuditEvent)) if e.action.startswith("quiz")
+    ]
+    assert actions == ["quiz.created", "quiz.questions_added", "quiz.question_removed"]
+
+
+def test_a_blueprint_quiz_is_previewed_as_one_draw_and_takes_no_hand_picks(client):
+    _author(client)
+    practice_exam(per_area=3, draw=2, minutes=None)
+    quiz = db.session.scalar(select(Quiz))
+    preview = client.get(f"/modules/{quiz.module_id}/quiz/preview")
+    assert preview.status_code == 200
+    assert "one draw of the blueprint" in preview.get_data(as_text=True)
+    some = db.session.scalar(select(Question.id))
+    response = post_form(
+        client, f"/modules/{quiz.module_id}/quiz/build", {"action": "add", "question": [some]}
+    )
+    assert response.status_code == 409
+    assert "draws its questions by its blueprint" in response.get_data(as_text=True)

@@ -513,6 +513,20 @@ CASES: dict[str, list[Case]] = {
             AUTHORS,
         )
     ],
+    "authoring.build_quiz": [
+        Case("GET", lambda s: (f"/modules/{s.module_id}/quiz/build", {}), STAFF_ONLY),
+        Case(
+            "POST",
+            lambda s: (
+                f"/modules/{_draft_module(s)}/quiz/build",
+                {"action": "create", "title": "Quiz", "bank_id": _bank_id(s), "passing_score": 80},
+            ),
+            AUTHORS,
+        ),
+    ],
+    "authoring.preview_quiz": [
+        Case("GET", lambda s: (f"/modules/{s.module_id}/quiz/preview", {}), STAFF_ONLY)
+    ],
     "media.course_media_list": [
         Case("GET", lambda s: (f"/courses/{_course_id(s)}/media", {}), STAFF_ONLY)
     ],
