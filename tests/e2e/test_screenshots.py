@@ -69,3 +69,21 @@ def test_screenshots(browser, live_server, size):
         shoot(page, "admin-requirement-builder", size)
         page.goto(f"{live_server.url}/verify/{live_server.app.config['DEMO_CERTIFICATE_CODE']}")
         shoot(page, "verify", size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_editor_screenshots(browser, live_server, size):
+    """The editor (issue 16): a course's modules, a module's draft beside its preview, its
+    versions, and its quiz builder."""
+    with logged_in(browser, live_server, size, "admin@example.com") as page:
+        page.goto(f"{live_server.url}/courses")
+        terminology = page.locator("section", has_text="MTERM-1")
+        terminology.get_by_role("link", name="Edit the course and its modules").click()
+        shoot(page, "editor-course", size)
+        page.get_by_role("link", name="Word parts: roots, prefixes and suffixes").click()
+        shoot(page, "editor-module", size)
+        page.get_by_role("link", name="Versions").click()
+        shoot(page, "editor-versions", size)
+        page.go_back()
+        page.get_by_role("link", name="Quiz: questions and preview").click()
+        shoot(page, "editor-quiz-builder", size)
