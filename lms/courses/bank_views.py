@@ -33,7 +33,8 @@ from lms.courses.forms import (
     QuizForm,
     QuizSettingsForm,
 )
-from lms.courses.rules import drawing
+from lms.courses.models import QuestionKind
+from lms.courses.rules import code_entry, drawing
 from lms.courses.rules.questions import choices_text
 from lms.courses.rules.quizzes import PRESETS, QuizSettings, blueprint_departures
 from lms.db import utcnow
@@ -94,6 +95,9 @@ def _form_with(question=None) -> QuestionForm:
         form.difficulty.data = draft.difficulty
         form.code_set_year.data = str(draft.code_set_year or "")
         form.tags.data = list(draft.tags)
+        if question.kind is QuestionKind.CODE_ENTRY:
+            form.case.data = question.case_text or ""
+            form.boxes.data = code_entry.key_text(code_entry.boxes_of(question.code_boxes))
     return form
 
 
@@ -103,9 +107,24 @@ def _save_question(form: QuestionForm, save):
     if not form.validate_on_submit():
         return None, 400 if request.method == "POST" else 200
     try:
+        if form.kind.data == QuestionKind.CODE_ENTRY.value:
+            return save(questions.code_entry_data(form.data)), 200
         return save(questions.draft_from_form(form.data)), 200
     except DomainError as error:
         return None, show_problems(form, error)
+
+
+def _create(bank_id: int, draft):
+    """A new question of either kind: a draft of choices, or a code-entry question's data."""
+    if isinstance(draft, dict):
+        return questions.create_code_entry(_actor(), bank_id, draft, utcnow())
+    return questions.create_question(_actor(), bank_id, draft, utcnow())
+
+
+def _update(question_id: int, draft):
+    if isinstance(draft, dict):
+        return questions.update_code_entry(_actor(), question_id, draft, utcnow())
+    return questions.update_question(_actor(), question_id, draft, utcnow())
 
 
 @bp.route("/banks/<int:bank_id>/questions/new", methods=["GET", "POST"])
@@ -115,9 +134,7 @@ def new_question(bank_id: int):
     _authors_only()
     bank = questions.get_bank(bank_id)
     form = _form_with()
-    question, status = _save_question(
-        form, lambda draft: questions.create_question(_actor(), bank.id, draft, utcnow())
-    )
+    question, status = _save_question(form, lambda draft: _create(bank.id, draft))
     if question is not None:
         flash("The question is saved.", "success")
         return redirect(url_for("bank.bank_page", bank_id=bank_id))
@@ -135,9 +152,7 @@ def edit_question(question_id: int):
     bank = questions.get_bank(question.bank_id)
     seen = questions.has_attempts(question.id)
     form = _form_with(question)
-    saved, status = _save_question(
-        form, lambda draft: questions.update_question(_actor(), question_id, draft, utcnow())
-    )
+    saved, status = _save_question(form, lambda draft: _update(question_id, draft))
     if saved is not None:
         message = (
             f"Saved as version {saved.version}; attempts keep the version they saw."

@@ -105,7 +105,20 @@ class QuestionForm(FlaskForm):
             SelectChoice("single", "Multiple choice, one answer"),
             SelectChoice("multiple", "Multiple choice, several answers"),
             SelectChoice("true_false", "True / false"),
+            SelectChoice("code_entry", "Code entry: a case and boxes for codes"),
         ],
+    )
+    case = TextAreaField(
+        "Case (code entry)",
+        description="The note the student codes from, in plain text (no HTML).",
+    )
+    boxes = TextAreaField(
+        "Key (code entry)",
+        description="One box per line [label] code set order (code sets: icd10cm, cpt, hcpcs, "
+        "icd10pcs; order: any, first, exact), then one line per code: codes that may replace "
+        "each other joined by 'or', modifiers after a hyphen (99214-25), and after ';' the "
+        "feedback on that code. E.g. [Diagnoses] icd10cm first / E11.621 ; first-listed / "
+        "L97.411",
     )
     choices = TextAreaField(
         "Choices",

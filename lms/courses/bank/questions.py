@@ -10,8 +10,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
+from lms.courses import content
 from lms.courses.bank import EDIT_BANKS
 from lms.courses.catalogue import require_author
+from lms.courses.codesets import keys
 from lms.courses.models import (
     AttemptQuestion,
     Choice,
@@ -20,6 +22,7 @@ from lms.courses.models import (
     QuestionKind,
     QuizItem,
 )
+from lms.courses.rules import code_entry
 from lms.courses.rules.questions import (
     YEAR_PROBLEM,
     DraftQuestion,
@@ -211,6 +214,7 @@ def update_question(actor: User, question_id: int, draft: DraftQuestion, now: da
         question.content_area = draft.content_area.strip()
         question.difficulty = draft.difficulty
         question.code_set_year = draft.code_set_year
+        question.case_text = question.code_boxes = question.code_release = None
         db.session.execute(delete(Choice).where(Choice.question_id == question.id))
         db.session.flush()
         db.session.expire(question, ["choices"])
@@ -247,5 +251,107 @@ def retire_question(actor: User, question_id: int, now: datetime) -> Question:
     db.session.flush()
     record_event(
         "question.retired", actor=actor, now=now, target_type="question", target_id=question.id
+    )
+    return question
+
+
+# --- code-entry questions written in the bank's form ---------------------------------------
+
+
+def code_entry_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The question form's data as the content data of a code-entry question: its case, and
+    its key read from the form's text (``rules.code_entry.key_from_text``); a line of the key
+    that cannot be read, or a year that is not one, refuses it (400) with the rest."""
+    boxes, problems = code_entry.key_from_text(data.get("boxes") or "")
+    year = (data.get("code_set_year") or "").strip()
+    if year and whole_number(year, maximum=9999) is None:
+        problems.append(Problem(YEAR_PROBLEM, "code_set_year"))
+    if problems:
+        raise InvalidInput(problems=problems)
+    return {
+        "kind": QuestionKind.CODE_ENTRY.value,
+        "stem": (data.get("stem") or "").strip(),
+        "case": data.get("case") or "",
+        "boxes": boxes,
+        "rationale": (data.get("rationale") or "").strip(),
+        "content_area": (data.get("content_area") or "").strip(),
+        "difficulty": data.get("difficulty") or "",
+        "code_set_year": whole_number(year, maximum=9999) if year else None,
+        "tags": list(data.get("tags") or ()),
+    }
+
+
+def _checked_code_entry(data: Mapping[str, Any]) -> list:
+    """The key's boxes checked against the code sets (every problem refuses it)."""
+    boxes, problems = keys.checked_boxes(data["boxes"])
+    problems = keys.case_problems(data["case"]) + problems
+    if not data["stem"]:
+        problems.insert(0, Problem("The question has no text.", "stem"))
+    if problems:
+        raise InvalidInput(problems=problems)
+    return boxes
+
+
+def create_code_entry(
+    actor: User, bank_id: int, data: Mapping[str, Any], now: datetime
+) -> Question:
+    """Add a code-entry question to a bank, its key checked against the code sets."""
+    require_author(actor, EDIT_BANKS)
+    bank = get_bank(bank_id)
+    _checked_code_entry(data)
+    question = content.add_code_entry_question(bank, data)
+    record_event(
+        "question.created",
+        actor=actor,
+        now=now,
+        target_type="question",
+        target_id=question.id,
+        details={"bank_id": bank_id, "kind": "code_entry"},
+    )
+    return question
+
+
+def update_code_entry(
+    actor: User, question_id: int, data: Mapping[str, Any], now: datetime
+) -> Question:
+    """Edit a question into (or as) a code-entry question: in place while no attempt has
+    seen it, else as a new version that quizzes move to (attempts keep the one they saw)."""
+    require_author(actor, EDIT_BANKS)
+    question = get_question(question_id)
+    if question.retired_at is not None:
+        raise InvalidInput("This question is retired (or was replaced by a newer version).")
+    boxes = _checked_code_entry(data)
+    if has_attempts(question.id):
+        bank = get_bank(question.bank_id)
+        newer = content.add_code_entry_question(bank, data)
+        newer.family_id, newer.version = question.family_id, question.version + 1
+        question.retired_at = now
+        for item in db.session.scalars(select(QuizItem).where(QuizItem.question_id == question.id)):
+            item.question_id = newer.id
+        db.session.flush()
+        record_event(
+            "question.versioned",
+            actor=actor,
+            now=now,
+            target_type="question",
+            target_id=newer.id,
+            details={"replaces": question.id, "version": newer.version},
+        )
+        return newer
+    db.session.execute(delete(Choice).where(Choice.question_id == question.id))
+    question.stem = data["stem"]
+    question.rationale = data["rationale"]
+    question.tags = list(data["tags"])
+    question.kind = QuestionKind.CODE_ENTRY
+    question.content_area = data["content_area"]
+    question.difficulty = data["difficulty"]
+    question.code_set_year = data["code_set_year"]
+    question.case_text = data["case"]
+    question.code_boxes = [code_entry.stored_box(box) for box in boxes]
+    question.code_release = keys.release_of(boxes)
+    db.session.flush()
+    db.session.expire(question, ["choices"])
+    record_event(
+        "question.edited", actor=actor, now=now, target_type="question", target_id=question.id
     )
     return question

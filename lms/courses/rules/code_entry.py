@@ -332,3 +332,78 @@ def boxes_of(stored: Sequence[dict] | None) -> tuple[Box, ...]:
         if box is not None:
             boxes.append(box)
     return tuple(boxes)
+
+
+# --- a key as an author writes it in the question form ------------------------------------
+
+_BOX_HEADER = re.compile(r"\[(?P<label>[^\]]*)\]\s+(?P<code_set>\S+)(?:\s+(?P<order>\S+))?\s*$")
+
+
+def key_from_text(text: str) -> tuple[list[dict], list[Problem]]:
+    """A key written as text, one box per ``[label] code_set order`` line (order: any,
+    first or exact; any when left out), then one key entry per line: its interchangeable
+    codes joined by ``or``, and after a ``;`` the feedback students read on that code::
+
+        [Diagnoses] icd10cm first
+        E11.621 ; the diabetic foot ulcer is sequenced first
+        L97.411
+        [Procedures] cpt
+        11042-RT or 11042
+
+    The boxes come back as the content data gives them (``box_problems`` reads them); every
+    line that is neither is a problem on the ``boxes`` field."""
+    boxes: list[dict] = []
+    problems: list[Problem] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        header = _BOX_HEADER.match(line)
+        if line.startswith("["):
+            if header is None:
+                problems.append(
+                    Problem(
+                        f"Line {number}: a box starts with [label] code set order, such as "
+                        "[Diagnoses] icd10cm first.",
+                        "boxes",
+                    )
+                )
+                continue
+            boxes.append(
+                {
+                    "label": header["label"].strip(),
+                    "code_set": header["code_set"].lower(),
+                    "order": (header["order"] or "any").lower(),
+                    "key": [],
+                    "feedback": [],
+                }
+            )
+            continue
+        if not boxes:
+            problems.append(
+                Problem(f"Line {number}: start with a box line, such as [Codes] icd10cm.", "boxes")
+            )
+            continue
+        codes, _, note = line.partition(";")
+        entry = [code.strip() for code in re.split(r"\s+or\s+", codes.strip()) if code.strip()]
+        if not entry:
+            problems.append(Problem(f"Line {number}: no code before the ';'.", "boxes"))
+            continue
+        boxes[-1]["key"].append(entry)
+        boxes[-1]["feedback"].append(note.strip())
+    for box in boxes:  # feedback only where some entry has it
+        if not any(box["feedback"]):
+            box["feedback"] = []
+    return boxes, problems
+
+
+def key_text(boxes: Sequence[Box]) -> str:
+    """A stored key written back as ``key_from_text`` reads it."""
+    lines = []
+    for box in boxes:
+        lines.append(f"[{box.label}] {box.code_set} {box.order}")
+        for index, entry in enumerate(box.key):
+            note = box.feedback[index] if index < len(box.feedback) else ""
+            codes = " or ".join(str(code) for code in entry)
+            lines.append(f"{codes} ; {note}" if note else codes)
+    return "\n".join(lines)
