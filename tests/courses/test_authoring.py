@@ -13,6 +13,8 @@ from lms.auth.models import Role
 from lms.courses.authoring import service as authoring
 from lms.courses.authoring.models import ModuleDraft, ModuleVersion
 from lms.courses.models import Course, Lesson, Module, Question, QuestionBank, Quiz, QuizItem
+from lms.courses.packages.importer import import_course
+from lms.courses.packages.report import ImportReport
 from lms.courses.rules import authoring as rules
 from lms.extensions import db
 from lms.ledger.models import AuditEvent, LedgerEntry, LedgerKind
@@ -493,3 +495,22 @@ def test_a_blueprint_quiz_is_previewed_as_one_draw_and_takes_no_hand_picks(clien
     )
     assert response.status_code == 409
     assert "draws its questions by its blueprint" in response.get_data(as_text=True)
+
+
+def test_an_imported_lesson_that_cannot_be_published_stays_a_draft_and_the_report_says_so(app):
+    data = {
+        "code": "IMP",
+        "title": "Imported",
+        "topic_area": "coding",
+        "modules": [
+            {"code": "IMP-1", "title": "Fine", "lesson": "# Fine\n\nText.\n"},
+            {"code": "IMP-2", "title": "No alt", "lesson": "# Figure\n\n![](media/x.png)\n"},
+        ],
+    }
+    report = ImportReport(source="course package", data=data)
+    (line,) = report.drafts()
+    assert line.startswith("IMP-2: Give every image alt text")
+    import_course(data, actor=None, now=factories.NOW)
+    db.session.commit()
+    states = dict(db.session.execute(select(Module.code, Module.published_version)).all())
+    assert states == {"IMP-1": 1, "IMP-2": None}

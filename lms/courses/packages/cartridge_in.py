@@ -64,6 +64,7 @@ class _Module:
     quiz_title: str = ""
     max_attempts: int | None = None
     time_limit_minutes: int | None = None
+    assessments: list[str] = field(default_factory=list)  # the titles of its assessments
     own_title: bool = False  # the first part starts with the lesson's "# Title"
 
 
@@ -114,6 +115,14 @@ class _Reader:
             data=self._data(title, modules),
             skipped=self.skipped,
             media=self.media,
+            notes=[
+                f"{module.title}: its {len(module.assessments)} assessments "
+                f"({'; '.join(module.assessments)}) become one quiz of {len(module.questions)} "
+                "questions (a module holds one quiz); its title, attempts and time limit are "
+                "the first assessment's that sets them."
+                for module in modules
+                if len(module.assessments) > 1
+            ],
         )
 
     def _version(self, root: Element) -> str:
@@ -211,6 +220,7 @@ class _Reader:
         elif resource.kind == ASSESSMENT:
             assessment = qti.read_assessment(parse_xml(self.zip.read(main), main), main)
             module.questions += assessment.questions
+            module.assessments.append(assessment.title or resource.identifier)
             module.quiz_title = module.quiz_title or assessment.title
             module.max_attempts = module.max_attempts or assessment.max_attempts
             module.time_limit_minutes = module.time_limit_minutes or assessment.time_limit_minutes

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from lms.courses.rules import authoring as authoring_rules
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -27,6 +29,18 @@ class ImportReport:
     data: dict
     skipped: list[Skipped] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)  # filename -> bytes
+    # How parts were brought in where the formats differ (several assessments made one quiz).
+    notes: list[str] = field(default_factory=list)
+
+    def drafts(self) -> list[str]:
+        """The modules whose lesson cannot be published as it stands (an image without alt
+        text, say): they are imported as drafts for an author to finish, each with why."""
+        found = []
+        for module in self.data["modules"]:
+            problems = authoring_rules.lesson_problems(module.get("lesson") or "", publishing=True)
+            if problems:
+                found.append(f"{module['code']}: {problems[0].message}")
+        return found
 
     @property
     def code(self) -> str:
@@ -53,6 +67,11 @@ class ImportReport:
         out.append(f"  {len(data.get('bank', []))} more question(s) in the course's bank")
         if self.media:
             out.append(f"  {len(self.media)} media file(s): " + ", ".join(sorted(self.media)))
+        out += [f"Note: {note}" for note in self.notes]
+        drafts = self.drafts()
+        if drafts:
+            out.append(f"Imported as drafts, not yet seen by students ({len(drafts)}):")
+            out += [f"  - {line}" for line in drafts]
         if self.skipped:
             out.append(f"Not imported ({len(self.skipped)}):")
             out += [f"  - {item}" for item in self.skipped]

@@ -177,3 +177,41 @@ def test_a_student_takes_the_imported_moodle_course(client, runner, tmp_path):
     assert "You passed with 100%." in client.get(response.headers["Location"]).get_data(
         as_text=True
     )
+
+
+def _with_second_quiz(data: bytes) -> bytes:
+    """The Moodle-shaped cartridge with the same quiz placed twice in Topic 2."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in source.namelist():
+            body = source.read(name)
+            if name == "imsmanifest.xml":
+                text = body.decode()
+                text = text.replace(
+                    '<item identifier="ITEM-105"',
+                    '<item identifier="ITEM-106" identifierref="RES-106"><title>Second quiz'
+                    '</title></item>\n          <item identifier="ITEM-105"',
+                )
+                text = text.replace(
+                    '<resource identifier="RES-105"',
+                    '<resource identifier="RES-106" '
+                    'type="imsqti_xmlv1p2/imscc_xmlv1p1/assessment">'
+                    '<file href="resource_104_quiz/assessment.xml"/></resource>\n'
+                    '    <resource identifier="RES-105"',
+                )
+                body = text.encode()
+            archive.writestr(name, body)
+    return out.getvalue()
+
+
+def test_two_assessments_in_one_module_become_one_quiz_and_the_report_says_so(app):
+    single = cartridge_in.read_cartridge(cartridge("moodle"), "moodle.imscc")
+    double = cartridge_in.read_cartridge(_with_second_quiz(cartridge("moodle")), "moodle.imscc")
+    assert single.notes == []
+    questions = len(single.data["modules"][1]["questions"])
+    assert len(double.data["modules"][1]["questions"]) == 2 * questions
+    (note,) = double.notes
+    assert note.startswith("Topic 2: Practice: its 2 assessments")
+    assert f"one quiz of {2 * questions} questions" in note
+    assert any(line.startswith("Note: Topic 2") for line in double.lines())
