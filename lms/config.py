@@ -22,6 +22,12 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     MEDIA_DIR: str | None = None  # lesson media; default instance/media (docs/DEPLOYMENT.md)
+    # Lesson media in an S3-compatible bucket instead (docs/DEPLOYMENT.md): the bucket, the
+    # endpoint of a non-AWS store (MinIO...), the region, and the prefix of the object keys.
+    MEDIA_S3_BUCKET: str | None = None
+    MEDIA_S3_ENDPOINT_URL: str | None = None
+    MEDIA_S3_REGION: str | None = None
+    MEDIA_S3_PREFIX: str = "media/"
     PUBLIC_BASE_URL: str | None = None  # used in links printed on certificates
 
 

@@ -12,7 +12,7 @@ from lms.courses import catalogue
 from lms.courses.forms import MediaUploadForm
 from lms.courses.media import service as media
 from lms.db import utcnow
-from lms.errors import DomainError
+from lms.errors import DomainError, NotFound
 from lms.forms import oversized_upload, show_problems, takes_uploads
 
 bp = Blueprint("media", __name__)
@@ -57,7 +57,10 @@ def course_media_list(course_id: int):
 @login_required
 def course_media_file(course_id: int, filename: str):
     """A lesson's file, to anyone who may read the course's lessons (every signed-in user, as
-    the module pages), with its sniffed type and ``nosniff``."""
+    the module pages; students not once the course is archived), with its sniffed type and
+    ``nosniff``."""
+    if current_user.is_student and catalogue.get_course(course_id).archived_at is not None:
+        raise NotFound("There is no such file.")  # students no longer see the course
     found = media.get_media(course_id, filename)
     body = media.read_media(found)
     response = Response(body, mimetype=found.content_type)

@@ -83,6 +83,10 @@ def test_an_author_uploads_an_image_and_a_reader_gets_it_with_its_type(app, clie
     assert served.headers["Content-Type"] == "image/png"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert reader.get(f"/courses/{course.id}/media/other.png").status_code == 404
+    course = db.session.get(Course, course.id)
+    course.archived_at = factories.NOW  # an archived course's files leave students too
+    db.session.commit()
+    assert reader.get(f"/courses/{course.id}/media/ulcer.png").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -175,3 +179,38 @@ def test_a_course_package_carries_its_media_there_and_back(app, media_dir):
     db.session.commit()
     again = db.session.scalar(select(Course).where(Course.id == copy.id))
     assert [m.filename for m in media.list_media(again)] == ["ulcer.png"]
+
+
+def test_with_a_bucket_configured_media_live_in_it_and_are_served_from_it(
+    app, client, tmp_path, monkeypatch
+):
+    """An S3-compatible bucket (moto's in-process S3 here): uploads go to it by digest,
+    nothing goes to disk, reads come from it, and a changed object is refused, not served."""
+    moto = pytest.importorskip("moto")
+    import boto3
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    app.config.update(
+        MEDIA_DIR=str(tmp_path / "unused"), MEDIA_S3_BUCKET="school-media", MEDIA_S3_PREFIX="m/"
+    )
+    with moto.mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="school-media")
+        course = factories.course("SURG", modules=1)
+        author(client)
+        assert upload(client, course.id, "ulcer.png", PNG).status_code == 302
+        digest = hashlib.sha256(PNG).hexdigest()
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="school-media")["Contents"]]
+        assert keys == [f"m/{digest}"] and stored_files(tmp_path / "unused") == []
+        served = client.get(f"/courses/{course.id}/media/ulcer.png")
+        assert served.status_code == 200 and served.data == PNG
+        assert upload(client, course.id, "same.png", PNG).status_code == 302  # one copy
+        assert len(s3.list_objects_v2(Bucket="school-media")["Contents"]) == 1
+        s3.put_object(Bucket="school-media", Key=f"m/{digest}", Body=b"tampered")
+        assert client.get(f"/courses/{course.id}/media/ulcer.png").status_code == 404
+    app.extensions.pop("lms_media_s3", None)
