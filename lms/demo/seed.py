@@ -274,7 +274,8 @@ def _seed_evidence_and_results(instructor, student, certified, cpc, now: datetim
     job = credentials.submit_evidence(
         student,
         rules.EvidenceKind.EXPERIENCE,
-        "Front-desk billing: charge entry, insurance verification, denials follow-up.",
+        "Coding clerk: assigning ICD-10-CM and CPT codes to office visit and procedure charges; "
+        "employer's letter on letterhead.",
         now - timedelta(days=30),
         employer="Riverside Family Clinic",
         started_on=(now - timedelta(days=430)).date(),

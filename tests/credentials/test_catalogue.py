@@ -33,7 +33,9 @@ def test_catalogue_holds_every_reference_credential_with_sources_and_confidence(
     for code in ("CDEI", "CEDC", "CCC", "CPMS"):
         assert entries[code]["confidence"] == "unverified"
         assert entries[code]["exam_format"].startswith("Unknown")
-    assert entries["CPB"]["confidence"] == "low" and "conflict" in entries["CPB"]["exam_format"]
+    # AAPC's own page gives the CPB's 135 questions (the content review, section 1)
+    assert entries["CPB"]["confidence"] == "medium" and "135" in entries["CPB"]["exam_format"]
+    assert entries["CPMS"]["issuing_body"] == "Not confirmed"
     assert "high school diploma" in entries["CCA"]["eligibility"]
 
 

@@ -363,14 +363,14 @@ def test_verify_page_says_superseded_and_student_sees_the_apprentice_path(app, c
     login(client, ada.email)
     page = client.get("/evidence").get_data(as_text=True)
     assert "After the CPC exam: the apprentice designation" in page
-    assert "Have 24 months of verified coding or billing experience: none verified yet" in page
+    assert "Have 24 months of verified coding experience: none verified yet" in page
     assert "Have your completion of AAPC&#39;s Practicode verified: not submitted yet" in page
     teacher = app.test_client()
     login(teacher, instructor.email)
     page = teacher.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
     assert (
-        "Apprentice designation (information only): Have 24 months of verified coding or "
-        "billing experience: none verified yet" in page
+        "Apprentice designation (information only): Have 24 months of verified coding "
+        "experience: none verified yet" in page
     )
 
 

@@ -163,7 +163,7 @@ def test_experience_is_counted_in_months_once_verified_and_issues_the_certificat
     credentials.decide_evidence(instructor, job, verified=True, reason="", now=factories.NOW)
     db.session.commit()
     page = client.get("/dashboard").get_data(as_text=True)
-    assert "Have 6 months of verified coding or billing experience: 3 months verified" in page
+    assert "Have 6 months of verified coding experience: 3 months verified" in page
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0
 
     post_form(

@@ -47,7 +47,7 @@ def test_readiness_of_a_cohort_takes_the_same_queries_for_one_or_many(app):
         "Complete every module of Course TERM (TERM): 1 of 2 modules done",
         "Score 80% or more on Module 1 of EXAM (EXAM-1) within the last 30 days: "
         "your best, 100%, is older than that",
-        "Have 6 months of verified coding or billing experience: none verified yet",
+        "Have 6 months of verified coding experience: none verified yet",
         "Have your membership of the certifying body verified: not submitted yet",
     ]
 

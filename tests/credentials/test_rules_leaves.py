@@ -98,7 +98,7 @@ def tried(*pairs):
             False,
             4 / 6,
             [
-                "Have 6 months of verified coding or billing experience: 4 months verified "
+                "Have 6 months of verified coding experience: 4 months verified "
                 "so far; some is waiting for review by your school"
             ],
         ),

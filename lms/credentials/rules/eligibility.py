@@ -121,14 +121,14 @@ class ExperienceMonths(Leaf):
         return False, min(1.0, have / need), State.IN_PROGRESS if started else State.NOT_STARTED
 
     def explain(self, facts: StudentFacts, titles: Mapping[str, str]) -> Outcome:
-        """``Have 24 months of verified coding or billing experience: none verified yet``."""
+        """``Have 24 months of verified coding experience: none verified yet``."""
         have = facts.experience_months
         met, progress, state = self.verdict(facts)
         if met:
             return Outcome(
                 self, True, progress, f"{have} months of experience verified", state=state
             )
-        task = f"Have {self.min_months} months of verified coding or billing experience"
+        task = f"Have {self.min_months} months of verified coding experience"
         status = f"{have} months verified so far" if have else "none verified yet"
         if facts.experience_pending:
             status += "; some is waiting for review by your school"

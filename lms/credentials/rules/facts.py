@@ -23,7 +23,12 @@ class EvidenceKind(StrEnum):
 
 EVIDENCE_LABELS = {
     EvidenceKind.HS_DIPLOMA_OR_GED: "high school diploma or GED",
-    EvidenceKind.EXPERIENCE: "coding or billing work experience",
+    # AAPC counts on-the-job coding with the code sets, shown by an employer's letter on
+    # letterhead (AAPC, Complete your CPC or COC apprenticeship): billing work does not count.
+    EvidenceKind.EXPERIENCE: (
+        "coding work experience (CPT, ICD-10-CM or HCPCS Level II), verified by an employer's "
+        "letter"
+    ),
     EvidenceKind.POSTSECONDARY_PROGRAM: "completed postsecondary billing or coding programme",
     EvidenceKind.MEMBERSHIP: "membership of the certifying body",
     EvidenceKind.PRACTICODE: "completion of AAPC's Practicode",
