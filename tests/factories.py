@@ -10,6 +10,7 @@ from lms.auth.models import Role, User
 from lms.courses import catalogue, content
 from lms.courses.attempts import grading, sitting
 from lms.courses.models import Course, Module
+from lms.courses.rules import code_entry
 from lms.credentials import service as credentials
 from lms.credentials.models import Credential
 from lms.enrollment import service as enrollment
@@ -127,7 +128,11 @@ def answers(module_code: str, right: int | None = None) -> dict[int, frozenset[i
     keys = grading.answer_keys(module(module_code).quiz)
     result = {}
     for index, key in enumerate(keys):
-        if right is None or index < right:
+        if key.boxes is not None:  # a code-entry case: the key's codes, or nothing typed
+            typed = code_entry.typed_key(key.boxes)
+            right_one = right is None or index < right
+            result[key.question_id] = typed if right_one else tuple("" for _ in typed)
+        elif right is None or index < right:
             result[key.question_id] = key.correct_ids
         else:
             result[key.question_id] = frozenset([max(key.choice_ids - key.correct_ids)])

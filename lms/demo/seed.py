@@ -12,10 +12,13 @@ from lms.auth import service as auth
 from lms.auth.models import Role, User
 from lms.courses import catalogue, time_on_task
 from lms.courses.attempts import grading, loading, sitting
+from lms.courses.models import TimeOnTask
 from lms.courses.packages import importer as packages
+from lms.courses.rules import code_entry
 from lms.credentials import outcomes, rules
 from lms.credentials import service as credentials
 from lms.enrollment import service as enrollment
+from lms.extensions import db
 from lms.paths import PACKAGE_DIR
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo password
@@ -29,7 +32,7 @@ CONTENT_DIR = PACKAGE_DIR / "demo" / "content"
 COURSE_FILES = ["medical-terminology.toml", "coding-regulations.toml", "medical-law-ethics.toml"]
 # Added with the course player: two more courses and the timed practice exams.
 COURSE_FILES += ["anatomy-physiology.toml", "billing-reimbursement.toml", "practice-exams.toml"]
-COURSE_FILES += ["inpatient-coding.toml", "billing-operations.toml"]
+COURSE_FILES += ["inpatient-coding.toml", "billing-operations.toml", "cpt-procedures.toml"]
 # Questions for the practice-exam bank, one file per exam area (each holds only ``[[bank]]``):
 # they join the bank of the PRACTICE course, so the exam presets draw on all of them.
 PRACTICE_COURSE = "practice-exams.toml"
@@ -56,9 +59,13 @@ def _modules(*codes: str, min_score: int) -> list[dict]:
 # Each minimum score is at least the module's own pass mark (coding modules pass at 80), which
 # saving a tree enforces. Sources and the review's findings: docs/content-sources.md.
 PRACTICE_EXAM = "CPC-PRACTICE-1"
+CPC_CONTACT_HOURS = 15
 REQUIREMENTS = {
-    # CPC: every CPC-area module, anatomy, and a timed CPC practice exam at 70% or more
-    # within the last 90 days (AAPC's pass mark is 70%: aapc.com/certification/cpc).
+    # CPC: every CPC-area module (CPT procedure coding included), anatomy, measured study time,
+    # and a timed CPC practice exam at 70% or more within the last 90 days (AAPC's pass mark
+    # is 70%: aapc.com/certification/cpc). 15 measured contact hours is the school's figure
+    # for its demo curriculum (about 17 hours of estimated study in these modules); AAPC's
+    # apprentice rule counts 80 hours of a preparation course (docs/content-sources.md).
     "CPC": {
         "type": "all_of",
         "children": [
@@ -79,9 +86,15 @@ REQUIREMENTS = {
             },
             {
                 "type": "all_of",
+                "label": "CPT procedure coding",
+                "children": _modules(*(f"CPT-PROC-{n}" for n in range(1, 9)), min_score=80),
+            },
+            {
+                "type": "all_of",
                 "label": "Compliance",
                 "children": _modules("LAW-3", min_score=70),
             },
+            {"type": "contact_hours", "hours": CPC_CONTACT_HOURS},
             {
                 "type": "assessment_score",
                 "module": PRACTICE_EXAM,
@@ -237,8 +250,9 @@ def seed_demo(now: datetime) -> SeedResult:
         for code in rules.module_codes(rules.parse_requirements(REQUIREMENTS["CPC"]))
         if code != PRACTICE_EXAM  # the practice exam is sat below (_practice_history)
     ]
+    _studied(certified, cpc_modules, now - timedelta(days=52))
     for day, code in enumerate(cpc_modules):
-        _pass_module(certified, code, now - timedelta(days=50 - 5 * day))
+        _pass_module(certified, code, now - timedelta(days=50 - 2 * day))
     # The others are part of the way there.
     _pass_module(others[0], "MTERM-1", now - timedelta(days=30))
     _pass_module(others[0], "MTERM-2", now - timedelta(days=22))
@@ -253,8 +267,9 @@ def seed_demo(now: datetime) -> SeedResult:
 def _revoked_certificate(chris: User, instructor: User, modules: list[str], now: datetime) -> str:
     """Chris passed every CPC module and was issued a certificate, which the school then
     revoked: the demo shows a verifier both a valid and a revoked certificate."""
+    _studied(chris, modules, now - timedelta(days=42))
     for day, code in enumerate(modules):
-        _pass_module(chris, code, now - timedelta(days=40 - 4 * day))
+        _pass_module(chris, code, now - timedelta(days=40 - 2 * day))
     _sit_practice_exam(chris, 0, now - timedelta(days=6, minutes=90), timedelta(minutes=85))
     (certificate,) = credentials.certificates_of([chris.id])
     enrollment.revoke_certificate(
@@ -295,15 +310,37 @@ def _seed_evidence_and_results(instructor, student, certified, cpc, now: datetim
     )
 
 
-def _answers(code: str, right: int | None = None) -> tuple[int, dict[int, frozenset[int]]]:
+def _answers(
+    code: str, right: int | None = None
+) -> tuple[int, dict[int, frozenset[int] | tuple[str, ...]]]:
     module = catalogue.modules_by_code([code])[code]
     keys = grading.answer_keys(catalogue.get_module(module.id).quiz)
     answers = {}
     for index, key in enumerate(keys):
-        wrong = sorted(key.choice_ids - key.correct_ids)
         correct = right is None or index < right
+        if key.boxes is not None:  # a code-entry case: the key's codes, or nothing typed
+            typed = code_entry.typed_key(key.boxes)
+            answers[key.question_id] = typed if correct else tuple("" for _ in typed)
+            continue
+        wrong = sorted(key.choice_ids - key.correct_ids)
         answers[key.question_id] = key.correct_ids if correct or not wrong else frozenset(wrong[:1])
     return module.id, answers
+
+
+def _studied(student: User, codes: list[str], when: datetime) -> None:
+    """The study time the server would have measured while the student read these modules:
+    each module's estimated time (demo data; real students' time comes from heartbeats)."""
+    for module in catalogue.modules_by_code(codes).values():
+        db.session.add(
+            TimeOnTask(
+                student_id=student.id,
+                module_id=module.id,
+                course_id=module.course_id,
+                seconds=module.estimated_minutes * 60,
+                last_beat_at=when,
+            )
+        )
+    db.session.flush()
 
 
 def _pass_module(student: User, code: str, when: datetime) -> None:

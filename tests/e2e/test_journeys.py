@@ -107,7 +107,7 @@ def test_student_journey(page: Page, live_server, check_a11y):
 
     page.get_by_role("link", name="See my progress").click()
     cpc = page.locator("section", has=page.get_by_role("heading", name=re.compile("^CPC")))
-    expect(cpc.locator("progress")).to_have_attribute("value", "9")  # 1 of 11 requirements
+    expect(cpc.locator("progress")).to_have_attribute("value", "5")  # 1 of 20 requirements
     expect(
         cpc.get_by_text("Pass Word parts: roots, prefixes and suffixes (MTERM-1)")
     ).to_have_count(0)

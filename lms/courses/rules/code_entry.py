@@ -407,3 +407,9 @@ def key_text(boxes: Sequence[Box]) -> str:
             codes = " or ".join(str(code) for code in entry)
             lines.append(f"{codes} ; {note}" if note else codes)
     return "\n".join(lines)
+
+
+def typed_key(boxes: Sequence[Box]) -> tuple[str, ...]:
+    """What a student who knows the key types in each box: the first code of each key entry,
+    in the key's order (the demo data's and the tests' right answers)."""
+    return tuple(", ".join(str(entry[0]) for entry in box.key) for box in boxes)
