@@ -58,7 +58,7 @@ def _modules(*codes: str, min_score: int) -> list[dict]:
 # The demo school's own requirements for each credential (the catalogue holds the exam facts).
 # Each minimum score is at least the module's own pass mark (coding modules pass at 80), which
 # saving a tree enforces. Sources and the review's findings: docs/content-sources.md.
-PRACTICE_EXAM = "CPC-PRACTICE-1"
+PRACTICE_EXAM = "CPC-PRACTICE-2"  # full length, preset CPC
 CPC_CONTACT_HOURS = 15
 REQUIREMENTS = {
     # CPC: every CPC-area module (CPT procedure coding included), anatomy, measured study time,
