@@ -84,3 +84,27 @@ def test_a_student_sees_each_code_judged_as_they_type_then_per_code_feedback(
     expect(page.locator(".code-feedback li.verdict-wrong")).to_have_count(3)
     expect(page.get_by_text("Credit for this question:")).to_be_visible()
     check_a11y(page)
+
+
+def test_the_full_length_cpc_exam_has_100_questions_a_4_hour_clock_and_coding_cases(
+    page: Page, live_server, check_a11y
+):
+    """Issue 18's done-when, the exam's side: the CPC practice exam a student opens is 100
+    questions on a 4-hour clock kept by the server, with code-entry cases among them (every
+    procedure area draws all of its questions, cases included), each box judged as typed."""
+    log_in(page, live_server, "student@example.com")
+    page.goto(f"{live_server.url}/courses")
+    page.get_by_role("link", name="CPC practice exam (full length)").click()
+    expect(page.get_by_text("100 questions.")).to_be_visible()
+    expect(page.get_by_text("Time limit: 240 minutes")).to_be_visible()
+    page.get_by_role("button", name="Start the quiz").click()
+    expect(page.locator("fieldset.question")).to_have_count(100)
+    expect(page.locator("[role=timer] strong")).to_contain_text("3:5")  # 3:59:xx left
+    boxes = page.locator("textarea.code-entry[data-code-set=cpt]")
+    assert boxes.count() >= 6
+    boxes.first.fill("11042, 1104")
+    checks = boxes.first.locator("xpath=following-sibling::ul[1]/li")
+    expect(checks).to_have_count(2)
+    expect(checks.nth(0)).to_contain_text("11042: written like a CPT")
+    expect(checks.nth(1)).to_contain_text("is not written like a CPT code")
+    check_a11y(page)
