@@ -68,7 +68,7 @@ def export_page():
         "reports/exports.html",
         cohorts=enrollment.cohorts_for(current_user._get_current_object()),
         credentials=credentials.list_credentials(),
-        courses=courses.list_courses(),
+        courses=courses.list_courses(include_archived=True),  # their completions stay
         kinds=list(LedgerKind),
         recent=export_runs.recent_exports(),
     )

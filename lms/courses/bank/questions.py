@@ -224,6 +224,12 @@ def update_question(actor: User, question_id: int, draft: DraftQuestion, now: da
         )
         return question
     newer = store_question(question.bank_id, draft, question.family_id, question.version + 1)
+    return _replaced(question, newer, actor, now)
+
+
+def _replaced(question: Question, newer: Question, actor: User, now: datetime) -> Question:
+    """Retire ``question`` in favour of its next version ``newer``: quizzes that list it move
+    to the new one, attempts keep the old (audited)."""
     question.retired_at = now
     for item in db.session.scalars(select(QuizItem).where(QuizItem.question_id == question.id)):
         item.question_id = newer.id
@@ -325,19 +331,7 @@ def update_code_entry(
         bank = get_bank(question.bank_id)
         newer = content.add_code_entry_question(bank, data)
         newer.family_id, newer.version = question.family_id, question.version + 1
-        question.retired_at = now
-        for item in db.session.scalars(select(QuizItem).where(QuizItem.question_id == question.id)):
-            item.question_id = newer.id
-        db.session.flush()
-        record_event(
-            "question.versioned",
-            actor=actor,
-            now=now,
-            target_type="question",
-            target_id=newer.id,
-            details={"replaces": question.id, "version": newer.version},
-        )
-        return newer
+        return _replaced(question, newer, actor, now)
     db.session.execute(delete(Choice).where(Choice.question_id == question.id))
     question.stem = data["stem"]
     question.rationale = data["rationale"]
