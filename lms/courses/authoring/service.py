@@ -151,18 +151,26 @@ def archive_course(actor: User | None, course_id: int, archived: bool, now: date
     """Archive a course (students no longer see it; its completions stay) or bring it back."""
     _check(actor)
     course = get_course(course_id)
-    if (course.archived_at is not None) != archived:
-        course.archived_at = now if archived else None
-        record_event(
-            "course.archived" if archived else "course.restored",
-            actor=actor,
-            now=now,
-            target_type="course",
-            target_id=course.id,
-            details={"code": course.code},
-        )
-        db.session.flush()
+    _set_archived(actor, course, "course", archived, now)
     return course
+
+
+def _set_archived(
+    actor: User | None, row: Course | Module, kind: str, archived: bool, now: datetime
+) -> None:
+    """Archive a course or a module, or bring it back; audited only when it changes."""
+    if (row.archived_at is not None) == archived:
+        return
+    row.archived_at = now if archived else None
+    record_event(
+        f"{kind}.archived" if archived else f"{kind}.restored",
+        actor=actor,
+        now=now,
+        target_type=kind,
+        target_id=row.id,
+        details={"code": row.code},
+    )
+    db.session.flush()
 
 
 def course_with_all_modules(course_id: int) -> tuple[Course, list[Module]]:
@@ -590,17 +598,7 @@ def archive_module(actor: User | None, module_id: int, archived: bool, now: date
     """Archive a module (students no longer see it; its completions stay) or bring it back."""
     _check(actor)
     module = get_module(module_id)
-    if (module.archived_at is not None) != archived:
-        module.archived_at = now if archived else None
-        record_event(
-            "module.archived" if archived else "module.restored",
-            actor=actor,
-            now=now,
-            target_type="module",
-            target_id=module.id,
-            details={"code": module.code},
-        )
-        db.session.flush()
+    _set_archived(actor, module, "module", archived, now)
     return module
 
 
