@@ -18,7 +18,7 @@ first writes, and ``tests/test_get_writes.py`` holds every other GET route to no
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request
@@ -98,6 +98,46 @@ def run_apart(work: Callable[[], Any]) -> Any:
     return result
 
 
+class CloseAfterLastChunk:
+    """WSGI middleware for Werkzeug's development server (``flask run``, the browser tests):
+    it runs the response's ``close()``, and so the work registered with ``call_on_close``
+    (the mail a request queued), as soon as the last chunk is handed over.
+
+    That server calls ``close()`` only after draining what the client may still send, and a
+    client that resets the connection once it has the response (a browser following a
+    redirect) makes that read raise and ``close()`` never run: the mail then waited for
+    ``send-mail``. Under any other server the response passes through untouched."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        body = self.wsgi_app(environ, start_response)
+        if not str(environ.get("SERVER_SOFTWARE", "")).startswith("Werkzeug/"):
+            return body
+        return _ClosedOnceDone(body)
+
+
+class _ClosedOnceDone:
+    """The body, closed once when exhausted and again (a no-op) when the server asks."""
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self.body = body
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.body
+        self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+
+
 def init_app(app: Flask) -> None:
     """Commit or roll back after every request."""
     app.after_request(finish_request)
+    app.wsgi_app = CloseAfterLastChunk(app.wsgi_app)  # type: ignore[method-assign]

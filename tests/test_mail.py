@@ -113,6 +113,27 @@ def test_a_reset_request_is_mailed_once_the_response_is_written(app, client, inb
     assert row.sent_at is not None and row.attempts == 0 and row.claimed_until is None
 
 
+def test_under_the_development_server_the_mail_goes_once_the_body_is_written(app, client, inbox):
+    """Werkzeug's server skips ``close()`` when the browser resets the connection after a
+    redirect; the mail then goes as soon as the last chunk of the body is handed over."""
+    app.config["MAIL_DELIVERY"] = "after_response"
+    student = factories.user(Role.STUDENT, email="pat@school.example", name="Pat Doe")
+    response = post_form(
+        client,
+        "/password/forgot",
+        {"email": student.email},
+        environ_base={"SERVER_SOFTWARE": "Werkzeug/3.1.3 Python/3.11.7"},
+    )
+    assert response.status_code == 302  # the test client read the body and did not close it
+
+    (message,) = inbox.messages
+    assert message["To"] == "pat@school.example"
+    response.close()  # a server that does call close() sends nothing twice
+    db.session.commit()
+    (row,) = rows()
+    assert row.sent_at is not None and len(inbox.messages) == 1
+
+
 def test_a_refused_request_sends_nothing(app, client, inbox):
     @app.post("/test/mail-then-refuse")
     def mail_then_refuse():

@@ -21,7 +21,8 @@ After a request's commit (``after_commit``, called by ``lms.transactions``):
   served the request once the response is written (``response.call_on_close``: the WSGI server
   calls it after the last byte, so the person never waits for the mail server, and no thread
   outlives the request; under gunicorn the worker takes its next request when it is done, at
-  most the SMTP timeout later);
+  most the SMTP timeout later; under Werkzeug's development server, which can skip ``close``,
+  ``lms.transactions.CloseAfterLastChunk`` runs it once the body is written);
 - ``LMS_MAIL_DELIVERY=inline`` sends before the response returns (the tests).
 """
 
