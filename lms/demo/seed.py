@@ -64,7 +64,7 @@ REQUIREMENTS = {
     # CPC: every CPC-area module (CPT procedure coding included), anatomy, measured study time,
     # and a timed CPC practice exam at 70% or more within the last 90 days (AAPC's pass mark
     # is 70%: aapc.com/certification/cpc). 15 measured contact hours is the school's figure
-    # for its demo curriculum (about 17 hours of estimated study in these modules); AAPC's
+    # for its demo curriculum (about 22 hours of estimated study in these modules); AAPC's
     # apprentice rule counts 80 hours of a preparation course (docs/content-sources.md).
     "CPC": {
         "type": "all_of",
@@ -87,7 +87,7 @@ REQUIREMENTS = {
             {
                 "type": "all_of",
                 "label": "CPT procedure coding",
-                "children": _modules(*(f"CPT-PROC-{n}" for n in range(1, 9)), min_score=80),
+                "children": _modules(*(f"CPT-PROC-{n}" for n in range(1, 10)), min_score=80),
             },
             {
                 "type": "all_of",

@@ -48,6 +48,22 @@ def test_overlapping_tags_never_draw_a_question_twice():
     assert sorted(drawn) == [1, 2]
 
 
+def test_questions_met_before_are_drawn_only_when_the_fresh_ones_run_out():
+    rows = [BlueprintRow("ICD-10-CM", 4)]
+    met = {1, 2, 3, 4, 5, 6}  # two earlier attempts' worth: 4 fresh questions are left
+    for seed in range(20):
+        assert sorted(drawing.draw_questions(rows, pool(), random.Random(seed), met)) == [
+            7,
+            8,
+            9,
+            10,
+        ]
+    met = {1, 2, 3, 4, 5, 6, 7, 8}  # 2 fresh: both are drawn, the other 2 from those met
+    for seed in range(20):
+        drawn = drawing.draw_questions(rows, pool(), random.Random(seed), met)
+        assert len(set(drawn)) == 4 and {9, 10} <= set(drawn)
+
+
 def test_a_blueprint_the_bank_cannot_fill_names_every_short_row():
     with pytest.raises(drawing.DrawError) as error:
         drawing.draw_questions(

@@ -210,6 +210,20 @@ def test_attempt_limit(app, student):
         sitting.start_attempt(student, exam.id, T0 + timedelta(minutes=1))
 
 
+def test_a_second_attempt_meets_none_of_the_first_attempt_s_questions(app, student):
+    exam = practice_exam(per_area=4, draw=2)  # the bank holds two sittings, no more
+    first = sitting.start_attempt(student, exam.id, T0)
+    sitting.submit_attempt(student, first.id, {}, T0 + timedelta(minutes=1))
+    db.session.commit()
+    second = sitting.start_attempt(student, exam.id, T0 + timedelta(minutes=2))
+    db.session.commit()
+    assert len(drawn(second)) == 4 and not set(drawn(first)) & set(drawn(second))
+    sitting.submit_attempt(student, second.id, {}, T0 + timedelta(minutes=3))
+    db.session.commit()
+    third = sitting.start_attempt(student, exam.id, T0 + timedelta(minutes=4))
+    assert len(set(drawn(third))) == 4  # every question met: the draw repeats, never fails
+
+
 def test_bad_answers_are_refused(exam, student):
     attempt = sitting.start_attempt(student, exam.id, T0)
     questions = drawn(attempt)

@@ -8,7 +8,8 @@ import pytest
 
 from lms.courses.rules.questions import DraftQuestion, question_problems
 from lms.courses.rules.quizzes import PRESETS
-from lms.demo.seed import COURSE_FILES
+from lms.credentials import rules
+from lms.demo.seed import COURSE_FILES, REQUIREMENTS
 from tests.demo.test_content_cca_cpb import CONTENT_AREAS, CPT, HCPCS, HTML, billable, load
 
 FILE = "cpt-procedures.toml"
@@ -19,7 +20,7 @@ QUESTIONS = [q for module in MODULES for q in module["questions"]]
 
 def test_the_course_is_seeded_and_its_modules_are_lessons_with_sources():
     assert FILE in COURSE_FILES
-    assert load(FILE)["code"] == "CPT-PROC" and len(MODULES) >= 8
+    assert load(FILE)["code"] == "CPT-PROC" and len(MODULES) >= 9
     for number, module in enumerate(MODULES, start=1):
         assert module["code"] == f"CPT-PROC-{number}"
         lesson = module["lesson"]
@@ -84,19 +85,47 @@ def test_every_cpc_bank_question_is_sourced_tagged_and_checked(q):
     if q.get("kind") == "code_entry":
         assert q["case"].strip() and not HTML.search(q["case"])
         for box in q["boxes"]:
+            assert len(box.get("feedback", box["key"])) == len(box["key"])
             for code in (code for entry in box["key"] for code in entry):
-                assert box["code_set"] == "cpt" and CPT.fullmatch(code), code
+                if box["code_set"] == "icd10cm":
+                    assert billable(code) and box["order"] == "first", code
+                elif box["code_set"] == "hcpcs":
+                    assert HCPCS.fullmatch(code), code
+                else:
+                    assert box["code_set"] == "cpt" and CPT.fullmatch(code), code
 
 
-def test_the_practice_bank_holds_a_full_cpc_sitting_in_every_area():
-    """One full sitting of the CPC preset's areas (the bank's CPC questions and the older
-    practice items, which carry CPC area tags too). Twice over is still to write."""
+def test_the_practice_bank_holds_two_cpc_sittings_in_every_area():
+    """Two full sittings of the CPC preset's areas (the bank's CPC questions and the older
+    practice items, which carry CPC area tags too), so a student's second practice exam need
+    not repeat a question of the first (the draw prefers questions not met before)."""
     held = {tag: 0 for tag in CPC_AREAS}
     for q in BANK + OLDER:
         for tag in q.get("tags", []):
             if tag in held:
                 held[tag] += 1
-    assert all(held[tag] >= count for tag, count in PRESETS["CPC"].weights), held
+    assert all(held[tag] >= 2 * count for tag, count in PRESETS["CPC"].weights), held
     (exam,) = [m for m in load("practice-exams.toml")["modules"] if m["code"] == "CPC-PRACTICE-2"]
     assert exam["preset"] == "CPC" and exam["time_limit_minutes"] == 240
     assert [(row["tag"], row["count"]) for row in exam["blueprint"]] == list(PRESETS["CPC"].weights)
+
+
+def test_the_demo_content_holds_sixty_code_entry_cases_across_the_areas():
+    cases = [
+        q
+        for name in COURSE_FILES
+        + ["practice-bank-cpc.toml", "practice-bank-cca.toml", "practice-bank-cpb.toml"]
+        for q in load(name).get("bank", [])
+        + [q for module in load(name).get("modules", []) for q in module.get("questions", [])]
+        if q.get("kind") == "code_entry"
+    ]
+    assert len(cases) >= 60
+    assert len({q["content_area"] for q in cases}) >= 12
+
+
+def test_e_m_beyond_the_office_is_a_module_of_its_own_and_the_cpc_requires_it():
+    (module,) = [m for m in MODULES if m["title"].startswith("E/M beyond the office")]
+    for family in ("99221", "99231", "99238", "99281", "99242", "99304", "99341", "99291"):
+        assert family in module["lesson"], family
+    assert all("CPC: E/M" in q["tags"] for q in module["questions"])
+    assert module["code"] in rules.module_codes(rules.parse_requirements(REQUIREMENTS["CPC"]))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
@@ -61,7 +61,9 @@ def start_attempt(
     rows = blueprints.blueprint_rows(quiz)
     if rows:
         try:
-            question_ids = drawing.draw_questions(rows, blueprints.bank_pool(quiz.bank_id), rng)
+            question_ids = drawing.draw_questions(
+                rows, blueprints.bank_pool(quiz.bank_id), rng, _questions_met(attempts)
+            )
         except drawing.DrawError as error:
             raise Conflict(
                 problems=[
@@ -119,6 +121,19 @@ def start_attempt(
     db.session.execute(insert(AttemptQuestion), drawn)
     db.session.expire(attempt, ["questions"])
     return attempt
+
+
+def _questions_met(attempts: Sequence[Attempt]) -> frozenset[int]:
+    """Every question the student was given in these earlier attempts."""
+    if not attempts:
+        return frozenset()
+    return frozenset(
+        db.session.scalars(
+            select(AttemptQuestion.question_id).where(
+                AttemptQuestion.attempt_id.in_([a.id for a in attempts])
+            )
+        )
+    )
 
 
 def submit_quiz(

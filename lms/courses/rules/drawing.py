@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -49,10 +49,17 @@ class RandomSource(Protocol):
 
 
 def draw_questions(
-    blueprint: Sequence[BlueprintRow], pool: Sequence[PoolQuestion], rng: RandomSource
+    blueprint: Sequence[BlueprintRow],
+    pool: Sequence[PoolQuestion],
+    rng: RandomSource,
+    met: Collection[int] = frozenset(),
 ) -> list[int]:
     """Draw ``count`` distinct questions per row, never the same question twice, in random
-    order; raise ``DrawError`` naming every row the pool cannot fill."""
+    order; raise ``DrawError`` naming every row the pool cannot fill.
+
+    Questions in ``met`` (the student's earlier attempts at this quiz) are drawn only when a
+    row's fresh questions run out, so a bank that holds two sittings gives a second attempt
+    none of the first one's questions."""
     taken: set[int] = set()
     drawn: list[int] = []
     problems = []
@@ -69,7 +76,12 @@ def draw_questions(
                 f"the bank has {len(candidates)}."
             )
             continue
-        picked = rng.sample(candidates, row.count)
+        fresh = [c for c in candidates if c not in met]
+        if len(fresh) >= row.count:
+            picked = rng.sample(fresh, row.count)
+        else:
+            again = [c for c in candidates if c in met]
+            picked = fresh + rng.sample(again, row.count - len(fresh))
         taken.update(picked)
         drawn.extend(picked)
     if problems:
