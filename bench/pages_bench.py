@@ -32,8 +32,10 @@ from urllib.parse import urlsplit
 
 import common
 
-MATRIX_TARGET_MS = 150.0
+# issue 21: the cohort page's median at every cohort size
+MATRIX_TARGET_MS = {"sqlite": 50.0, "postgresql": 80.0}
 STUDENT_PAGE_TARGET_MS = 15.0  # the dashboard, the module page and the quiz player (SQLite)
+RESUME_LINK = re.compile(r'href="(/attempts/[0-9]+)">Resume your attempt')
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -128,6 +130,9 @@ def open_player(client, module_id: int) -> str:
     """Start (or resume) the student's attempt at the module's quiz, as the module page's
     button does; the player's path."""
     page = client.get(f"/modules/{module_id}").get_data(as_text=True)
+    resume = RESUME_LINK.search(page)  # an earlier run's attempt, still open
+    if resume:
+        return resume.group(1)
     token = CSRF_FIELD.search(page).group(1)
     response = client.post(f"/modules/{module_id}/attempts", data={"csrf_token": token})
     if response.status_code != 302:
@@ -213,8 +218,8 @@ def run_engine(engine: str, quick: bool) -> tuple[list[common.Figure], list[comm
             "ms",
             baseline="raw SQL",
             baseline_value=matrix[size]["floor_ms"],
-            target=f"<= {MATRIX_TARGET_MS:.0f} ms" if size == largest else "",
-            met=matrix[size]["median_ms"] <= MATRIX_TARGET_MS if size == largest else None,
+            target=f"<= {MATRIX_TARGET_MS[engine]:.0f} ms",
+            met=matrix[size]["median_ms"] <= MATRIX_TARGET_MS[engine],
         )
         for size in sizes
     ]

@@ -47,6 +47,9 @@ def format_datetime(value: datetime | None) -> str:
     return _in_zone(value).strftime("%d %b %Y, %H:%M %Z")
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def format_date(value: date | datetime | None) -> str:
     """``25 Nov 2026``: an instant's date in the reader's zone; a calendar date (a due date,
     an exam date) as it is, never shifted."""
@@ -54,7 +57,9 @@ def format_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = _in_zone(value)
-    return value.strftime("%d %b %Y")
+    # what strftime("%d %b %Y") gives in English, without its cost: a cohort page formats
+    # a date in every completed cell, thousands a page
+    return f"{value.day:02d} {_MONTHS[value.month - 1]} {value.year}"
 
 
 def format_percent(value: float | None) -> str:

@@ -2,6 +2,7 @@
 
 import stat
 
+import pytest
 from flask import request
 from sqlalchemy import text
 
@@ -80,3 +81,36 @@ def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path, monkeypatch
     database.chmod(0o644)
     create_app({"TESTING": True, "SECRET_KEY": "x"})
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_postgresql_statements_are_planned_for_their_own_parameters(tmp_path):
+    """psycopg prepares a statement on its fifth run, and PostgreSQL may then plan it once for
+    every parameter: a plan for the average cohort is slow for the largest. The app turns
+    server-side preparing off for PostgreSQL; a deployment that sets it keeps its choice."""
+    from flask import Flask
+
+    from lms.config import load_config
+
+    def options(**settings):
+        app = Flask(__name__, instance_path=str(tmp_path))
+        load_config(app, {"SECRET_KEY": "x", **settings})
+        return app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+    chosen = options(SQLALCHEMY_DATABASE_URI="postgres://lms@db.example/lms")
+    assert chosen["connect_args"] == {"prepare_threshold": None} and chosen["pool_pre_ping"]
+    kept = options(
+        SQLALCHEMY_DATABASE_URI="postgresql://lms@db.example/lms",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"prepare_threshold": 5}},
+    )
+    assert kept["connect_args"] == {"prepare_threshold": 5}
+    assert "connect_args" not in options(SQLALCHEMY_DATABASE_URI="sqlite://")
+
+
+def test_the_test_database_prepares_no_statement_however_often_it_runs(app):
+    from lms.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans each statement for its own parameters anyway")
+    for cohort_id in range(8):
+        db.session.execute(text("select :cohort_id + 1"), {"cohort_id": cohort_id})
+    assert db.session.scalar(text("select count(*) from pg_prepared_statements")) == 0

@@ -20,7 +20,10 @@ from lms.credentials.rules import (
     leaf_key,
     leaves,
     parse_requirements,
+    standing,
 )
+from lms.enrollment.progress.matrix import _cell as matrix_cell
+from lms.enrollment.progress.matrix import cell_of
 
 TODAY = date(2026, 11, 1)
 MODULES = ["A-1", "A-2", "B-1"]
@@ -160,6 +163,25 @@ def test_the_judge_agrees_with_evaluate(data, student):
     assert [leaf.met for leaf in outcome.leaf_outcomes()] == [
         state is State.DONE for state in verdict.leaf_states
     ]
+    # a leaf's standing, where its kind gives one, is its outcome without the sentence; and a
+    # cohort page's cell is the cell of the outcome, the sentence written where it is shown
+    for leaf, said in zip(leaves(tree), outcome.leaf_outcomes(), strict=True):
+        assert said.achieved_on is None or said.met  # a date says when it was met
+        quick = standing(leaf, student)
+        if quick is not None:
+            assert quick == (
+                said.met,
+                said.progress,
+                said.state,
+                said.score,
+                said.achieved_on,
+                said.overridden,
+            )
+        full, cell = cell_of(said, leaf_key(leaf)), matrix_cell(leaf, leaf_key(leaf), student, {})
+        if full.shows_sentence:
+            assert cell == full
+        else:  # no sentence shown: written or not, it is never read
+            assert replace(cell, explanation="") == replace(full, explanation="")
 
 
 def test_module_facts_read_like_a_mapping_of_module_facts():

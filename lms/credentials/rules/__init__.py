@@ -30,6 +30,7 @@ from lms.credentials.rules.engine import (
     module_codes,
     parse_requirements,
     requirement_to_data,
+    standing,
 )
 from lms.credentials.rules.facts import (
     EVIDENCE_LABELS,
@@ -51,6 +52,7 @@ from lms.credentials.rules.nodes import (
     Outcome,
     Requirement,
     RequirementError,
+    Standing,
     State,
 )
 
@@ -80,6 +82,7 @@ __all__ = [
     "Outcome",
     "Requirement",
     "RequirementError",
+    "Standing",
     "State",
     "StudentFacts",
     "Verdict",
@@ -92,4 +95,5 @@ __all__ = [
     "months_between",
     "parse_requirements",
     "requirement_to_data",
+    "standing",
 ]

@@ -19,6 +19,7 @@ from lms.credentials.rules.nodes import (
     NodeVerdict,
     Outcome,
     Reading,
+    Standing,
     State,
     format_score,
     is_code,
@@ -85,10 +86,26 @@ class ModuleCompleted(Leaf):
             return LEAF_NOT_STARTED
         return LEAF_STARTED
 
+    def standing(self, facts: StudentFacts) -> Standing:
+        """The verdict with the best score and the date it was passed (when met)."""
+        fact = facts.modules.get(self.module)
+        met, progress, state = self._verdict_on(fact)
+        if fact is None:
+            return Standing(met, progress, state)
+        completed, completed_on, attempted = fact
+        scores = [s for s in (attempted, completed) if s is not None]
+        return Standing(
+            met,
+            progress,
+            state,
+            score=max(scores) if scores else None,
+            achieved_on=completed_on if met else None,
+        )
+
     def explain(self, facts: StudentFacts, titles: Mapping[str, str]) -> Outcome:
         """``Pass Word parts (T-1) with 70% or more: your best is 64%``."""
         fact = facts.modules.get(self.module)
-        met, progress, state = self._verdict_on(fact)
+        met, progress, state, best_score, achieved_on, _ = self.standing(facts)
         name = named(self.module, titles)
         if fact is None:
             completed = attempted = completed_on = None
@@ -107,15 +124,14 @@ class ModuleCompleted(Leaf):
             else:
                 best = max(s for s in (attempted, completed) if s is not None)
                 explanation = f"{task}: your best is {format_score(best)}"
-        scores = [s for s in (attempted, completed) if s is not None]
         return Outcome(
             self,
             met,
             progress,
             explanation,
             state=state,
-            score=max(scores) if scores else None,
-            achieved_on=completed_on if met else None,
+            score=best_score,
+            achieved_on=achieved_on,
         )
 
     def heading(self, titles: Mapping[str, str]) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from lms.credentials.rules.nodes import (
     Reading,
     Requirement,
     RequirementError,
+    Standing,
     State,
 )
 
@@ -100,6 +101,16 @@ def evaluate(
         state=state,
         overridden=True,
     )
+
+
+def standing(leaf: Leaf, facts: StudentFacts) -> Standing | None:
+    """What ``evaluate`` finds of one leaf (an instructor's override included) without its
+    sentence, where the leaf's kind can say it faster; None: ``evaluate`` the leaf."""
+    met = facts.overrides.get(leaf.key) if facts.overrides else None
+    if met is None:
+        return leaf.standing(facts)
+    met, progress, state = _override_verdict(met)
+    return Standing(met, progress, state, overridden=True)
 
 
 # --- verdicts: the same judgement without the sentences, for many students at once --------

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from lms.credentials.rules.facts import StudentFacts
 
@@ -221,6 +221,18 @@ class Requirement:
         raise NotImplementedError
 
 
+class Standing(NamedTuple):
+    """A leaf's verdict with its score and date, as ``explain`` finds them, without the
+    sentence: what a cell of a progress matrix shows."""
+
+    met: bool
+    progress: float
+    state: State
+    score: float | None = None
+    achieved_on: date | None = None
+    overridden: bool = False
+
+
 class Leaf(Requirement):
     """A requirement a student meets by doing or showing something."""
 
@@ -237,6 +249,11 @@ class Leaf(Requirement):
     def explain(self, facts: StudentFacts, titles: Mapping[str, str]) -> Outcome:
         """The verdict with the sentence a student reads: what is done, or what is missing."""
         raise NotImplementedError
+
+    def standing(self, facts: StudentFacts) -> Standing | None:
+        """``explain`` without the sentence, where a kind can give it faster; None sends the
+        caller to ``explain``."""
+        return None
 
     def heading(self, titles: Mapping[str, str]) -> tuple[str, str]:
         """(short label, long title) of the leaf, for a column of a progress matrix."""

@@ -43,7 +43,7 @@ class Cell:
     state: str  # done / in_progress / not_started
     score: float | None  # best score, for a module
     label: str  # shown when there is no score
-    explanation: str
+    explanation: str  # the sentence; a cohort page writes it only where ``detail`` shows it
     achieved_on: date | None = None
     overridden: bool = False
 
@@ -52,13 +52,16 @@ class Cell:
         return self.state.replace("_", " ")
 
     @property
+    def shows_sentence(self) -> bool:
+        """Whether the cell cannot show what it says (evidence waiting or rejected, hours so
+        far, a score outside its window ...): in progress with no score to show."""
+        return self.state == "in_progress" and self.score is None and not self.overridden
+
+    @property
     def detail(self) -> str:
-        """The explanation, where the cell cannot show what it says (evidence waiting or
-        rejected, hours so far, a score outside its window ...); empty elsewhere, where the
-        score, the date and the state say it all (the student's record has every sentence)."""
-        if self.state == "in_progress" and self.score is None and not self.overridden:
-            return self.explanation
-        return ""
+        """The explanation, where the cell shows a sentence; empty elsewhere, where the score,
+        the date and the state say it all (the student's record has every sentence)."""
+        return self.explanation if self.shows_sentence else ""
 
 
 class Student(NamedTuple):
@@ -145,15 +148,18 @@ class CohortProgress:
         return sorted(booked, key=lambda r: (r.exam_booked_on, r.student.full_name.lower()))
 
     def with_cells(self, rows: list[StudentRow]) -> list[StudentRow]:
-        """The given rows with a cell for every requirement, explanations and all (from the
-        facts already loaded: no query)."""
-        if self.judgement is None:
+        """The given rows with a cell for every requirement (from the facts already loaded:
+        no query). A cell is what ``evaluate`` finds of its leaf; the sentence is written
+        only where the cell shows it (``Cell.detail``): the modules' cells, most of a page,
+        come from their standing alone."""
+        judgement = self.judgement
+        if judgement is None:
             return rows
-        keys = [column.key for column in self.columns]
+        leaves = list(zip(rules.leaves(judgement.tree), [c.key for c in self.columns], strict=True))
         shown = []
         for row in rows:
-            leaves = self.judgement.outcome(row.student.id).leaf_outcomes()
-            cells = tuple(cell_of(leaf, key) for leaf, key in zip(leaves, keys, strict=True))
+            facts = judgement.facts[row.student.id]
+            cells = tuple(_cell(leaf, key, facts, judgement.titles) for leaf, key in leaves)
             shown.append(replace(row, cells=cells))
         return shown
 
@@ -406,8 +412,9 @@ def column_of(leaf: rules.Requirement, titles: dict[str, str], due: dict[str, da
 _LABELS = {rules.State.DONE: "Verified", rules.State.IN_PROGRESS: "Pending"}
 
 
-def cell_of(outcome: rules.Outcome, key: str) -> Cell:
-    """One student's cell for a requirement, from its outcome."""
+def cell_of(outcome: rules.Outcome | rules.Standing, key: str) -> Cell:
+    """One student's cell for a requirement, from its outcome (or its standing: no
+    sentence)."""
     if outcome.overridden:
         label = "Met (override)" if outcome.met else "Not met (override)"
     else:
@@ -417,7 +424,17 @@ def cell_of(outcome: rules.Outcome, key: str) -> Cell:
         state=str(outcome.state),
         score=None if outcome.overridden else outcome.score,
         label=label,
-        explanation=outcome.explanation,
+        explanation=getattr(outcome, "explanation", ""),
         achieved_on=outcome.achieved_on,
         overridden=outcome.overridden,
     )
+
+
+def _cell(leaf: rules.Leaf, key: str, facts: rules.StudentFacts, titles: dict[str, str]) -> Cell:
+    """A leaf's cell: from its standing where its kind gives one and the cell shows no
+    sentence, else from ``evaluate``."""
+    standing = rules.standing(leaf, facts)
+    if standing is None:
+        return cell_of(rules.evaluate(leaf, facts, titles), key)
+    cell = cell_of(standing, key)
+    return cell_of(rules.evaluate(leaf, facts, titles), key) if cell.shows_sentence else cell
