@@ -68,7 +68,11 @@ class Enrollment(db.Model):
     """A student's place in a cohort."""
 
     __tablename__ = "enrollment"
-    __table_args__ = (UniqueConstraint("cohort_id", "student_id"),)
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "student_id"),
+        # the places a cohort page lists as awaiting an answer, among 10,000 active ones
+        Index("ix_enrollment_cohort_status", "cohort_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"))
@@ -201,7 +205,8 @@ class ProgressRow(db.Model):
     __table_args__ = (
         Index("ix_progress_row_name", "cohort_id", "sort_name"),
         Index("ix_progress_row_progress", "cohort_id", "progress"),
-        Index("ix_progress_row_exam", "cohort_id", "exam_booked_on"),
+        # the booked exams under the matrix: soonest first, then by name, the first 20
+        Index("ix_progress_row_exam", "cohort_id", "exam_booked_on", "sort_name"),
         Index("ix_progress_row_flags", "cohort_id", "at_risk", "ready", "not_started"),
         Index("ix_progress_row_pending", "cohort_id", "pending_evidence"),
         Index("ix_progress_row_valid_until", "valid_until"),
