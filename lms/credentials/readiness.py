@@ -34,8 +34,9 @@ class Readiness:
 @dataclass(frozen=True)
 class Judgement:
     """A credential's requirements judged for many students, verdicts only (met, progress,
-    each leaf's state), with the facts they came from: ``outcome`` explains any one of them
-    without another query."""
+    each leaf's state), with the facts they came from: ``rules.evaluate`` on ``tree``, a
+    student's ``facts`` and ``titles`` explains any of them (``rules.standing`` one leaf,
+    without the sentence) with no other query."""
 
     credential: Credential
     requirement_set: RequirementSet
@@ -44,10 +45,6 @@ class Judgement:
     titles: dict[str, str]  # module and course titles, for explanations
     facts: dict[int, rules.StudentFacts]  # by student id
     verdicts: dict[int, rules.Verdict]  # by student id
-
-    def outcome(self, student_id: int) -> rules.Outcome:
-        """The full result tree of one student, with every explanation."""
-        return rules.evaluate(self.tree, self.facts[student_id], self.titles)
 
 
 @dataclass(frozen=True)
@@ -222,7 +219,7 @@ def judge_readiness(
 ) -> Judgement:
     """Verdicts for every student against the credential's current requirements, in the same
     fixed number of queries as ``evaluate_readiness`` and a fraction of its time: what a
-    cohort's counts, filters and sorts need. Explain a student with ``Judgement.outcome``.
+    cohort's counts, filters and sorts need. Explain a student from ``Judgement.facts``.
     The overrides that count are those recorded in ``cohort_id``."""
     return next(
         judge_readiness_in_batches(

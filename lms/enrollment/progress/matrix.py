@@ -424,7 +424,7 @@ def cell_of(outcome: rules.Outcome | rules.Standing, key: str) -> Cell:
         state=str(outcome.state),
         score=None if outcome.overridden else outcome.score,
         label=label,
-        explanation=getattr(outcome, "explanation", ""),
+        explanation=outcome.explanation if isinstance(outcome, rules.Outcome) else "",
         achieved_on=outcome.achieved_on,
         overridden=outcome.overridden,
     )
