@@ -77,6 +77,19 @@ def test_verify_page_is_rate_limited(app, client):
     assert response.get_json()["error"]["status"] == 429
 
 
+def test_a_refused_request_is_told_when_the_limit_lets_it_through(app, client):
+    """Answered requests carry no X-RateLimit-* headers (each would cost the store a second
+    read); the 429 says when the oldest counted request leaves the window."""
+    app.config["VERIFY_RATE_LIMIT"] = "2 per hour"
+    for _ in range(2):
+        answered = client.get("/verify/NOPE")
+        assert answered.status_code == 404
+        assert not [name for name, _ in answered.headers if name.startswith("X-RateLimit")]
+    refused = client.get("/verify/NOPE")
+    assert refused.status_code == 429
+    assert 3590 <= int(refused.headers["Retry-After"]) <= 3601
+
+
 def test_json_clients_get_json_429(app, client):
     app.config["LOGIN_RATE_LIMIT_ACCOUNT"] = "1 per minute"
     student = factories.user(Role.STUDENT)
