@@ -23,8 +23,8 @@ from lms.credentials.rules import EvidenceKind
 from lms.enrollment import enrollments, overrides, schedule
 from lms.enrollment import service as enrollment_service
 from lms.enrollment.models import Cohort, Enrollment, EnrollmentStatus, ProgressRow
-from lms.enrollment.progress import readmodel
-from lms.enrollment.progress.matrix import cohort_progress
+from lms.enrollment.progress import cohort_page, readmodel
+from lms.enrollment.progress.matrix import DEFAULT_POLICY, cohort_progress
 from lms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lms.extensions import db
 from tests import factories
@@ -109,6 +109,55 @@ def assert_model_matches_engine(now, *, only_current: bool = False, cohort_id=No
             assert row.pending_evidence == len(judged.pending_evidence)
 
 
+def assert_counts_match_rows(cohort_id: int, now) -> None:
+    """The cohort page's counts over the whole cohort (grouped in the database) are the
+    rows' flags counted one by one, and its list of evidence to review (newest first) is that
+    of the first students with some waiting in the matrix's order by name (the database's
+    collation)."""
+    cohort = db.session.get(Cohort, cohort_id)
+    summary, shown = cohort_page.cohort_page(
+        cohort,
+        show="all",
+        sort="name",
+        search="",
+        page=1,
+        per_page=50,
+        now=now,
+        default_policy=DEFAULT_POLICY,
+    )
+    rows = list(stored_rows(cohort_id).values())
+    said = (
+        summary.total,
+        summary.ready_count,
+        summary.at_risk_count,
+        summary.booked_not_ready_count,
+        summary.stale_count,
+        summary.exam.sat,
+        summary.exam.passed,
+        summary.exam.passed_first_time,
+        summary.upcoming_count,
+        summary.pending_students,
+    )
+    counted = (
+        len(rows),
+        sum(r.ready for r in rows),
+        sum(r.at_risk for r in rows),
+        sum(r.booked_not_ready for r in rows),
+        sum(r.valid_until is not None and r.valid_until <= now for r in rows),
+        sum(r.exam_sat for r in rows),
+        sum(r.exam_passed for r in rows),
+        sum(r.exam_passed_first for r in rows),
+        sum(r.exam_booked_on is not None and r.exam_booked_on >= now.date() for r in rows),
+        sum(r.pending_evidence > 0 for r in rows),
+    )
+    assert said == counted
+    waiting = {r.student_id for r in rows if r.pending_evidence > 0}
+    by_name = [row.student.id for row in shown.rows]  # the whole (small) cohort
+    listed = {e.student_id for e in summary.pending_evidence}
+    assert listed == {sid for sid in by_name if sid in waiting}
+    assert len(by_name) <= cohort_page.EVIDENCE_SHOWN  # so every one of them is listed
+
+
 # One fact: (what, which student, a parameter).
 FACTS = st.tuples(
     st.sampled_from(
@@ -157,6 +206,7 @@ def test_the_read_model_says_what_the_engine_says_after_any_facts(school, facts)
     # (each example's clock starts again at NOW, so earlier examples' cohorts, judged at
     # their own later times, are not this example's to check)
     assert_model_matches_engine(now, only_current=True, cohort_id=cohort.id)
+    assert_counts_match_rows(cohort.id, now)
     # ... and the nightly refresh brings the ones judged before a day passed up to date
     readmodel.refresh_expired(now)
     db.session.commit()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, literal_column, or_, select
 
 from lms.auth.models import User
 from lms.credentials import outcomes
@@ -99,8 +99,53 @@ def _matching(cohort_id: int, show: str, search: str) -> list[ColumnElement[bool
     return conditions
 
 
-def _flag(column: ColumnElement) -> ColumnElement:
-    return func.coalesce(func.sum(case((column, 1), else_=0)), 0)
+# The flags the page counts over the whole cohort, in the order of the index that holds them
+# (``ix_progress_row_counts``); pending_evidence is a number, counted where above 0.
+COUNTED = (
+    "ready",
+    "at_risk",
+    "booked_not_ready",
+    "exam_sat",
+    "exam_passed",
+    "exam_passed_first",
+    "pending_evidence",
+)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many of a cohort's rows hold each flag."""
+
+    total: int = 0
+    ready: int = 0
+    at_risk: int = 0
+    booked_not_ready: int = 0
+    exam_sat: int = 0
+    exam_passed: int = 0
+    exam_passed_first: int = 0
+    pending_evidence: int = 0
+
+
+def _counts(cohort_id: int) -> Counts:
+    """The cohort's flags counted: one row per combination of them, grouped in the order of
+    their index, so the database reads each entry once and compares it with the one before
+    (summing nine conditions per row took four times as long at 10,000 students)."""
+    columns = [getattr(ProgressRow, name) for name in COUNTED]
+    groups = db.session.execute(
+        select(*columns, func.count()).where(ProgressRow.cohort_id == cohort_id).group_by(*columns)
+    )
+    sums = dict.fromkeys(("total", *COUNTED), 0)
+    for *flags, number in groups:
+        sums["total"] += number
+        for name, flag in zip(COUNTED, flags, strict=True):
+            if flag:  # True, or a number of pending items above 0
+                sums[name] += number
+    return Counts(**sums)
+
+
+def _count_where(*conditions: ColumnElement[bool]):
+    """How many rows meet the conditions, as a value of an outer SELECT (one index range)."""
+    return select(func.count()).select_from(ProgressRow).where(*conditions).scalar_subquery()
 
 
 def cohort_page(
@@ -119,25 +164,18 @@ def cohort_page(
     current even where the nightly refresh has not yet run."""
     today = now.date()
     row = ProgressRow
-    counts = db.session.execute(
+    counts = _counts(cohort.id)
+    stale, upcoming = db.session.execute(
         select(
-            func.count(),
-            _flag(row.ready),
-            _flag(row.at_risk),
-            _flag(row.booked_not_ready),
-            _flag(row.valid_until <= now),
-            _flag(row.exam_sat),
-            _flag(row.exam_passed),
-            _flag(row.exam_passed_first),
-            _flag(row.exam_booked_on >= today),
-            _flag(row.pending_evidence > 0),
-        ).where(row.cohort_id == cohort.id)
+            _count_where(row.cohort_id == cohort.id, row.valid_until <= now),
+            _count_where(row.cohort_id == cohort.id, row.exam_booked_on >= today),
+        )
     ).one()
-    total, ready, at_risk, booked_not_ready, stale, sat, passed, first, upcoming, pending = (
-        int(value) for value in counts
-    )
     conditions = _matching(cohort.id, show, search)
-    matching = db.session.scalar(select(func.count()).select_from(row).where(*conditions))
+    if len(conditions) == 1:  # the whole cohort, counted already
+        matching = counts.total
+    else:
+        matching = db.session.scalar(select(func.count()).select_from(row).where(*conditions))
     shown = paging.window(matching or 0, page, per_page)
     ids = list(
         db.session.scalars(
@@ -155,18 +193,22 @@ def cohort_page(
         cohort=cohort,
         requirement_version=judged.requirement_version,
         columns=judged.columns,
-        total=total,
-        ready_count=ready,
-        at_risk_count=at_risk,
-        booked_not_ready_count=booked_not_ready,
+        total=counts.total,
+        ready_count=counts.ready,
+        at_risk_count=counts.at_risk,
+        booked_not_ready_count=counts.booked_not_ready,
         stale_count=stale,
-        exam=outcomes.PassRate(sat=sat, passed=passed, passed_first_time=first),
+        exam=outcomes.PassRate(
+            sat=counts.exam_sat,
+            passed=counts.exam_passed,
+            passed_first_time=counts.exam_passed_first,
+        ),
         no_requirements=judged.no_requirements,
         awaiting=_awaiting(cohort.id),
         upcoming_exams=_upcoming(cohort.id, today),
         upcoming_count=upcoming,
         pending_evidence=_pending(cohort.id),
-        pending_students=pending,
+        pending_students=counts.pending_evidence,
     )
     matrix = MatrixPage(
         rows=rows,
@@ -217,7 +259,11 @@ def _pending(cohort_id: int) -> list[credentials.PendingEvidence]:
     ids = list(
         db.session.scalars(
             select(ProgressRow.student_id)
-            .where(ProgressRow.cohort_id == cohort_id, ProgressRow.pending_evidence > 0)
+            # "> 0" written out, as the partial index ix_progress_row_pending_names says it
+            .where(
+                ProgressRow.cohort_id == cohort_id,
+                ProgressRow.pending_evidence > literal_column("0"),
+            )
             .order_by(ProgressRow.sort_name, ProgressRow.student_id)
             .limit(EVIDENCE_SHOWN)
         )
