@@ -331,11 +331,15 @@ def stream_csv(
     yield buffer.getvalue()
 
 
+JSON_SEPARATORS = (",", ":")  # compact: what SQLite's json_object writes (export_sql)
+
+
 def stream_jsonl(records: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """One JSON object per line (LF), in chunks."""
+    """One compact JSON object per line (LF), in chunks."""
     lines = []
     for record in records:
-        lines.append(json.dumps({k: json_value(v) for k, v in record.items()}, ensure_ascii=False))
+        values = {k: json_value(v) for k, v in record.items()}
+        lines.append(json.dumps(values, ensure_ascii=False, separators=JSON_SEPARATORS))
         if len(lines) == 500:
             yield "\n".join(lines) + "\n"
             lines = []

@@ -219,18 +219,18 @@ def test_fixed_lines_the_same_on_every_database(app):
     jsonl, _ = from_database("jsonl")
     lines = jsonl.decode().split("\n")
     assert lines[0] == (
-        f'{{"entry_id": {first}, "recorded_at": "2026-11-02T15:30:00.000120+00:00", '
-        f'"student_id": {student.id}, "student_email": "sam@example.org", '
-        '"student_name": "Rivera, Sam \\"The Coder\\"", "kind": "module_completed", '
-        '"course_code": "TERM", "module_code": "TERM-1", "module_title": "Module 1 of TERM", '
-        '"credential_code": null, "cohort_id": null, "score": 85.5, "source": "test", '
-        '"source_ref": "", '
-        '"actor_email": null, "note": "=passed\\nwith notes"}'
+        f'{{"entry_id":{first},"recorded_at":"2026-11-02T15:30:00.000120+00:00",'
+        f'"student_id":{student.id},"student_email":"sam@example.org",'
+        '"student_name":"Rivera, Sam \\"The Coder\\"","kind":"module_completed",'
+        '"course_code":"TERM","module_code":"TERM-1","module_title":"Module 1 of TERM",'
+        '"credential_code":null,"cohort_id":null,"score":85.5,"source":"test",'
+        '"source_ref":"",'
+        '"actor_email":null,"note":"=passed\\nwith notes"}'
     )
     assert json.loads(lines[1])["score"] is None
     assert lines[2].endswith(
-        '"score": 100.0, "source": "test", "source_ref": null, '
-        '"actor_email": null, "note": "Zoë \\\\ \\u0001 \u2028"}'
+        '"score":100.0,"source":"test","source_ref":null,'
+        '"actor_email":null,"note":"Zoë \\\\ \\u0001 \u2028"}'
     )
     assert lines[3:] == [""]
 
