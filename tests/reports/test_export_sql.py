@@ -11,6 +11,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, text, update
 
 from lms.auth.models import Role, User
@@ -19,7 +21,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.ledger.models import LedgerEntry, LedgerKind
 from lms.reports import export_runs, export_sql, exports
-from lms.reports.exports import COMPLETION_COLUMNS, FORMULA_TRIGGERS
+from lms.reports.exports import COMPLETION_COLUMNS, FORMULA_TRIGGERS, LEADING_BLANKS
 from lms.reports.filters import RecordFilter, parse_filters
 from tests import factories
 from tests.conftest import ON_POSTGRES
@@ -345,3 +347,20 @@ def test_plain_lines_are_those_the_csv_module_writes_as_they_are():
         assert not export_sql.plain_csv((",".join(changed) + "\r\n").encode(), 1)
         assert export_sql.guarded_line(changed) != (",".join(changed) + "\r\n").encode()
     assert not export_sql.plain_csv(line * 3, 2)
+
+
+# Cells made of what a formula check must tell apart: triggers, blanks, quotes, commas, and
+# letters that share a first UTF-8 byte with a blank (é: 0xC3;  : 0xC2; 漢: 0xE6).
+CELL_TEXT = st.text(
+    alphabet=st.sampled_from([*FORMULA_TRIGGERS, *LEADING_BLANKS, '"', ",", "a", "7", "é", "漢"]),
+    max_size=6,
+)
+
+
+@given(cells=st.lists(CELL_TEXT, min_size=1, max_size=5))
+def test_the_quick_formula_check_finds_what_the_full_expression_finds(cells):
+    """The one-byte look-up that runs first never hides a cell the full expression finds, in
+    plain lines or in quoted ones."""
+    for line in (",".join(cells), ",".join(f'"{cell}"' for cell in cells)):
+        data = ("1," + line + "\r\n").encode()
+        assert export_sql.formula_cell(data) == bool(export_sql.FORMULA_CELL.search(data))
