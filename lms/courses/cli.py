@@ -70,13 +70,19 @@ def import_questions_command(path: Path, bank_name: str, fmt: str | None, dry_ru
 @click.argument("code")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--cartridge", is_flag=True, help="Write IMS Common Cartridge 1.3 (.imscc).")
-def export_course_command(code: str, output: Path, cartridge: bool) -> None:
-    """Write a course as a course package (or a Common Cartridge) file."""
+@click.option(
+    "--include-drafts",
+    is_flag=True,
+    help="With --cartridge: also the modules never published (left out otherwise).",
+)
+def export_course_command(code: str, output: Path, cartridge: bool, include_drafts: bool) -> None:
+    """Write a course as a course package (or a Common Cartridge) file. A course package
+    holds every module, drafts too; a cartridge leaves out those never published."""
     from lms.courses.packages import cartridge_out, native  # noqa: PLC0415
 
     try:
         if cartridge:
-            body, left_out = cartridge_out.export_course(code)
+            body, left_out = cartridge_out.export_course(code, include_drafts=include_drafts)
         else:
             body, left_out = native.export_course(code, utcnow()), []
     except NotFound as error:

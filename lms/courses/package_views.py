@@ -7,7 +7,7 @@ import base64
 import binascii
 import zlib
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms import headers
@@ -105,10 +105,12 @@ def import_confirm():
 @bp.get("/courses/export/<code>.<kind>")
 @roles_required(*STAFF)
 def export_course(code: str, kind: str):
-    """Download a course as our package (``zip``) or a Common Cartridge 1.3 (``imscc``)."""
+    """Download a course as our package (``zip``, every module) or a Common Cartridge 1.3
+    (``imscc``: the published modules, or every one with ``?drafts=1``)."""
     _actor()
     if kind == "imscc":
-        body, _ = cartridge_out.export_course(code)
+        drafts = request.args.get("drafts") == "1"
+        body, _ = cartridge_out.export_course(code, include_drafts=drafts)
     elif kind == "zip":
         body = native.export_course(code, utcnow())
     else:

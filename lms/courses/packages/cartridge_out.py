@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 - 
 from lms.courses.markdown import render_markdown
 from lms.courses.packages import qti
 from lms.courses.packages.native import ZIP_TIME
-from lms.courses.packages.read_course import MOODLE_KINDS, course_content
+from lms.courses.packages.read_course import MOODLE_KINDS, course_content, never_published
 
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1"
 LOM_NS = "http://ltsc.ieee.org/xsd/imsccv1p3/LOM/manifest"
@@ -122,8 +122,23 @@ def build(data: dict, media: dict[str, bytes]) -> tuple[bytes, list[str]]:
     return out.getvalue(), left_out
 
 
-def export_course(code: str) -> tuple[bytes, list[str]]:
+def export_course(code: str, *, include_drafts: bool = False) -> tuple[bytes, list[str]]:
     """The Common Cartridge 1.3 of a course (NotFound for an unknown code) and what it
-    leaves out."""
+    leaves out: a module never published is a draft, which another LMS would show its
+    students at once (Canvas and Moodle publish what they import), so it stays here unless
+    ``include_drafts`` says otherwise."""
     data, media = course_content(code)
-    return build(data, media)
+    left_out: list[str] = []
+    if not include_drafts:
+        drafts = never_published(code)
+        kept = []
+        for module in data["modules"]:
+            if module["code"] in drafts:
+                left_out.append(
+                    f"module {module['code']} “{module['title']}”: never published (a draft)"
+                )
+            else:
+                kept.append(module)
+        data = {**data, "modules": kept}
+    body, not_exported = build(data, media)
+    return body, left_out + not_exported

@@ -137,6 +137,17 @@ def course_content(code: str) -> tuple[dict, dict[str, bytes]]:
     return data, _media(course)
 
 
+def never_published(code: str) -> set[str]:
+    """The codes of the course's modules that were never published (drafts)."""
+    return set(
+        db.session.scalars(
+            select(Module.code)
+            .join(Course, Course.id == Module.course_id)
+            .where(Course.code == code, Module.published_version.is_(None))
+        )
+    )
+
+
 def media_store_available() -> bool:
     """Whether the media store (``lms.courses.media``) is part of this build."""
     try:

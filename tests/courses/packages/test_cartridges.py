@@ -157,6 +157,36 @@ def test_the_exported_manifest_is_cc_1_3(app):
         assert file.get("href") in names
 
 
+def test_a_module_never_published_stays_out_of_the_cartridge_unless_asked_for(
+    app, runner, tmp_path
+):
+    """Canvas and Moodle publish what they import, so a draft would reach students there at
+    once: the cartridge leaves it out and says so; --include-drafts (or ?drafts=1) keeps it.
+    The course package keeps every module."""
+    importer.import_course(course_data("billing-reimbursement.toml"), actor=None, now=NOW)
+    draft = db.session.scalar(select(Module).where(Module.code == "BILL-2"))
+    draft.published_version = None
+    db.session.commit()
+
+    def titles(body: bytes) -> list[str]:
+        return [m["title"] for m in cartridge_in.read_cartridge(body, "x.imscc").data["modules"]]
+
+    body, left_out = cartridge_out.export_course("BILL")
+    assert draft.title not in titles(body)
+    assert f"module BILL-2 “{draft.title}”: never published (a draft)" in left_out
+    with_drafts, left_out = cartridge_out.export_course("BILL", include_drafts=True)
+    assert draft.title in titles(with_drafts)
+    assert not [line for line in left_out if "never published" in line]
+
+    path = tmp_path / "bill.imscc"
+    result = runner.invoke(args=["export-course", "BILL", "-o", str(path), "--cartridge"])
+    assert "not exported: module BILL-2" in result.output
+    assert draft.title not in titles(path.read_bytes())
+    args = ["export-course", "BILL", "-o", str(path), "--cartridge", "--include-drafts"]
+    assert runner.invoke(args=args).exit_code == 0
+    assert draft.title in titles(path.read_bytes())
+
+
 def test_a_student_takes_the_imported_moodle_course(client, runner, tmp_path):
     from lms.auth.models import Role
     from tests import factories

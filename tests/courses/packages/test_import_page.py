@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from lms.auth.models import Role
-from lms.courses.models import Course
+from lms.courses.models import Course, Module
+from lms.courses.packages import cartridge_in, importer
+from lms.demo.seed import course_data
 from lms.extensions import db
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
@@ -74,3 +77,23 @@ def test_students_and_non_authors_are_refused(client, app):
     assert client2.get("/courses/import").status_code == 403
     assert _upload(client2, cartridge("moodle"), "m.imscc").status_code == 403
     assert course_count() == 0
+
+
+def test_the_cartridge_download_leaves_drafts_out_unless_asked(client, app):
+    importer.import_course(
+        course_data("billing-reimbursement.toml"), actor=None, now=datetime(2026, 12, 5, tzinfo=UTC)
+    )
+    draft = db.session.scalar(select(Module).where(Module.code == "BILL-2"))
+    draft.published_version = None
+    author = factories.user(Role.INSTRUCTOR, author=True)
+    db.session.commit()
+    login(client, author.email)
+
+    def titles(path: str) -> list[str]:
+        body = client.get(path).data
+        return [m["title"] for m in cartridge_in.read_cartridge(body, "x.imscc").data["modules"]]
+
+    assert draft.title not in titles("/courses/export/BILL.imscc")
+    assert draft.title in titles("/courses/export/BILL.imscc?drafts=1")
+    courses = client.get("/courses").get_data(as_text=True)
+    assert "/courses/export/BILL.imscc?drafts=1" in courses
