@@ -18,6 +18,14 @@ DOC = ROOT / "docs" / "PERFORMANCE.md"
 BEGIN = "<!-- bench:summary:begin (written by bench/report.py; do not edit by hand) -->"
 END = "<!-- bench:summary:end -->"
 ORDER = ["synth", "matrix", "dashboard", "readiness", "export", "verify", "load"]
+# Where each benchmark's misses are profiled, in this document.
+PROFILES = {
+    "matrix": "#cohort-progress-matrix-and-student-dashboard",
+    "dashboard": "#cohort-progress-matrix-and-student-dashboard",
+    "export": "#completion-export",
+    "verify": "#answers-kept-per-certificate-state-issue-21-item-2",
+    "load": "#http-load",
+}
 
 
 def _number(value: float | None) -> str:
@@ -55,6 +63,8 @@ def summary(results: list[dict]) -> str:
                 baseline = f"{f['baseline']}: {_number(f['baseline_value'])} {f['unit']}"
             ratio = f"{f['ratio']:.2f}x" if f.get("ratio") is not None else ""
             met = {True: "yes", False: "**no**", None: ""}[f.get("met")]
+            if f.get("met") is False and result["name"] in PROFILES:
+                met += f" ([profile]({PROFILES[result['name']]}))"
             figure = f"{_number(f['value'])} {f['unit']}"
             lines.append(
                 f"| {result['title']} | {f['database']} | {f['measure']} | {figure} | "
