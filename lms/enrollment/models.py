@@ -189,6 +189,20 @@ class CalendarFeed(db.Model):
     user: Mapped[User] = relationship(lazy="raise")
 
 
+# The columns the cohort page counts over a whole cohort, in the order of the index that holds
+# them and of the page's GROUP BY (``progress.cohort_page``), which must be the same for the
+# database to group in index order.
+COUNTED_FLAGS = (
+    "ready",
+    "at_risk",
+    "booked_not_ready",
+    "exam_sat",
+    "exam_passed",
+    "exam_passed_first",
+    "pending_evidence",
+)
+
+
 class ProgressRow(db.Model):
     """The cohort page's read model: one active student's standing in one cohort, judged by
     the readiness engine and kept current in the transaction of every fact that changes it
@@ -220,17 +234,7 @@ class ProgressRow(db.Model):
         Index("ix_progress_row_valid_until", "valid_until"),
         # the cohort page's counts: its flags in the order it groups them by (SQLite answers
         # from the index alone, reading each entry once), and its two date ranges
-        Index(
-            "ix_progress_row_counts",
-            "cohort_id",
-            "ready",
-            "at_risk",
-            "booked_not_ready",
-            "exam_sat",
-            "exam_passed",
-            "exam_passed_first",
-            "pending_evidence",
-        ),
+        Index("ix_progress_row_counts", "cohort_id", *COUNTED_FLAGS),
         Index("ix_progress_row_cohort_valid_until", "cohort_id", "valid_until"),
     )
 
