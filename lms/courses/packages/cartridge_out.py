@@ -124,9 +124,9 @@ def build(data: dict, media: dict[str, bytes]) -> tuple[bytes, list[str]]:
 
 def export_course(code: str, *, include_drafts: bool = False) -> tuple[bytes, list[str]]:
     """The Common Cartridge 1.3 of a course (NotFound for an unknown code) and what it
-    leaves out: a module never published is a draft, which another LMS would show its
-    students at once (Canvas and Moodle publish what they import), so it stays here unless
-    ``include_drafts`` says otherwise."""
+    leaves out: a module never published is a draft, and Common Cartridge has no standard
+    way to say so, so another LMS may show it to its students once imported; it stays here
+    unless ``include_drafts`` says otherwise."""
     data, media = course_content(code)
     left_out: list[str] = []
     if not include_drafts:

@@ -160,9 +160,9 @@ def test_the_exported_manifest_is_cc_1_3(app):
 def test_a_module_never_published_stays_out_of_the_cartridge_unless_asked_for(
     app, runner, tmp_path
 ):
-    """Canvas and Moodle publish what they import, so a draft would reach students there at
-    once: the cartridge leaves it out and says so; --include-drafts (or ?drafts=1) keeps it.
-    The course package keeps every module."""
+    """A cartridge cannot mark a draft as one, so another LMS may show it to its students:
+    the cartridge leaves it out and says so; --include-drafts (or ?drafts=1) keeps it. The
+    course package keeps every module."""
     importer.import_course(course_data("billing-reimbursement.toml"), actor=None, now=NOW)
     draft = db.session.scalar(select(Module).where(Module.code == "BILL-2"))
     draft.published_version = None
