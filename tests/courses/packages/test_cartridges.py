@@ -5,6 +5,7 @@ exported cartridge re-imports to the same content."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from lms.courses.markdown import render_markdown
 from lms.courses.models import Choice, Course, Lesson, Module, Question, Quiz, QuizItem
-from lms.courses.packages import cartridge_in, cartridge_out, importer
+from lms.courses.packages import cartridge_in, cartridge_out, importer, native
 from lms.courses.packages.archive import parse_xml
 from lms.demo.seed import COURSE_FILES, course_data
 from lms.extensions import db
@@ -185,6 +186,10 @@ def test_a_module_never_published_stays_out_of_the_cartridge_unless_asked_for(
     args = ["export-course", "BILL", "-o", str(path), "--cartridge", "--include-drafts"]
     assert runner.invoke(args=args).exit_code == 0
     assert draft.title in titles(path.read_bytes())
+
+    with zipfile.ZipFile(io.BytesIO(native.export_course("BILL", NOW))) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert "BILL-2" in [module["code"] for module in manifest["modules"]]
 
 
 def test_a_student_takes_the_imported_moodle_course(client, runner, tmp_path):
