@@ -107,4 +107,10 @@ def test_the_full_length_cpc_exam_has_100_questions_a_4_hour_clock_and_coding_ca
     expect(checks).to_have_count(2)
     expect(checks.nth(0)).to_contain_text("11042: written like a CPT")
     expect(checks.nth(1)).to_contain_text("is not written like a CPT code")
+    # the navigator counts the case as answered while the student is still in the box
+    case = boxes.first.locator("xpath=ancestor::fieldset[1]").get_attribute("id")
+    navigator = page.get_by_role("navigation", name="Questions")
+    expect(navigator.locator(f'a[data-question="{case}"]')).to_contain_text("answered")
+    expect(navigator.locator(f'a[data-question="{case}"]')).not_to_contain_text("not answered")
+    expect(boxes.first).to_be_focused()
     check_a11y(page)

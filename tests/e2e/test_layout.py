@@ -125,6 +125,54 @@ def test_the_exam_clock_stays_in_view_and_blank_questions_are_named(
     context.close()
 
 
+def test_autosaves_go_one_at_a_time_so_a_later_change_is_never_undone(browser, live_server):
+    """Two changes in quick succession (question 2 flagged, then question 3): the second
+    save waits for the first, so the server never writes the older form last, and "All
+    answers saved." waits for the last one. Two saves in flight once let the older one,
+    written second, undo a flag."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    log_in(page, live_server, "student@example.com")
+    page.goto(live_server.url + "/courses")
+    page.get_by_role("link", name="CPC-style practice exam").first.click()
+    page.get_by_role("button", name=re.compile("Start the quiz|Try again|Resume")).click()
+    status = page.locator(".autosave-status")
+    held = []  # the autosave requests, let through only when the test says
+    autosaves = re.compile(r"/attempts/\d+/answers$")
+
+    def hold(route) -> None:
+        held.append(route)
+
+    page.route(autosaves, hold)
+
+    def sent(count: int) -> None:
+        for _ in range(100):
+            if len(held) >= count:
+                return
+            page.wait_for_timeout(50)
+        raise AssertionError(f"{len(held)} autosaves sent, not {count}")
+
+    page.get_by_label("Flag question 2 for review", exact=True).check()
+    sent(1)
+    page.get_by_label("Flag question 3 for review", exact=True).check()
+    page.wait_for_timeout(500)
+    assert len(held) == 1  # the second change waits for the first save
+    expect(status).to_have_text("Saving…")
+    held[0].continue_()
+    sent(2)
+    expect(status).to_have_text("Saving…")  # not "saved" while the last change is on its way
+    held[1].continue_()
+    expect(status).to_have_text("All answers saved.")
+    page.unroute(autosaves, hold)
+    page.reload()  # drawn by the server from what was saved
+    for n in (2, 3):
+        expect(page.get_by_label(f"Flag question {n} for review", exact=True)).to_be_checked()
+    page.get_by_role("button", name="Submit answers").click()
+    page.get_by_role("button", name=re.compile("Submit with 42 unanswered")).click()
+    expect(page.get_by_role("heading", name="Your result")).to_be_visible()
+    context.close()
+
+
 def test_the_requirement_builder_adds_and_removes_in_the_draft_without_saving(
     browser, live_server, check_a11y
 ):

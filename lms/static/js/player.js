@@ -37,12 +37,28 @@
     form.addEventListener("submit", function () {
       leaving = true;
     });
-    form.addEventListener("change", function () {
+    // One save at a time, each of the whole form as it is when sent: two saves in flight
+    // could reach the server in either order, and the older one, written last, undid the
+    // newer (a question flagged just after an answer was found unflagged). A change made
+    // while a save is in flight is sent when it ends, and "All answers saved." waits for it.
+    var inFlight = false;
+    var changedSince = false;
+    function show(text) {
       if (status) {
-        status.textContent = "Saving…";
+        status.textContent = text;
       }
+    }
+    function save() {
+      if (inFlight) {
+        changedSince = true;
+        return;
+      }
+      inFlight = true;
+      changedSince = false;
+      show("Saving…");
       post(url, new FormData(form), tokenField.value)
         .then(function (response) {
+          inFlight = false;
           if (leaving) {
             return;
           }
@@ -50,16 +66,22 @@
             window.location.reload(); // closed: the server shows the result
             return;
           }
-          if (status) {
-            status.textContent = response.ok ? "All answers saved." : "Not saved: check your connection.";
+          if (changedSince) {
+            save();
+            return;
           }
+          show(response.ok ? "All answers saved." : "Not saved: check your connection.");
         })
         .catch(function () {
-          if (status) {
-            status.textContent = "Not saved: check your connection.";
+          inFlight = false;
+          if (changedSince && !leaving) {
+            save();
+            return;
           }
+          show("Not saved: check your connection.");
         });
-    });
+    }
+    form.addEventListener("change", save);
   }
 
   function setupNavigator(form, navigator) {
@@ -76,7 +98,9 @@
           (flagged ? ", " + flagged + " flagged for review" : "") + ".";
       }
     }
-    form.addEventListener("change", function (event) {
+    // "input" as well as "change": a code typed in a box counts as an answer at once, not
+    // only when the student leaves the box (the autosave still waits for that).
+    function follow(event) {
       var fieldset = event.target.closest && event.target.closest("fieldset.question");
       var link = fieldset && entryFor(fieldset);
       if (!link) {
@@ -94,7 +118,9 @@
         state.textContent = (answered ? "answered" : "not answered") + (flagged ? ", flagged" : "");
       }
       recount();
-    });
+    }
+    form.addEventListener("change", follow);
+    form.addEventListener("input", follow);
     form.addEventListener("focusin", function (event) {
       var fieldset = event.target.closest && event.target.closest("fieldset.question");
       var link = fieldset && entryFor(fieldset);
